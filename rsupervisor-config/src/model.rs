@@ -1,0 +1,305 @@
+//! The typed, validated configuration: what the rest of rsupervisor consumes.
+//!
+//! Every value here has already been %-expanded, converted to its type and checked, with
+//! supervisord 4.3.0's defaults filled in. Types derive `PartialEq` so that `reread` can tell
+//! which process groups changed, and `Serialize` so that `rsupervisord --check --json` can print
+//! the effective configuration.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The whole effective configuration, loaded from the main file and everything it includes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// Absolute path of the main configuration file.
+    pub path: PathBuf,
+    /// Every file that was read, main file first, in reading order.
+    pub files: Vec<PathBuf>,
+    /// The `[supervisord]` section.
+    pub supervisord: SupervisordConfig,
+    /// The `[unix_http_server]` section, if present.
+    pub unix_http_server: Option<UnixHttpServerConfig>,
+    /// The `[inet_http_server]` section, if present (parsed; served in a later release).
+    pub inet_http_server: Option<InetHttpServerConfig>,
+    /// The `[supervisorctl]` section, if present.
+    pub supervisorctl: Option<SupervisorctlConfig>,
+    /// Process groups, sorted by (priority, name) as supervisord orders them.
+    pub groups: Vec<GroupConfig>,
+    /// Messages found while parsing, to be written to the main log once it is open
+    /// (supervisord queues the same ones: include notices, AUTO-without-rotation warnings, ...).
+    #[serde(skip)]
+    pub messages: Vec<ParseMessage>,
+}
+
+/// A log line produced while parsing, written to the main log at startup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseMessage {
+    /// Severity of the message.
+    pub level: LogLevel,
+    /// The message text, worded as supervisord words it.
+    pub text: String,
+}
+
+/// Log levels, with supervisord's names and numeric values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// BLAT (3).
+    Blather,
+    /// TRAC (5).
+    Trace,
+    /// DEBG (10).
+    Debug,
+    /// INFO (20).
+    Info,
+    /// WARN (30).
+    Warn,
+    /// ERRO (40).
+    Error,
+    /// CRIT (50).
+    Critical,
+}
+
+impl LogLevel {
+    /// The four-letter tag supervisord writes in its main log (`INFO`, `WARN`, ...).
+    pub fn tag(self) -> &'static str {
+        match self {
+            LogLevel::Blather => "BLAT",
+            LogLevel::Trace => "TRAC",
+            LogLevel::Debug => "DEBG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERRO",
+            LogLevel::Critical => "CRIT",
+        }
+    }
+}
+
+/// Where the daemon's main log goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
+pub enum MainLogTarget {
+    /// A file (rotated by `logfile_maxbytes`/`logfile_backups`).
+    File(PathBuf),
+    /// `logfile=syslog`.
+    Syslog,
+}
+
+/// The `[supervisord]` section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupervisordConfig {
+    /// `logfile`, default `$CWD/supervisord.log`.
+    pub logfile: MainLogTarget,
+    /// `logfile_maxbytes`, default 50MB; 0 disables rotation.
+    pub logfile_maxbytes: u64,
+    /// `logfile_backups`, default 10.
+    pub logfile_backups: u32,
+    /// `loglevel`, default info.
+    pub loglevel: LogLevel,
+    /// `pidfile`, default `$CWD/supervisord.pid`.
+    pub pidfile: PathBuf,
+    /// `umask`, default 0o022 (applied when daemonizing).
+    pub umask: u32,
+    /// `nodaemon`, default false.
+    pub nodaemon: bool,
+    /// `silent`, default false.
+    pub silent: bool,
+    /// `minfds`, default 1024.
+    pub minfds: u64,
+    /// `minprocs`, default 200.
+    pub minprocs: u64,
+    /// `nocleanup`, default false.
+    pub nocleanup: bool,
+    /// `childlogdir`, default the system temp dir.
+    pub childlogdir: PathBuf,
+    /// `user`, default none.
+    pub user: Option<UserSpec>,
+    /// `directory`, default none.
+    pub directory: Option<PathBuf>,
+    /// `strip_ansi`, default false.
+    pub strip_ansi: bool,
+    /// `environment`, added to every child's environment.
+    pub environment: Vec<(String, String)>,
+    /// `identifier`, default `supervisor`.
+    pub identifier: String,
+}
+
+/// A resolved user, from a name or a numeric uid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSpec {
+    /// The user name as found in the password database.
+    pub name: String,
+    /// Numeric user id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+}
+
+/// The `[unix_http_server]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnixHttpServerConfig {
+    /// `file`: absolute socket path.
+    pub file: PathBuf,
+    /// `chmod`, default 0o700.
+    pub chmod: u32,
+    /// `chown`: uid and optional gid.
+    pub chown: Option<(u32, Option<u32>)>,
+    /// `username`, if authentication is configured.
+    pub username: Option<String>,
+    /// `password` (plain or `{SHA}hex`).
+    pub password: Option<String>,
+}
+
+/// The `[inet_http_server]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InetHttpServerConfig {
+    /// Host to listen on; empty means all interfaces.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// `username`, if authentication is configured.
+    pub username: Option<String>,
+    /// `password` (plain or `{SHA}hex`).
+    pub password: Option<String>,
+}
+
+/// The `[supervisorctl]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupervisorctlConfig {
+    /// `serverurl`, default `http://localhost:9001`; unix paths are made absolute.
+    pub serverurl: String,
+    /// `username`.
+    pub username: Option<String>,
+    /// `password`.
+    pub password: Option<String>,
+    /// `prompt`, default `supervisor`.
+    pub prompt: String,
+    /// `history_file`.
+    pub history_file: Option<PathBuf>,
+}
+
+/// What kind of section a process group came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupKind {
+    /// `[program:x]`: a homogeneous group of `numprocs` processes.
+    Program,
+    /// `[group:x]`: a heterogeneous group of programs.
+    Group,
+    /// `[eventlistener:x]` (parsed and validated; supervised as a plain program group).
+    EventListener,
+    /// `[fcgi-program:x]` (parsed and validated; supervised as a plain program group).
+    FcgiProgram,
+}
+
+/// A process group: the unit that `reread`/`update`/`add`/`remove` work on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupConfig {
+    /// Group name.
+    pub name: String,
+    /// Group priority (a program's own priority for `[program:x]`).
+    pub priority: i64,
+    /// Section kind that defined the group.
+    pub kind: GroupKind,
+    /// Processes, sorted by (priority, name).
+    pub processes: Vec<ProcessConfig>,
+}
+
+/// `autorestart` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoRestart {
+    /// `false`: never restart.
+    Never,
+    /// `unexpected`: restart when the exit code is not in `exitcodes`.
+    Unexpected,
+    /// `true`: always restart.
+    Always,
+}
+
+/// Where one output stream of a process is logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "path")]
+pub enum LogFile {
+    /// `NONE`/`OFF`: discarded.
+    None,
+    /// `AUTO`: a file in `childlogdir`, named when the group is added.
+    Auto,
+    /// An explicit path (may be a special file such as `/dev/stdout`).
+    Path(PathBuf),
+}
+
+/// Logging settings of one output stream (`stdout_*` or `stderr_*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamLogConfig {
+    /// `*_logfile`, default AUTO.
+    pub logfile: LogFile,
+    /// `*_logfile_maxbytes`, default 50MB; 0 disables rotation.
+    pub maxbytes: u64,
+    /// `*_logfile_backups`, default 10.
+    pub backups: u32,
+    /// `*_capture_maxbytes`, default 0.
+    pub capture_maxbytes: u64,
+    /// `*_events_enabled`, default false.
+    pub events_enabled: bool,
+    /// `*_syslog`, default false.
+    pub syslog: bool,
+}
+
+/// A signal, as named in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SignalSpec {
+    /// Signal number.
+    pub number: i32,
+}
+
+/// One process, fully expanded. `[program:x] numprocs=3` yields three of these.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessConfig {
+    /// Process name (`process_name` expanded).
+    pub name: String,
+    /// Name of the group the process belongs to.
+    pub group: String,
+    /// Name of the `[program:x]` section it came from.
+    pub program_name: String,
+    /// `process_num` of this process.
+    pub process_num: u32,
+    /// `command`, expanded but not split.
+    pub command: String,
+    /// `directory`.
+    pub directory: Option<PathBuf>,
+    /// `environment` of the program (the global one is in `[supervisord]`).
+    pub environment: Vec<(String, String)>,
+    /// `user`.
+    pub user: Option<UserSpec>,
+    /// `umask`.
+    pub umask: Option<u32>,
+    /// `priority`, default 999.
+    pub priority: i64,
+    /// `autostart`, default true.
+    pub autostart: bool,
+    /// `autorestart`, default unexpected.
+    pub autorestart: AutoRestart,
+    /// `exitcodes`, default `[0]`.
+    pub exitcodes: Vec<i32>,
+    /// `startsecs`, default 1.
+    pub startsecs: u64,
+    /// `startretries`, default 3.
+    pub startretries: u32,
+    /// `stopsignal`, default TERM.
+    pub stopsignal: SignalSpec,
+    /// `stopwaitsecs`, default 10.
+    pub stopwaitsecs: u64,
+    /// `stopasgroup`, default false.
+    pub stopasgroup: bool,
+    /// `killasgroup`, default `stopasgroup`.
+    pub killasgroup: bool,
+    /// `redirect_stderr`, default false.
+    pub redirect_stderr: bool,
+    /// stdout logging.
+    pub stdout: StreamLogConfig,
+    /// stderr logging (unused when `redirect_stderr`).
+    pub stderr: StreamLogConfig,
+    /// `serverurl`: `None` means AUTO.
+    pub serverurl: Option<String>,
+}
