@@ -1,1 +1,2 @@
-//! placeholder
+//! placeholder: the harness modules land in the next commit
+pub mod spew;
