@@ -1,1 +1,5 @@
-//! e2e
+//! End-to-end tests: the real binaries, a temp dir per test, the fixture child.
+//!
+//! One integration-test binary (this file) with one module per area keeps link time down.
+
+mod harness_selftest;
