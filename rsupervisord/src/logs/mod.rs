@@ -1,0 +1,31 @@
+//! The log pipeline: everything between a child's output pipes (or the daemon's own
+//! messages) and the files, followers and RPC readers.
+//!
+//! It lives outside the supervisor actor (DESIGN.md, "Logs stay outside the actor"): the
+//! actor only keeps, per process, the log handles and the pump task handles.
+//!
+//! - [`rotate`]: [`RotatingFile`], supervisord's size-based rotation;
+//!   (reopen on SIGUSR2, clear on `clearProcessLogs`), which notifies the hub;
+
+pub mod rotate;
+
+pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
+
+/// One of a process's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Channel {
+    /// The name supervisord uses in file names and messages: `stdout` or `stderr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
