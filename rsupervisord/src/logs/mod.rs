@@ -5,10 +5,19 @@
 //! actor only keeps, per process, the log handles and the pump task handles.
 //!
 //! - [`rotate`]: [`RotatingFile`], supervisord's size-based rotation;
+//! - [`handle`]: [`LogHandle`], a rotating file shared by its writer and the supervisor
 //!   (reopen on SIGUSR2, clear on `clearProcessLogs`), which notifies the hub;
+//! - [`hub`]: [`LogHub`], writers' change notifications for followers;
+//! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
 
+pub mod follow;
+pub mod handle;
+pub mod hub;
 pub mod rotate;
 
+pub use follow::{follow, FollowStart, Follower};
+pub use handle::LogHandle;
+pub use hub::LogHub;
 pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
 
 /// One of a process's two output streams.
