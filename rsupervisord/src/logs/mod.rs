@@ -9,15 +9,21 @@
 //!   (reopen on SIGUSR2, clear on `clearProcessLogs`), which notifies the hub;
 //! - [`hub`]: [`LogHub`], writers' change notifications for followers;
 //! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
+//! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
+//! - [`auto`]: AUTO log names and startup cleanup;
 
+pub mod auto;
 pub mod follow;
 pub mod handle;
 pub mod hub;
+pub mod read;
 pub mod rotate;
 
+pub use auto::{cleanup_auto_logs, create_auto_log};
 pub use follow::{follow, FollowStart, Follower};
 pub use handle::LogHandle;
 pub use hub::LogHub;
+pub use read::{read_range, tail, ReadError, TailSlice};
 pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
 
 /// One of a process's two output streams.
