@@ -1,0 +1,347 @@
+//! `MainLog`: the daemon's own log (`[supervisord] logfile`), in supervisord's format.
+//!
+//! Each record is one write of `YYYY-MM-DD HH:MM:SS,mmm LEVL message\n` in local time;
+//! a message containing newlines is written verbatim and spans several lines. Records
+//! below the configured level are dropped. A file target rotates through
+//! [`RotatingFile`](super::RotatingFile) by `logfile_maxbytes`/`logfile_backups` and
+//! notifies the hub (for `maintail -f`); `logfile=syslog` sends each line of the message
+//! to syslog instead, at a priority matching the level. With `nodaemon` and not `silent`
+//! every record is also echoed to stdout.
+//!
+//! `log` takes `&self` and can be called from any thread or task: the file sits behind
+//! the [`LogHandle`]'s std mutex and each record is a single small write.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rsupervisor_config::model::{LogLevel, MainLogTarget};
+
+use super::handle::LogHandle;
+use super::hub::LogHub;
+use super::rotate::MODE_EXPLICIT;
+use crate::sys::{self, LocalTime, SyslogPriority};
+
+/// The daemon's main log. See the module docs.
+#[derive(Debug)]
+pub struct MainLog {
+    /// `None` when the target is syslog.
+    file: Option<LogHandle>,
+    level: LogLevel,
+    echo_stdout: bool,
+    /// Set after the first failed write, so a broken disk does not flood stderr.
+    reported_error: AtomicBool,
+}
+
+impl MainLog {
+    /// Opens the main log. For a file target the file is created (mode 0644 before the
+    /// umask) or appended to; `maxbytes == 0` disables rotation.
+    pub fn open(
+        target: &MainLogTarget,
+        maxbytes: u64,
+        backups: u32,
+        level: LogLevel,
+        echo_stdout: bool,
+        hub: LogHub,
+    ) -> io::Result<MainLog> {
+        let file = match target {
+            MainLogTarget::File(path) => Some(LogHandle::open(
+                path,
+                maxbytes,
+                backups,
+                MODE_EXPLICIT,
+                hub,
+            )?),
+            MainLogTarget::Syslog => None,
+        };
+        Ok(MainLog {
+            file,
+            level,
+            echo_stdout,
+            reported_error: AtomicBool::new(false),
+        })
+    }
+
+    /// The log file's path; `None` when logging to syslog (then `readLog` is `NO_FILE`).
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(LogHandle::path)
+    }
+
+    /// The configured level.
+    pub fn level(&self) -> LogLevel {
+        self.level
+    }
+
+    /// Whether a record at `level` would be written.
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        level >= self.level
+    }
+
+    /// Writes one record, if `level` passes the filter. Never fails: a write error is
+    /// reported once on stderr and the record is dropped.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        if !self.enabled(level) {
+            return;
+        }
+        let needs_line = self.file.is_some() || self.echo_stdout;
+        let line = needs_line.then(|| format_record(now(), level, message));
+        match (&self.file, &line) {
+            (Some(file), Some(line)) => {
+                if let Err(error) = file.write(line.as_bytes()) {
+                    if !self.reported_error.swap(true, Ordering::Relaxed) {
+                        eprintln!(
+                            "rsupervisord: cannot write main log {}: {error}",
+                            file.path().display()
+                        );
+                    }
+                }
+            }
+            _ => {
+                let priority = syslog_priority(level);
+                for text in message.split('\n') {
+                    sys::syslog(priority, text);
+                }
+            }
+        }
+        if let (true, Some(line)) = (self.echo_stdout, &line) {
+            let mut stdout = io::stdout().lock();
+            // Losing the echo (closed terminal) must not affect the daemon.
+            let _ = stdout
+                .write_all(line.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
+
+    /// Reopens the log file at its path (SIGUSR2); no-op for syslog.
+    pub fn reopen(&self) -> io::Result<()> {
+        match &self.file {
+            Some(file) => file.reopen(),
+            None => Ok(()),
+        }
+    }
+
+    /// `clearLog`: deletes the log file and reopens it. Fails with `NotFound` (fault
+    /// `NO_FILE`) for syslog or when the file does not exist. The caller logs
+    /// `reopening log file` afterwards if it wants the record to survive (supervisord logs
+    /// it just before reopening, into the deleted file).
+    pub fn clear(&self) -> io::Result<()> {
+        let Some(file) = &self.file else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "main log is syslog",
+            ));
+        };
+        std::fs::metadata(file.path())?;
+        file.clear()
+    }
+}
+
+/// A time to print: local broken-down time plus milliseconds.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    time: LocalTime,
+    millis: u32,
+}
+
+fn now() -> Stamp {
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
+    Stamp {
+        time: sys::local_time(seconds).unwrap_or_else(|| utc_time(seconds)),
+        millis: elapsed.subsec_millis(),
+    }
+}
+
+/// Fallback when the C library cannot convert: UTC from the civil-from-days algorithm.
+fn utc_time(seconds: i64) -> LocalTime {
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    // Howard Hinnant's days -> (year, month, day).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let small = |value: i64| u32::try_from(value).unwrap_or(0);
+    LocalTime {
+        year: i32::try_from(year).unwrap_or(i32::MAX),
+        month: small(month),
+        day: small(day),
+        hour: small(of_day / 3600),
+        minute: small(of_day % 3600 / 60),
+        second: small(of_day % 60),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS,mmm LEVL message\n`.
+fn format_record(stamp: Stamp, level: LogLevel, message: &str) -> String {
+    let LocalTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    } = stamp.time;
+    format!(
+        "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02},{:03} {} {message}\n",
+        stamp.millis,
+        level.tag()
+    )
+}
+
+fn syslog_priority(level: LogLevel) -> SyslogPriority {
+    match level {
+        LogLevel::Critical => SyslogPriority::Critical,
+        LogLevel::Error => SyslogPriority::Error,
+        LogLevel::Warn => SyslogPriority::Warning,
+        LogLevel::Info => SyslogPriority::Info,
+        LogLevel::Debug | LogLevel::Trace | LogLevel::Blather => SyslogPriority::Debug,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::follow::{follow, FollowStart};
+    use crate::logs::rotate::backup_path;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            time: LocalTime {
+                year: 2024,
+                month: 3,
+                day: 7,
+                hour: 9,
+                minute: 5,
+                second: 2,
+            },
+            millis: 42,
+        }
+    }
+
+    #[test]
+    fn record_format_matches_supervisord() {
+        assert_eq!(
+            format_record(stamp(), LogLevel::Info, "supervisord started with pid 6093"),
+            "2024-03-07 09:05:02,042 INFO supervisord started with pid 6093\n"
+        );
+        assert_eq!(
+            format_record(stamp(), LogLevel::Debug, "'spew' stdout output:\na\nb"),
+            "2024-03-07 09:05:02,042 DEBG 'spew' stdout output:\na\nb\n"
+        );
+    }
+
+    #[test]
+    fn utc_fallback_converts_known_dates() {
+        let time = utc_time(1_700_000_000);
+        assert_eq!((time.year, time.month, time.day), (2023, 11, 14));
+        assert_eq!((time.hour, time.minute, time.second), (22, 13, 20));
+        let time = utc_time(951_782_400); // 2000-02-29
+        assert_eq!((time.year, time.month, time.day), (2000, 2, 29));
+    }
+
+    fn is_record_start(line: &str) -> bool {
+        let bytes = line.as_bytes();
+        bytes.len() > 24
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes[10] == b' '
+            && bytes[13] == b':'
+            && bytes[16] == b':'
+            && bytes[19] == b','
+            && bytes[23] == b' '
+    }
+
+    #[test]
+    fn filters_by_level_and_writes_verbatim() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("supervisord.log");
+        let target = MainLogTarget::File(path.clone());
+        let log = MainLog::open(&target, 0, 0, LogLevel::Info, false, LogHub::new()).expect("open");
+        assert_eq!(log.path(), Some(path.as_path()));
+        log.log(LogLevel::Debug, "hidden");
+        log.log(LogLevel::Info, "shown");
+        log.log(LogLevel::Critical, "two\nlines");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(is_record_start(lines[0]) && lines[0].ends_with(" INFO shown"));
+        assert!(is_record_start(lines[1]) && lines[1].ends_with(" CRIT two"));
+        assert_eq!(lines[2], "lines");
+    }
+
+    #[test]
+    fn rotates_and_clears() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.log");
+        let target = MainLogTarget::File(path.clone());
+        let log =
+            MainLog::open(&target, 200, 2, LogLevel::Blather, false, LogHub::new()).expect("open");
+        for index in 0..20 {
+            log.log(LogLevel::Warn, &format!("message number {index}"));
+        }
+        assert!(backup_path(&path, 2).exists());
+        assert!(!backup_path(&path, 3).exists());
+        log.clear().expect("clear");
+        assert_eq!(std::fs::read(&path).expect("read"), b"");
+        log.log(LogLevel::Info, "after clear");
+        assert!(std::fs::read_to_string(&path)
+            .expect("read")
+            .ends_with("INFO after clear\n"));
+        std::fs::remove_file(&path).expect("remove");
+        assert_eq!(
+            log.clear().map_err(|error| error.kind()),
+            Err(io::ErrorKind::NotFound)
+        );
+        log.reopen().expect("reopen");
+        assert!(path.exists());
+    }
+
+    #[tokio::test]
+    async fn maintail_followers_are_woken() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.log");
+        let hub = LogHub::new();
+        let target = MainLogTarget::File(path.clone());
+        let log = MainLog::open(&target, 0, 0, LogLevel::Info, false, hub.clone()).expect("open");
+        let mut follower = follow(&hub, &path, FollowStart::TailBytes(1024));
+        log.log(LogLevel::Info, "hello");
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), follower.next_chunk())
+            .await
+            .expect("woken")
+            .expect("open")
+            .expect("read");
+        assert!(String::from_utf8_lossy(&chunk).ends_with(" INFO hello\n"));
+    }
+
+    #[test]
+    fn syslog_target_has_no_path() {
+        let log = MainLog::open(
+            &MainLogTarget::Syslog,
+            0,
+            0,
+            LogLevel::Info,
+            false,
+            LogHub::new(),
+        )
+        .expect("open");
+        assert_eq!(log.path(), None);
+        assert_eq!(
+            log.clear().map_err(|error| error.kind()),
+            Err(io::ErrorKind::NotFound)
+        );
+    }
+}

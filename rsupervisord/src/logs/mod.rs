@@ -1,0 +1,54 @@
+//! The log pipeline: everything between a child's output pipes (or the daemon's own
+//! messages) and the files, followers and RPC readers.
+//!
+//! It lives outside the supervisor actor (DESIGN.md, "Logs stay outside the actor"): the
+//! actor only keeps, per process, the [`LogHandle`]s and the pump [`JoinHandle`]s.
+//!
+//! - [`rotate`]: [`RotatingFile`], supervisord's size-based rotation;
+//! - [`handle`]: [`LogHandle`], a rotating file shared by its writer and the supervisor
+//!   (reopen on SIGUSR2, clear on `clearProcessLogs`), which notifies the hub;
+//! - [`hub`]: [`LogHub`], writers' change notifications for followers;
+//! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
+//! - [`pump`]: [`spawn_pump`], one task per child pipe;
+//! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
+//! - [`auto`]: AUTO log names and startup cleanup;
+//! - [`mainlog`]: [`MainLog`], the daemon's own log.
+//!
+//! [`JoinHandle`]: tokio::task::JoinHandle
+
+pub mod auto;
+pub mod follow;
+pub mod handle;
+pub mod hub;
+pub mod mainlog;
+pub mod pump;
+pub mod read;
+pub mod rotate;
+
+pub use auto::{cleanup_auto_logs, create_auto_log};
+pub use follow::{follow, FollowStart, Follower};
+pub use handle::LogHandle;
+pub use hub::LogHub;
+pub use mainlog::MainLog;
+pub use pump::{spawn_pump, LogSink, MainLogCopy, PumpReport};
+pub use read::{read_range, tail, ReadError, TailSlice};
+pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
+
+/// One of a process's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Channel {
+    /// The name supervisord uses in file names and messages: `stdout` or `stderr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}

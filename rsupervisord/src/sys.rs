@@ -1,0 +1,108 @@
+//! Thin, audited wrappers around the few libc calls the daemon needs that have no safe
+//! std or nix equivalent: `localtime_r` (local-time timestamps for the main log) and
+//! `syslog` (the `logfile=syslog` target and `*_syslog` child streams).
+//!
+//! This is the only module allowed to contain `unsafe`; every block carries a `// SAFETY:`
+//! comment. Everything exported here is safe to call from any thread.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+
+/// A broken-down local time, as produced by `localtime_r`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Full year, e.g. 2024.
+    pub year: i32,
+    /// Month, 1..=12.
+    pub month: u32,
+    /// Day of the month, 1..=31.
+    pub day: u32,
+    /// Hour, 0..=23.
+    pub hour: u32,
+    /// Minute, 0..=59.
+    pub minute: u32,
+    /// Second, 0..=60 (leap seconds).
+    pub second: u32,
+}
+
+/// Converts seconds since the Unix epoch to local time, honouring `TZ`.
+///
+/// Returns `None` if the C library cannot represent the time (out of range).
+pub fn local_time(epoch_seconds: i64) -> Option<LocalTime> {
+    let time: libc::time_t = libc::time_t::try_from(epoch_seconds).ok()?;
+    // SAFETY: `libc::tm` is a plain C struct of integers and (on glibc) a `*const c_char`
+    // zone pointer; the all-zero bit pattern is a valid value for every field.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the duration of the call: `time` lives on our
+    // stack and `tm` is a properly aligned, writable `libc::tm`. `localtime_r` is the
+    // re-entrant variant and writes only into `tm`, so concurrent calls are fine.
+    let result = unsafe { libc::localtime_r(&time, &mut tm) };
+    if result.is_null() {
+        return None;
+    }
+    Some(LocalTime {
+        year: tm.tm_year + 1900,
+        month: u32::try_from(tm.tm_mon + 1).ok()?,
+        day: u32::try_from(tm.tm_mday).ok()?,
+        hour: u32::try_from(tm.tm_hour).ok()?,
+        minute: u32::try_from(tm.tm_min).ok()?,
+        second: u32::try_from(tm.tm_sec).ok()?,
+    })
+}
+
+/// Severity passed to [`syslog`]; mapped to the `LOG_*` priorities (facility `LOG_USER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogPriority {
+    /// `LOG_CRIT`.
+    Critical,
+    /// `LOG_ERR`.
+    Error,
+    /// `LOG_WARNING`.
+    Warning,
+    /// `LOG_INFO`.
+    Info,
+    /// `LOG_DEBUG`.
+    Debug,
+}
+
+/// Sends one message to the system logger.
+///
+/// `openlog` is never called, so the C library uses the program name as the ident, as
+/// Python's `syslog.syslog` (used by supervisord) does. Interior NUL bytes, which C strings
+/// cannot carry, are replaced by `\u{FFFD}`.
+pub fn syslog(priority: SyslogPriority, message: &str) {
+    let level = match priority {
+        SyslogPriority::Critical => libc::LOG_CRIT,
+        SyslogPriority::Error => libc::LOG_ERR,
+        SyslogPriority::Warning => libc::LOG_WARNING,
+        SyslogPriority::Info => libc::LOG_INFO,
+        SyslogPriority::Debug => libc::LOG_DEBUG,
+    };
+    let text = match CString::new(message) {
+        Ok(text) => text,
+        Err(_) => match CString::new(message.replace('\0', "\u{FFFD}")) {
+            Ok(text) => text,
+            Err(_) => return,
+        },
+    };
+    // SAFETY: the format is a static NUL-terminated "%s" and its single argument is a valid
+    // NUL-terminated C string that outlives the call, so `syslog` reads exactly one string
+    // argument and never interprets `message` as a format. `syslog` is thread-safe in glibc
+    // and musl.
+    unsafe { libc::syslog(libc::LOG_USER | level, c"%s".as_ptr(), text.as_ptr()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_plausible() {
+        let now = local_time(1_700_000_000).expect("representable");
+        // 2023-11-14 22:13:20 UTC; any time zone keeps the year and a valid calendar date.
+        assert!(now.year == 2023);
+        assert!((1..=12).contains(&now.month));
+        assert!((1..=31).contains(&now.day));
+        assert!(now.hour < 24 && now.minute < 60 && now.second <= 60);
+    }
+}
