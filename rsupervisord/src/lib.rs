@@ -1,9 +1,229 @@
 //! rsupervisord: a supervisord-compatible process supervisor daemon, as a library.
 //!
 //! Module map:
+//! - [`cli`]: the command line;
+//! - [`supervisor`]: the actor that owns every process, and its pure state machine;
+//! - [`spawn`] and [`command_line`]: starting one child as supervisord does;
 //! - [`logs`]: child-output pumps, rotating log files, followers, log reading and the
 //!   daemon's main log;
-//! - [`sys`]: the audited libc calls (local time, syslog).
+//! - [`rpc`] and [`server`]: the JSON-RPC methods and the control socket;
+//! - [`signals`], [`pidfile`], [`limits`]: the daemon's process-level duties;
+//! - [`sys`]: the audited libc calls (local time, syslog, daemonizing).
+//!
+//! [`main_entry`] is the whole daemon; `main.rs` only calls it.
 
+pub mod cli;
+pub mod command_line;
+pub mod limits;
 pub mod logs;
+pub mod pidfile;
+pub mod rpc;
+pub mod server;
+pub mod signals;
+pub mod spawn;
+pub mod supervisor;
 pub mod sys;
+
+use clap::Parser;
+use rsupervisor_config::{Config, LoadOptions, LogLevel};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// supervisord's usage-error exit status.
+const EXIT_USAGE: u8 = 2;
+
+/// Prints a startup error the way supervisord does and returns its exit status.
+fn fail(message: &str) -> ExitCode {
+    let argv0 = std::env::args().next().unwrap_or_else(|| "rsupervisord".to_owned());
+    for line in message.lines() {
+        eprintln!("Error: {line}");
+    }
+    eprintln!("For help, use {argv0} -h");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Runs the daemon from the command line; returns the process exit status.
+pub fn main_entry() -> ExitCode {
+    let args = cli::Args::parse();
+    let options = LoadOptions::from_process();
+    let path = match &args.configuration {
+        Some(path) => path.clone(),
+        None => {
+            let argv0 = PathBuf::from(std::env::args().next().unwrap_or_default());
+            match rsupervisor_config::find_config_file(&argv0) {
+                Ok(path) => path,
+                Err(errors) => return fail(&errors.to_string()),
+            }
+        }
+    };
+    if !path.exists() {
+        return fail(&format!("could not find config file {}", path.display()));
+    }
+    let mut config = match rsupervisor_config::load(&path, &options) {
+        Ok(config) => config,
+        Err(errors) => return fail(&errors.to_string()),
+    };
+    if let Err(message) = args.apply(&mut config) {
+        return fail(&message);
+    }
+    if args.check {
+        if args.json {
+            println!("{}", rsupervisor_config::to_json(&config));
+        } else {
+            print!("{}", rsupervisor_config::summary(&config));
+        }
+        return ExitCode::SUCCESS;
+    }
+    match start(config, options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+/// Everything before the runtime: limits, privileges, AUTO log cleanup, the socket, and
+/// daemonizing; errors here reach the operator's terminal.
+fn start(config: Config, options: LoadOptions) -> Result<(), String> {
+    let mut notes = limits::raise(&config.supervisord)?;
+    drop_privileges(&config, &mut notes)?;
+    if !config.supervisord.nocleanup {
+        let settings = &config.supervisord;
+        if let Err(error) = logs::cleanup_auto_logs(&settings.childlogdir, &settings.identifier) {
+            notes.push((
+                LogLevel::Warn,
+                format!(
+                    "could not clean up old AUTO logs in {}: {error}",
+                    settings.childlogdir.display()
+                ),
+            ));
+        }
+    }
+    let listener = match &config.unix_http_server {
+        Some(server) => {
+            let (listener, note) =
+                server::bind(server, &config.supervisord.pidfile).map_err(|e| e.to_string())?;
+            if let Some(note) = note {
+                notes.push((LogLevel::Info, note));
+            }
+            Some(listener)
+        }
+        None => None,
+    };
+    if !config.supervisord.nodaemon {
+        notes.push((LogLevel::Info, "daemonizing the supervisord process".to_owned()));
+        sys::daemonize(config.supervisord.directory.as_deref(), config.supervisord.umask)
+            .map_err(|error| format!("could not daemonize: {error}"))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rsupervisord")
+        .build()
+        .map_err(|error| format!("could not start the async runtime: {error}"))?;
+    runtime.block_on(run(config, options, listener, notes))
+}
+
+/// `[supervisord] user=`: switch to that user when started as root.
+fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Result<(), String> {
+    let current = nix::unistd::Uid::current();
+    match &config.supervisord.user {
+        None => {
+            if current.is_root() {
+                notes.push((
+                    LogLevel::Critical,
+                    "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".to_owned(),
+                ));
+            }
+            Ok(())
+        }
+        Some(user) if user.uid == current.as_raw() => Ok(()),
+        Some(_) if !current.is_root() => Err("Can't drop privilege as nonroot user".to_owned()),
+        Some(user) => {
+            let name = std::ffi::CString::new(user.name.clone())
+                .map_err(|_| format!("invalid user name {:?}", user.name))?;
+            let gid = nix::unistd::Gid::from_raw(user.gid);
+            nix::unistd::initgroups(&name, gid)
+                .and_then(|()| nix::unistd::setgid(gid))
+                .and_then(|()| nix::unistd::setuid(nix::unistd::Uid::from_raw(user.uid)))
+                .map_err(|errno| format!("could not switch to user {}: {errno}", user.name))?;
+            notes.push((LogLevel::Info, format!("Set uid to user {} succeeded", user.uid)));
+            Ok(())
+        }
+    }
+}
+
+/// The daemon proper: main log, pidfile, supervisor actor, signals and control socket.
+async fn run(
+    config: Config,
+    load_options: LoadOptions,
+    listener: Option<std::os::unix::net::UnixListener>,
+    notes: Vec<(LogLevel, String)>,
+) -> Result<(), String> {
+    let settings = &config.supervisord;
+    let hub = logs::LogHub::new();
+    let main_log = logs::MainLog::open(
+        &settings.logfile,
+        settings.logfile_maxbytes,
+        settings.logfile_backups,
+        settings.loglevel,
+        settings.nodaemon && !settings.silent,
+        hub.clone(),
+    )
+    .map_err(|error| format!("could not open the main log {:?}: {error}", settings.logfile))?;
+    let main_log = Arc::new(main_log);
+    // supervisord writes queued parse messages CRIT first, then WARN, then INFO.
+    let mut messages: Vec<(LogLevel, String)> =
+        config.messages.iter().map(|m| (m.level, m.text.clone())).chain(notes).collect();
+    messages.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    for (level, text) in &messages {
+        main_log.log(*level, text);
+    }
+    let pidfile = match pidfile::PidFile::write(&settings.pidfile) {
+        Ok(pidfile) => Some(pidfile),
+        Err(error) => {
+            main_log.log(
+                LogLevel::Critical,
+                &format!("could not write pidfile {}: {error}", settings.pidfile.display()),
+            );
+            None
+        }
+    };
+    let socket_path: Option<PathBuf> = config.unix_http_server.as_ref().map(|s| s.file.clone());
+    let authorization = config.unix_http_server.as_ref().and_then(server::expected_authorization);
+    let (state_changes, _) = tokio::sync::broadcast::channel(1024);
+    let identifier = settings.identifier.clone();
+    let services = supervisor::Services {
+        main_log: main_log.clone(),
+        hub: hub.clone(),
+        state_changes: state_changes.clone(),
+        load_options,
+        server_url: socket_path.as_ref().map(|path| format!("unix://{}", path.display())),
+    };
+    let (actor, handle) = supervisor::Supervisor::new(config, services);
+    signals::forward(handle.clone()).map_err(|error| format!("could not install signal handlers: {error}"))?;
+    let server = match listener {
+        Some(listener) => {
+            let methods =
+                rpc::RpcHandler::methods(handle.clone(), hub, main_log.clone(), identifier, state_changes);
+            let server = server::serve(listener, methods, authorization)
+                .map_err(|error| format!("could not serve the control socket: {error}"))?;
+            main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+            Some(server)
+        }
+        None => None,
+    };
+    main_log.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id()));
+    actor.run().await;
+    if let Some(server) = server {
+        let _ = server.stop();
+        server.stopped().await;
+    }
+    if let Some(path) = socket_path {
+        remove_socket(&path);
+    }
+    drop(pidfile);
+    Ok(())
+}
+
+fn remove_socket(path: &Path) {
+    let _ = std::fs::remove_file(path);
+}

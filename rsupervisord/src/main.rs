@@ -1,1 +1,5 @@
-fn main() {}
+//! The `rsupervisord` binary: everything lives in the library ([`rsupervisord::main_entry`]).
+
+fn main() -> std::process::ExitCode {
+    rsupervisord::main_entry()
+}

@@ -106,3 +106,35 @@ mod tests {
         assert!(now.hour < 24 && now.minute < 60 && now.second <= 60);
     }
 }
+
+/// Detaches the daemon from its terminal as supervisord does: fork (the parent exits at once),
+/// `setsid()`, stdin/stdout/stderr to /dev/null, then `chdir(directory)` and `umask`.
+///
+/// Must be called before any thread is started (no tokio runtime yet).
+pub fn daemonize(directory: Option<&std::path::Path>, umask: u32) -> std::io::Result<()> {
+    // SAFETY: the process is single-threaded here (the caller guarantees it), so the child
+    // is a complete copy and may go on running Rust code.
+    match unsafe { nix::unistd::fork() }.map_err(std::io::Error::from)? {
+        nix::unistd::ForkResult::Parent { .. } => {
+            // SAFETY: _exit ends the parent without running destructors or atexit handlers
+            // that belong to the child now.
+            unsafe { libc::_exit(0) }
+        }
+        nix::unistd::ForkResult::Child => {}
+    }
+    nix::unistd::setsid().map_err(std::io::Error::from)?;
+    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    for target in 0..=2 {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 on a valid open descriptor onto 0, 1 or 2 only replaces those.
+        if unsafe { libc::dup2(null.as_raw_fd(), target) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    if let Some(directory) = directory {
+        std::env::set_current_dir(directory)?;
+    }
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe { libc::umask(umask as libc::mode_t) };
+    Ok(())
+}

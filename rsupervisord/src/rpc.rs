@@ -1,0 +1,659 @@
+//! The JSON-RPC handler: converts wire calls into supervisor commands and log reads.
+//!
+//! It holds no process state and makes no decisions about processes; each method resolves
+//! names, delegates to the [`SupervisorHandle`] or the log readers, and maps errors to
+//! supervisord's faults. Group and "all" variants fan out to single-process calls concurrently,
+//! so `start all` with `wait` costs the time of the slowest process, not the sum.
+
+use crate::logs::follow::{self, FollowStart};
+use crate::logs::hub::LogHub;
+use crate::logs::mainlog::MainLog;
+use crate::logs::read::{self, ReadError};
+use crate::supervisor::handle::SupervisorHandle;
+use jsonrpsee::core::{async_trait, RpcResult};
+use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::{Methods, PendingSubscriptionSink, SubscriptionCloseResponse, SubscriptionMessage};
+use rsupervisor_api::{
+    Channel, ConfigInfo, Fault, FaultError, MulticallRequest, ProcessInfo, ProcessStatus,
+    ReloadResult, StateChange, StateInfo, SupervisorRpcServer, TailSlice, UpdateOutcome,
+    API_VERSION, SUPERVISOR_VERSION,
+};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::broadcast;
+
+/// The daemon's implementation of [`SupervisorRpcServer`].
+#[derive(Clone)]
+pub struct RpcHandler {
+    handle: SupervisorHandle,
+    hub: LogHub,
+    main_log: Arc<MainLog>,
+    identifier: String,
+    state_changes: broadcast::Sender<StateChange>,
+    /// The full method table, for `system.multicall`; set once after the module is built.
+    methods: Arc<OnceLock<Methods>>,
+}
+
+/// Every method name, sorted, as `system.listMethods` returns them.
+pub const METHOD_HELP: &[(&str, &str)] = &[
+    ("supervisor.addProcessGroup", "Update the config for a running process from config file."),
+    ("supervisor.clearAllProcessLogs", "Clear all process log files"),
+    ("supervisor.clearLog", "Clear the main log."),
+    ("supervisor.clearProcessLogs", "Clear the stdout and stderr logs for the named process and reopen them."),
+    ("supervisor.followMainLog", "Follow the main log: push new bytes as they are written (rsupervisor addition)."),
+    ("supervisor.followProcessLog", "Follow a process log: push new bytes as they are written (rsupervisor addition)."),
+    ("supervisor.getAPIVersion", "Return the version of the RPC API used by supervisord"),
+    ("supervisor.getAllConfigInfo", "Get info about all available process configurations."),
+    ("supervisor.getAllProcessInfo", "Get info about all processes"),
+    ("supervisor.getIdentification", "Return identifying string of supervisord"),
+    ("supervisor.getPID", "Return the PID of supervisord"),
+    ("supervisor.getProcessInfo", "Get info about a process named name"),
+    ("supervisor.getState", "Return current state of supervisord as a struct"),
+    ("supervisor.getSupervisorVersion", "Return the version of the supervisor package in use by supervisord"),
+    ("supervisor.getVersion", "Return the version of the RPC API used by supervisord"),
+    ("supervisor.readLog", "Read length bytes from the main log starting at offset"),
+    ("supervisor.readProcessStderrLog", "Read length bytes from name's stderr log starting at offset"),
+    ("supervisor.readProcessStdoutLog", "Read length bytes from name's stdout log starting at offset"),
+    ("supervisor.reloadConfig", "Reload the configuration."),
+    ("supervisor.removeProcessGroup", "Remove a stopped process from the active configuration."),
+    ("supervisor.reopenLogs", "Reopen every log file, as SIGUSR2 does (rsupervisor addition)."),
+    ("supervisor.restart", "Restart the supervisor process"),
+    ("supervisor.sendProcessStdin", "Send a string of chars to the stdin of the process name."),
+    ("supervisor.shutdown", "Shut down the supervisor process"),
+    ("supervisor.signalAllProcesses", "Send a signal to all processes in the process list"),
+    ("supervisor.signalProcess", "Send an arbitrary UNIX signal to the process named by name"),
+    ("supervisor.signalProcessGroup", "Send a signal to all processes in the group named 'name'"),
+    ("supervisor.startAllProcesses", "Start all processes listed in the configuration file"),
+    ("supervisor.startProcess", "Start a process"),
+    ("supervisor.startProcessGroup", "Start all processes in the group named 'name'"),
+    ("supervisor.stopAllProcesses", "Stop all processes in the process list"),
+    ("supervisor.stopProcess", "Stop a process named by name"),
+    ("supervisor.stopProcessGroup", "Stop all processes in the process group named 'name'"),
+    ("supervisor.subscribeStateChanges", "Push every process state change (rsupervisor addition)."),
+    ("supervisor.tailProcessStderrLog", "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog()."),
+    ("supervisor.tailProcessStdoutLog", "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog()."),
+    ("supervisor.updateProcessGroup", "Apply the last-read configuration to one group, restarting only changed processes (rsupervisor addition)."),
+    ("system.listMethods", "Return an array listing the available method names"),
+    ("system.methodHelp", "Return a string showing the method's documentation"),
+    ("system.multicall", "Process an array of calls, and return an array of results."),
+];
+
+fn fault(error: FaultError) -> ErrorObjectOwned {
+    error.into()
+}
+
+/// What a single-process operation of a group call does.
+#[derive(Clone, Copy)]
+enum GroupOp {
+    Start(bool),
+    Stop(bool),
+    Signal(i32),
+}
+
+impl RpcHandler {
+    /// Builds the handler and returns it with the method table it serves.
+    pub fn methods(
+        handle: SupervisorHandle,
+        hub: LogHub,
+        main_log: Arc<MainLog>,
+        identifier: String,
+        state_changes: broadcast::Sender<StateChange>,
+    ) -> Methods {
+        let cell = Arc::new(OnceLock::new());
+        let handler = RpcHandler {
+            handle,
+            hub,
+            main_log,
+            identifier,
+            state_changes,
+            methods: cell.clone(),
+        };
+        let methods: Methods = handler.into_rpc().into();
+        let _ = cell.set(methods.clone());
+        methods
+    }
+
+    async fn process_log(&self, name: String, channel: Channel) -> Result<PathBuf, FaultError> {
+        let paths = self.handle.log_paths(name.clone()).await?;
+        let path = match channel {
+            Channel::Stdout => paths.stdout,
+            Channel::Stderr => paths.stderr,
+        };
+        path.ok_or_else(|| FaultError::bare(Fault::NoFile))
+    }
+
+    async fn read_process_log(
+        &self,
+        name: String,
+        channel: Channel,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<String> {
+        let path = self.process_log(name, channel).await.map_err(fault)?;
+        read_file(&path, offset, length)
+    }
+
+    async fn tail_process_log(
+        &self,
+        name: String,
+        channel: Channel,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<TailSlice> {
+        let path = self.process_log(name, channel).await.map_err(fault)?;
+        let slice = read::tail(&path, offset, length);
+        Ok(TailSlice {
+            bytes: String::from_utf8_lossy(&slice.bytes).into_owned(),
+            offset: slice.offset,
+            overflow: slice.overflow,
+        })
+    }
+
+    /// Runs `op` on every process `spec` names (None: all) that `wanted` selects, concurrently.
+    async fn fan_out(
+        &self,
+        spec: Option<String>,
+        op: GroupOp,
+    ) -> RpcResult<Vec<ProcessStatus>> {
+        let names = self.handle.resolve(spec).await.map_err(fault)?;
+        let infos = self.handle.all_process_info().await.map_err(fault)?;
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut order = Vec::new();
+        for name in names {
+            let Some(info) = infos.iter().find(|info| info.namespec() == name) else { continue };
+            let state = info.process_state();
+            let wanted = match op {
+                GroupOp::Start(_) => !state.is_running(),
+                GroupOp::Stop(_) => state.is_running(),
+                GroupOp::Signal(_) => state.is_signallable(),
+            };
+            if !wanted {
+                continue;
+            }
+            order.push((info.name.clone(), info.group.clone()));
+            let handle = self.handle.clone();
+            let index = order.len() - 1;
+            tasks.spawn(async move {
+                let result = match op {
+                    GroupOp::Start(wait) => handle.start(name, wait).await,
+                    GroupOp::Stop(wait) => handle.stop(name, wait).await,
+                    GroupOp::Signal(signal) => handle.signal(name, signal).await,
+                };
+                (index, result)
+            });
+        }
+        let mut results: Vec<Option<Result<(), FaultError>>> = vec![None; order.len()];
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((index, result)) = joined {
+                results[index] = Some(result);
+            }
+        }
+        Ok(order
+            .into_iter()
+            .zip(results)
+            .map(|((name, group), result)| {
+                let result = result.unwrap_or(Err(FaultError::bare(Fault::Failed)));
+                match result {
+                    Ok(()) => ProcessStatus {
+                        name,
+                        group,
+                        status: Fault::Success.code(),
+                        description: "OK".to_owned(),
+                    },
+                    Err(error) => ProcessStatus {
+                        name,
+                        group,
+                        status: error.fault.code(),
+                        description: error.to_string(),
+                    },
+                }
+            })
+            .collect())
+    }
+
+    async fn follow_path(
+        &self,
+        pending: PendingSubscriptionSink,
+        path: PathBuf,
+        tail_bytes: u64,
+    ) -> SubscriptionCloseResponse {
+        let Ok(sink) = pending.accept().await else {
+            return SubscriptionCloseResponse::None;
+        };
+        let mut follower = follow::follow(&self.hub, &path, FollowStart::TailBytes(tail_bytes));
+        // Bytes of a UTF-8 character split between two chunks wait for the rest.
+        let mut pending_bytes = Vec::new();
+        loop {
+            let chunk = tokio::select! {
+                chunk = follower.next_chunk() => chunk,
+                () = sink.closed() => return SubscriptionCloseResponse::None,
+            };
+            match chunk {
+                Some(Ok(bytes)) => {
+                    pending_bytes.extend_from_slice(&bytes);
+                    let text = take_utf8(&mut pending_bytes);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let Ok(raw) = serde_json::value::to_raw_value(&text) else { continue };
+                    if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                        return SubscriptionCloseResponse::None;
+                    }
+                }
+                Some(Err(error)) => {
+                    return SubscriptionCloseResponse::NotifErr(
+                        serde_json::value::to_raw_value(&format!("log read failed: {error}"))
+                            .map(SubscriptionMessage::from)
+                            .unwrap_or_else(|_| SubscriptionMessage::from(empty_raw())),
+                    );
+                }
+                None => {
+                    return SubscriptionCloseResponse::NotifErr(SubscriptionMessage::from(
+                        serde_json::value::to_raw_value("EOF").unwrap_or_else(|_| empty_raw()),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn empty_raw() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("null".to_owned())
+        .expect("invariant: null is valid JSON")
+}
+
+/// Takes the longest valid UTF-8 prefix out of `bytes`; invalid bytes become U+FFFD, and an
+/// incomplete character at the end stays for the next chunk.
+fn take_utf8(bytes: &mut Vec<u8>) -> String {
+    let mut text = String::new();
+    let mut rest: &[u8] = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                rest = &[];
+                break;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                match error.error_len() {
+                    Some(bad) => {
+                        text.push('\u{FFFD}');
+                        rest = &after[bad..];
+                    }
+                    None => {
+                        rest = after; // incomplete character: keep for later
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let keep = rest.to_vec();
+    *bytes = keep;
+    text
+}
+
+fn read_file(path: &Path, offset: i64, length: i64) -> RpcResult<String> {
+    match read::read_range(path, offset, length) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(ReadError::BadArguments) => Err(fault(FaultError::bare(Fault::BadArguments))),
+        Err(ReadError::NoFile) => Err(fault(FaultError::new(Fault::NoFile, path.display().to_string()))),
+        Err(error) => Err(fault(FaultError::new(Fault::Failed, error.to_string()))),
+    }
+}
+
+fn parse_signal(signal: &str) -> Result<i32, ErrorObjectOwned> {
+    rsupervisor_config::parse_signal(signal)
+        .map(|spec| spec.number)
+        .map_err(|_| fault(FaultError::new(Fault::BadSignal, signal)))
+}
+
+/// `group:*` for a group name (supervisord's group calls take the bare group name).
+fn group_spec(name: &str) -> String {
+    format!("{name}:*")
+}
+
+/// True for `g:*` and `g:` namespecs, which single-process calls delegate to group calls.
+fn is_group_spec(name: &str) -> bool {
+    name.ends_with(":*") || name.ends_with(':')
+}
+
+#[async_trait]
+impl SupervisorRpcServer for RpcHandler {
+    fn get_api_version(&self) -> RpcResult<String> {
+        Ok(API_VERSION.to_owned())
+    }
+
+    fn get_version(&self) -> RpcResult<String> {
+        Ok(API_VERSION.to_owned())
+    }
+
+    fn get_supervisor_version(&self) -> RpcResult<String> {
+        Ok(SUPERVISOR_VERSION.to_owned())
+    }
+
+    fn get_identification(&self) -> RpcResult<String> {
+        Ok(self.identifier.clone())
+    }
+
+    async fn get_state(&self) -> RpcResult<StateInfo> {
+        Ok(self.handle.state().await.map_err(fault)?.into())
+    }
+
+    fn get_pid(&self) -> RpcResult<i32> {
+        Ok(std::process::id() as i32)
+    }
+
+    async fn read_log(&self, offset: i64, length: i64) -> RpcResult<String> {
+        let Some(path) = self.main_log.path() else {
+            return Err(fault(FaultError::bare(Fault::NoFile)));
+        };
+        read_file(path, offset, length)
+    }
+
+    async fn clear_log(&self) -> RpcResult<bool> {
+        self.main_log.clear().map_err(|error| fault(FaultError::new(Fault::Failed, error.to_string())))?;
+        Ok(true)
+    }
+
+    async fn shutdown(&self) -> RpcResult<bool> {
+        self.handle.shutdown().await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn restart(&self) -> RpcResult<bool> {
+        self.handle.restart().await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn reload_config(&self) -> RpcResult<ReloadResult> {
+        self.handle.reread().await.map_err(fault)
+    }
+
+    async fn add_process_group(&self, name: String) -> RpcResult<bool> {
+        self.handle.add_group(name).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn remove_process_group(&self, name: String) -> RpcResult<bool> {
+        self.handle.remove_group(name).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn update_process_group(&self, name: String) -> RpcResult<UpdateOutcome> {
+        self.handle.update_group(name).await.map_err(fault)
+    }
+
+    async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        if is_group_spec(&name) {
+            self.fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true))).await?;
+            return Ok(true);
+        }
+        self.handle.start(name, wait.unwrap_or(true)).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn start_process_group(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<Vec<ProcessStatus>> {
+        self.fan_out(Some(group_spec(&name)), GroupOp::Start(wait.unwrap_or(true))).await
+    }
+
+    async fn start_all_processes(&self, wait: Option<bool>) -> RpcResult<Vec<ProcessStatus>> {
+        self.fan_out(None, GroupOp::Start(wait.unwrap_or(true))).await
+    }
+
+    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        if is_group_spec(&name) {
+            self.fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true))).await?;
+            return Ok(true);
+        }
+        self.handle.stop(name, wait.unwrap_or(true)).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn stop_process_group(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<Vec<ProcessStatus>> {
+        self.fan_out(Some(group_spec(&name)), GroupOp::Stop(wait.unwrap_or(true))).await
+    }
+
+    async fn stop_all_processes(&self, wait: Option<bool>) -> RpcResult<Vec<ProcessStatus>> {
+        self.fan_out(None, GroupOp::Stop(wait.unwrap_or(true))).await
+    }
+
+    async fn signal_process(&self, name: String, signal: String) -> RpcResult<bool> {
+        let number = parse_signal(&signal)?;
+        if is_group_spec(&name) {
+            self.fan_out(Some(name), GroupOp::Signal(number)).await?;
+            return Ok(true);
+        }
+        self.handle.signal(name, number).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn signal_process_group(
+        &self,
+        name: String,
+        signal: String,
+    ) -> RpcResult<Vec<ProcessStatus>> {
+        let number = parse_signal(&signal)?;
+        self.fan_out(Some(group_spec(&name)), GroupOp::Signal(number)).await
+    }
+
+    async fn signal_all_processes(&self, signal: String) -> RpcResult<Vec<ProcessStatus>> {
+        let number = parse_signal(&signal)?;
+        self.fan_out(None, GroupOp::Signal(number)).await
+    }
+
+    async fn get_process_info(&self, name: String) -> RpcResult<ProcessInfo> {
+        self.handle.process_info(name).await.map_err(fault)
+    }
+
+    async fn get_all_process_info(&self) -> RpcResult<Vec<ProcessInfo>> {
+        self.handle.all_process_info().await.map_err(fault)
+    }
+
+    async fn get_all_config_info(&self) -> RpcResult<Vec<ConfigInfo>> {
+        self.handle.all_config_info().await.map_err(fault)
+    }
+
+    async fn read_process_stdout_log(
+        &self,
+        name: String,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<String> {
+        self.read_process_log(name, Channel::Stdout, offset, length).await
+    }
+
+    async fn read_process_stderr_log(
+        &self,
+        name: String,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<String> {
+        self.read_process_log(name, Channel::Stderr, offset, length).await
+    }
+
+    async fn tail_process_stdout_log(
+        &self,
+        name: String,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<TailSlice> {
+        self.tail_process_log(name, Channel::Stdout, offset, length).await
+    }
+
+    async fn tail_process_stderr_log(
+        &self,
+        name: String,
+        offset: i64,
+        length: i64,
+    ) -> RpcResult<TailSlice> {
+        self.tail_process_log(name, Channel::Stderr, offset, length).await
+    }
+
+    async fn clear_process_logs(&self, name: String) -> RpcResult<bool> {
+        self.handle.clear_logs(name).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn clear_all_process_logs(&self) -> RpcResult<Vec<ProcessStatus>> {
+        let infos = self.handle.all_process_info().await.map_err(fault)?;
+        let mut statuses = Vec::new();
+        for info in infos {
+            let (status, description) = match self.handle.clear_logs(info.namespec()).await {
+                Ok(()) => (Fault::Success.code(), "OK".to_owned()),
+                Err(error) => (error.fault.code(), error.to_string()),
+            };
+            statuses.push(ProcessStatus { name: info.name, group: info.group, status, description });
+        }
+        Ok(statuses)
+    }
+
+    async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool> {
+        self.handle.send_stdin(name, chars.into_bytes()).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn reopen_logs(&self) -> RpcResult<bool> {
+        self.handle.reopen_logs().await.map_err(fault)?;
+        Ok(true)
+    }
+
+    fn list_methods(&self) -> RpcResult<Vec<String>> {
+        Ok(METHOD_HELP.iter().map(|(name, _)| (*name).to_owned()).collect())
+    }
+
+    fn method_help(&self, name: String) -> RpcResult<String> {
+        METHOD_HELP
+            .iter()
+            .find(|(method, _)| *method == name)
+            .map(|(_, help)| (*help).to_owned())
+            .ok_or_else(|| fault(FaultError::bare(Fault::SignatureUnsupported)))
+    }
+
+    async fn multicall(&self, calls: Vec<MulticallRequest>) -> RpcResult<Vec<serde_json::Value>> {
+        let Some(methods) = self.methods.get() else {
+            return Err(fault(FaultError::bare(Fault::Failed)));
+        };
+        let mut results = Vec::with_capacity(calls.len());
+        for call in calls {
+            let outcome = if call.method_name == "system.multicall" {
+                Err(FaultError::new(
+                    Fault::IncorrectParameters,
+                    "Recursive system.multicall forbidden",
+                )
+                .into())
+            } else {
+                methods
+                    .call::<_, serde_json::Value>(&call.method_name, call.params)
+                    .await
+                    .map_err(|error| match error {
+                        jsonrpsee::core::server::MethodsError::JsonRpc(object) => object,
+                        other => FaultError::new(Fault::IncorrectParameters, other.to_string()).into(),
+                    })
+            };
+            results.push(match outcome {
+                Ok(value) => value,
+                Err(object) => serde_json::json!({
+                    "faultCode": object.code(),
+                    "faultString": object.message(),
+                }),
+            });
+        }
+        Ok(results)
+    }
+
+    async fn follow_process_log(
+        &self,
+        pending: PendingSubscriptionSink,
+        name: String,
+        channel: Channel,
+        tail_bytes: u64,
+    ) -> SubscriptionCloseResponse {
+        match self.process_log(name, channel).await {
+            Ok(path) => self.follow_path(pending, path, tail_bytes).await,
+            Err(error) => {
+                pending.reject(fault(error)).await;
+                SubscriptionCloseResponse::None
+            }
+        }
+    }
+
+    async fn follow_main_log(
+        &self,
+        pending: PendingSubscriptionSink,
+        tail_bytes: u64,
+    ) -> SubscriptionCloseResponse {
+        match self.main_log.path() {
+            Some(path) => self.follow_path(pending, path.to_path_buf(), tail_bytes).await,
+            None => {
+                pending.reject(fault(FaultError::bare(Fault::NoFile))).await;
+                SubscriptionCloseResponse::None
+            }
+        }
+    }
+
+    async fn subscribe_state_changes(
+        &self,
+        pending: PendingSubscriptionSink,
+    ) -> SubscriptionCloseResponse {
+        let mut changes = self.state_changes.subscribe();
+        let Ok(sink) = pending.accept().await else {
+            return SubscriptionCloseResponse::None;
+        };
+        loop {
+            let change = tokio::select! {
+                change = changes.recv() => change,
+                () = sink.closed() => return SubscriptionCloseResponse::None,
+            };
+            match change {
+                Ok(change) => {
+                    let Ok(raw) = serde_json::value::to_raw_value(&change) else { continue };
+                    if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                        return SubscriptionCloseResponse::None;
+                    }
+                }
+                // A slow subscriber missed some changes: go on with the next ones.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return SubscriptionCloseResponse::None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_utf8;
+
+    #[test]
+    fn split_utf8_characters_wait_for_their_rest() {
+        let text = "é€x".as_bytes().to_vec();
+        let mut pending = text[..2].to_vec(); // all of 'é'
+        pending.push(text[2]); // first byte of '€'
+        assert_eq!(take_utf8(&mut pending), "é");
+        assert_eq!(pending, vec![text[2]]);
+        pending.extend_from_slice(&text[3..]);
+        assert_eq!(take_utf8(&mut pending), "€x");
+        assert!(pending.is_empty());
+        let mut bad = vec![b'a', 0xff, b'b'];
+        assert_eq!(take_utf8(&mut bad), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn method_list_is_sorted_and_unique() {
+        let names: Vec<_> = super::METHOD_HELP.iter().map(|(name, _)| *name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}

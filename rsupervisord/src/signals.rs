@@ -1,0 +1,31 @@
+//! Turns the signals the daemon handles into supervisor events (reference §7).
+//!
+//! SIGTERM, SIGINT and SIGQUIT shut down, SIGHUP reloads, SIGUSR2 reopens logs. Child exits are
+//! reaped by tokio per child, so SIGCHLD needs no handler here.
+
+use crate::supervisor::event::Event;
+use crate::supervisor::handle::SupervisorHandle;
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Starts the task that forwards signals to the supervisor. Lives until the runtime ends.
+pub fn forward(handle: SupervisorHandle) -> std::io::Result<()> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    tokio::spawn(async move {
+        loop {
+            let event = tokio::select! {
+                Some(()) = term.recv() => Event::ShutdownSignal("SIGTERM"),
+                Some(()) = int.recv() => Event::ShutdownSignal("SIGINT"),
+                Some(()) = quit.recv() => Event::ShutdownSignal("SIGQUIT"),
+                Some(()) = hup.recv() => Event::ReloadSignal,
+                Some(()) = usr2.recv() => Event::ReopenSignal,
+                else => break,
+            };
+            handle.notify(event);
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! Starting one child process the way supervisord does: argv from `command=`, the environment,
+//! working directory, umask, user, its own process group, stdin/stdout/stderr pipes.
+//!
+//! This is the one module with `unsafe`: the `pre_exec` closure that runs in the forked child
+//! before `exec`. Everything it needs (user ids, group list) is computed in the parent, because
+//! only async-signal-safe calls are allowed between fork and exec.
+//!
+//! Checks that supervisord makes before forking (command found, executable, not a directory)
+//! are made here too, so their errors carry supervisord's wording and fault codes.
+
+#![allow(unsafe_code)]
+
+use crate::command_line;
+use nix::unistd::{Gid, Uid};
+use rsupervisor_api::Fault;
+use rsupervisor_config::ProcessConfig;
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// Why a process could not be spawned; `Display` is supervisord's `spawnerr` text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SpawnError {
+    /// The fault an RPC `startProcess` reports for it.
+    pub fault: Fault,
+    /// supervisord's wording, e.g. `can't find command 'x'`.
+    pub message: String,
+}
+
+impl SpawnError {
+    fn new(fault: Fault, message: String) -> Self {
+        SpawnError { fault, message }
+    }
+}
+
+/// Everything the daemon adds around a program's own settings.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnContext {
+    /// `[supervisord] environment`.
+    pub global_environment: Vec<(String, String)>,
+    /// Value for `SUPERVISOR_SERVER_URL` (the program's `serverurl`, or the daemon's socket).
+    pub server_url: Option<String>,
+}
+
+/// A freshly started child and the parent's ends of its pipes.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The child handle, to await its exit.
+    pub child: tokio::process::Child,
+    /// Its pid (also its process group id).
+    pub pid: i32,
+    /// Read end of its stdout pipe (also stderr when `redirect_stderr`).
+    pub stdout: OwnedFd,
+    /// Read end of its stderr pipe, unless `redirect_stderr`.
+    pub stderr: Option<OwnedFd>,
+    /// Write end of its stdin pipe.
+    pub stdin: Option<tokio::process::ChildStdin>,
+}
+
+/// The program's argv and resolved executable, checked as supervisord checks before forking.
+pub fn resolve_command(
+    config: &ProcessConfig,
+    environment: &[(String, String)],
+) -> Result<(PathBuf, Vec<String>), SpawnError> {
+    let argv = command_line::split(&config.command)
+        .map_err(|message| SpawnError::new(Fault::SpawnError, message))?;
+    let Some(program) = argv.first() else {
+        return Err(SpawnError::new(Fault::NoFile, "command is empty".to_owned()));
+    };
+    let path = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        let search = environment
+            .iter()
+            .rev()
+            .find(|(key, _)| key == "PATH")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| "/bin:/usr/bin:/usr/local/bin".to_owned());
+        search
+            .split(':')
+            .map(|dir| Path::new(dir).join(program))
+            .find(|candidate| candidate.exists())
+            .ok_or_else(|| {
+                SpawnError::new(Fault::NoFile, format!("can't find command '{program}'"))
+            })?
+    };
+    let metadata = std::fs::metadata(&path).map_err(|_| {
+        SpawnError::new(Fault::NoFile, format!("can't find command '{}'", path.display()))
+    })?;
+    if metadata.is_dir() {
+        return Err(SpawnError::new(
+            Fault::NotExecutable,
+            format!("command at '{}' is a directory", path.display()),
+        ));
+    }
+    if metadata.permissions().mode() & 0o111 == 0 {
+        return Err(SpawnError::new(
+            Fault::NotExecutable,
+            format!("command at '{}' is not executable", path.display()),
+        ));
+    }
+    if nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK).is_err() {
+        return Err(SpawnError::new(
+            Fault::NotExecutable,
+            format!("no permission to run command '{}'", path.display()),
+        ));
+    }
+    Ok((path, argv))
+}
+
+/// The child's environment, in supervisord's order: the daemon's own, then the `SUPERVISOR_*`
+/// variables, then `[supervisord] environment`, then the program's `environment`.
+pub fn environment(config: &ProcessConfig, context: &SpawnContext) -> Vec<(String, String)> {
+    let mut environment: Vec<(String, String)> = std::env::vars().collect();
+    environment.push(("SUPERVISOR_ENABLED".into(), "1".into()));
+    if let Some(url) = &context.server_url {
+        environment.push(("SUPERVISOR_SERVER_URL".into(), url.clone()));
+    }
+    environment.push(("SUPERVISOR_PROCESS_NAME".into(), config.name.clone()));
+    environment.push(("SUPERVISOR_GROUP_NAME".into(), config.group.clone()));
+    environment.extend(context.global_environment.iter().cloned());
+    environment.extend(config.environment.iter().cloned());
+    environment
+}
+
+/// Ids to switch to in the child, resolved in the parent.
+struct Credentials {
+    uid: Uid,
+    gid: Gid,
+    groups: Vec<Gid>,
+}
+
+fn credentials(config: &ProcessConfig) -> Result<Option<Credentials>, SpawnError> {
+    let Some(user) = &config.user else { return Ok(None) };
+    let current = Uid::current();
+    if current.as_raw() == user.uid {
+        return Ok(None);
+    }
+    if !current.is_root() {
+        return Err(SpawnError::new(
+            Fault::SpawnError,
+            format!("couldn't setuid to {}: Can't drop privilege as nonroot user", user.uid),
+        ));
+    }
+    let name = CString::new(user.name.clone()).map_err(|_| {
+        SpawnError::new(Fault::SpawnError, format!("invalid user name {:?}", user.name))
+    })?;
+    let gid = Gid::from_raw(user.gid);
+    let groups = nix::unistd::getgrouplist(&name, gid).map_err(|errno| {
+        SpawnError::new(
+            Fault::SpawnError,
+            format!("couldn't look up the groups of user {}: {errno}", user.name),
+        )
+    })?;
+    Ok(Some(Credentials { uid: Uid::from_raw(user.uid), gid, groups }))
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
+        let message = if errno == nix::errno::Errno::EMFILE {
+            "too many open files to spawn".to_owned()
+        } else {
+            format!("couldn't create a pipe: {errno}")
+        };
+        SpawnError::new(Fault::SpawnError, message)
+    })
+}
+
+/// Forks and execs the program. Must be called inside the tokio runtime.
+pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {
+    let environment = environment(config, context);
+    let (program, argv) = resolve_command(config, &environment)?;
+    if let Some(directory) = &config.directory {
+        if !directory.is_dir() {
+            return Err(SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't chdir to {}: ENOENT", directory.display()),
+            ));
+        }
+    }
+    let credentials = credentials(config)?;
+    let (stdout_read, stdout_write) = pipe()?;
+    let (stderr_read, stderr_write) = if config.redirect_stderr {
+        let write = stdout_write.try_clone().map_err(|error| {
+            SpawnError::new(Fault::SpawnError, format!("couldn't duplicate a pipe: {error}"))
+        })?;
+        (None, write)
+    } else {
+        let (read, write) = pipe()?;
+        (Some(read), write)
+    };
+
+    let mut command = tokio::process::Command::new(&program);
+    command
+        .arg0(&argv[0])
+        .args(&argv[1..])
+        .env_clear()
+        .envs(environment)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(stdout_write))
+        .stderr(Stdio::from(stderr_write))
+        // setpgid(0, 0), as supervisord's setpgrp(): the child leads its own process group,
+        // so a Ctrl-C at the daemon's terminal does not reach it and stopasgroup can signal
+        // the whole group.
+        .process_group(0)
+        .kill_on_drop(false);
+    if let Some(directory) = &config.directory {
+        command.current_dir(directory);
+    }
+    let umask = config.umask;
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe system calls (umask, setgroups, setgid, setuid, close_range); it
+    // allocates nothing: `groups` was built in the parent and is only borrowed here.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(mask) = umask {
+                libc::umask(mask as libc::mode_t);
+            }
+            if let Some(credentials) = &credentials {
+                nix::unistd::setgroups(&credentials.groups)?;
+                nix::unistd::setgid(credentials.gid)?;
+                nix::unistd::setuid(credentials.uid)?;
+            }
+            // Descriptors inherited by the daemon from whoever started it must not leak
+            // into programs (supervisord closes 3..minfds). Marking them close-on-exec rather
+            // than closing them keeps the standard library's exec-error pipe working.
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|error| spawn_failure(&program, error))?;
+    let pid = child.id().map(|pid| pid as i32).unwrap_or(0);
+    let stdin = child.stdin.take();
+    Ok(Spawned { child, pid, stdout: stdout_read, stderr: stderr_read, stdin })
+}
+
+use std::os::unix::process::CommandExt as _;
+
+fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {
+    let errno = error.raw_os_error().map(nix::errno::Errno::from_raw);
+    match errno {
+        Some(nix::errno::Errno::ENOENT) => SpawnError::new(
+            Fault::NoFile,
+            format!("can't find command '{}'", program.display()),
+        ),
+        Some(nix::errno::Errno::EACCES) => SpawnError::new(
+            Fault::NotExecutable,
+            format!("no permission to run command '{}'", program.display()),
+        ),
+        Some(nix::errno::Errno::EMFILE) => {
+            SpawnError::new(Fault::SpawnError, "too many open files to spawn".to_owned())
+        }
+        Some(nix::errno::Errno::EAGAIN) => SpawnError::new(
+            Fault::SpawnError,
+            "Too many processes in process table to spawn".to_owned(),
+        ),
+        Some(errno) => SpawnError::new(
+            Fault::SpawnError,
+            format!("couldn't exec {}: {}", program.display(), errno),
+        ),
+        None => SpawnError::new(
+            Fault::SpawnError,
+            format!("couldn't exec {}: {error}", program.display()),
+        ),
+    }
+}

@@ -1,0 +1,157 @@
+//! Requests to the supervisor actor. Each carries the sender its answer goes back on.
+//!
+//! A command means "please do"; facts about processes are [`super::event::Event`]s.
+
+use rsupervisor_api::{
+    ConfigInfo, FaultError, ProcessInfo, ReloadResult, SupervisorState, UpdateOutcome,
+};
+use std::path::PathBuf;
+use tokio::sync::oneshot;
+
+/// Where the answer to a command goes.
+pub type Reply<T> = oneshot::Sender<T>;
+
+/// The answer of most commands: done, or a supervisord fault.
+pub type Outcome<T = ()> = Result<T, FaultError>;
+
+/// Paths of one process's log files, as the log readers need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPaths {
+    /// stdout log, if the process has one.
+    pub stdout: Option<PathBuf>,
+    /// stderr log, if the process has one.
+    pub stderr: Option<PathBuf>,
+}
+
+/// A request to the supervisor actor.
+#[derive(Debug)]
+pub enum Command {
+    /// Start one process (`group:name` or `name`); with `wait`, answer once RUNNING or failed.
+    Start {
+        /// Namespec of one process.
+        name: String,
+        /// Answer only when the outcome is known.
+        wait: bool,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Stop one process; with `wait`, answer once it has stopped.
+    Stop {
+        /// Namespec of one process.
+        name: String,
+        /// Answer only when stopped.
+        wait: bool,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Send a signal to one process.
+    Signal {
+        /// Namespec of one process.
+        name: String,
+        /// Signal number.
+        signal: i32,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Expand `name`, `group:name`, `group:*` or `all` (None) into process namespecs, in
+    /// start order.
+    Resolve {
+        /// What to expand; `None` for every process.
+        spec: Option<String>,
+        /// Answer.
+        reply: Reply<Outcome<Vec<String>>>,
+    },
+    /// Info about one process.
+    ProcessInfo {
+        /// Namespec of one process.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome<ProcessInfo>>,
+    },
+    /// Info about every process, sorted by group then name.
+    AllProcessInfo {
+        /// Answer.
+        reply: Reply<Vec<ProcessInfo>>,
+    },
+    /// Every configured process, in use or not.
+    AllConfigInfo {
+        /// Answer.
+        reply: Reply<Vec<ConfigInfo>>,
+    },
+    /// Log file paths of one process.
+    LogPaths {
+        /// Namespec of one process.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome<LogPaths>>,
+    },
+    /// Empty the log files of one process.
+    ClearLogs {
+        /// Namespec of one process.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Write bytes to a process's stdin.
+    SendStdin {
+        /// Namespec of one process.
+        name: String,
+        /// What to write.
+        data: Vec<u8>,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Re-read the configuration and report the difference to what runs.
+    Reread {
+        /// Answer.
+        reply: Reply<Outcome<ReloadResult>>,
+    },
+    /// Activate a group of the last-read configuration.
+    AddGroup {
+        /// Group name.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Remove a group whose processes are all stopped.
+    RemoveGroup {
+        /// Group name.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Which processes of `group` must stop before its new configuration can apply.
+    PlanUpdate {
+        /// Group name.
+        name: String,
+        /// Answer: namespecs to stop.
+        reply: Reply<Outcome<Vec<String>>>,
+    },
+    /// Apply the last-read configuration to `group` (after the planned stops).
+    ApplyUpdate {
+        /// Group name.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome<UpdateOutcome>>,
+    },
+    /// Stop everything and exit.
+    Shutdown {
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Stop everything, re-read the configuration and start again.
+    Restart {
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
+    /// Reopen every log file.
+    ReopenLogs {
+        /// Answer.
+        reply: Reply<()>,
+    },
+    /// The daemon's state.
+    State {
+        /// Answer.
+        reply: Reply<SupervisorState>,
+    },
+}

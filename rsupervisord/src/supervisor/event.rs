@@ -1,0 +1,35 @@
+//! Facts reported to the supervisor actor: a child ended, a timer fired, a signal arrived.
+
+use super::fsm::{ExitStatus, TimerKind};
+use super::process::ProcessId;
+
+/// Something that happened; the actor decides what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A child was reaped.
+    Exited {
+        /// Which process record.
+        id: ProcessId,
+        /// The pid that exited (guards against a record that has spawned again since).
+        pid: i32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// A timer armed by the state machine fired.
+    Timer {
+        /// Which process record.
+        id: ProcessId,
+        /// The record's timer epoch when armed; a stale timer is ignored.
+        epoch: u64,
+        /// Which timer.
+        kind: TimerKind,
+    },
+    /// SIGTERM, SIGINT or SIGQUIT: shut down.
+    ShutdownSignal(&'static str),
+    /// SIGHUP: reload.
+    ReloadSignal,
+    /// SIGUSR2: reopen logs.
+    ReopenSignal,
+    /// While shutting down: time to say which processes we still wait for.
+    ShutdownReminder,
+}

@@ -1,0 +1,644 @@
+//! The process state machine: a pure function from (state, input) to (new state, effects).
+//!
+//! Nothing here touches a process, a clock or a channel. The supervisor actor feeds in what
+//! happened (a start request, a spawn result, an exit, a timer) and carries out the effects this
+//! module returns (spawn, send a signal, arm a timer, write a log line, answer waiters). That
+//! keeps every rule of supervisord's state diagram (reference §2) in one place, testable as
+//! tables without a runtime.
+//!
+//! The allowed transitions are listed in [`ALLOWED`]; [`step`] never produces any other.
+
+use rsupervisor_api::ProcessState;
+use rsupervisor_config::{AutoRestart, LogLevel};
+use std::time::Duration;
+
+/// What happened to a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An operator (or autostart, or autorestart) asks for the process to run.
+    Start,
+    /// The spawn succeeded with this pid.
+    Spawned {
+        /// Pid of the new child.
+        pid: i32,
+    },
+    /// The spawn failed before the child ran (command not found, fork failed, ...).
+    SpawnFailed {
+        /// supervisord's spawn error text, e.g. `can't find command 'x'`.
+        error: String,
+    },
+    /// The child was reaped.
+    Exited {
+        /// How it ended.
+        status: ExitStatus,
+        /// Whether it had been up for at least `startsecs` (decided by the actor's clock).
+        after_startsecs: bool,
+    },
+    /// `startsecs` passed while STARTING.
+    StartSecsElapsed,
+    /// The backoff delay passed while in BACKOFF.
+    BackoffElapsed,
+    /// An operator (or shutdown) asks for the process to stop.
+    Stop,
+    /// `stopwaitsecs` passed while STOPPING.
+    StopTimeout,
+    /// The daemon is shutting down: a process waiting in BACKOFF gives up.
+    GiveUp,
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(i32),
+    /// It was killed by this signal.
+    Signal {
+        /// Signal number.
+        signal: i32,
+        /// Whether it dumped core.
+        core_dumped: bool,
+    },
+}
+
+impl ExitStatus {
+    /// supervisord's `exitstatus` value: the code, or -1 for a signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Code(code) => code,
+            ExitStatus::Signal { .. } => -1,
+        }
+    }
+
+    /// supervisord's wording: `exit status 1` or `terminated by SIGTERM`, plus ` (core dumped)`.
+    pub fn describe(self) -> String {
+        match self {
+            ExitStatus::Code(code) => format!("exit status {code}"),
+            ExitStatus::Signal { signal, core_dumped } => {
+                let core = if core_dumped { " (core dumped)" } else { "" };
+                format!("terminated by SIG{}{core}", rsupervisor_config::signal_name(signal))
+            }
+        }
+    }
+}
+
+/// Which timer to arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimerKind {
+    /// Fires [`Input::StartSecsElapsed`].
+    StartSecs,
+    /// Fires [`Input::BackoffElapsed`].
+    Backoff,
+    /// Fires [`Input::StopTimeout`].
+    StopTimeout,
+}
+
+/// What the actor must do after a step, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Spawn the process now and feed back `Spawned` or `SpawnFailed`.
+    Spawn,
+    /// Send a signal to the process (or its whole process group).
+    Signal {
+        /// Signal number.
+        signal: i32,
+        /// Send to the process group rather than the pid.
+        group: bool,
+    },
+    /// Arm a timer; any timer armed earlier for this process is void.
+    Timer(TimerKind, Duration),
+    /// Write a line to the main log.
+    Log(LogLevel, String),
+}
+
+/// The settings and counters the state machine needs; the actor owns the real record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    /// Current state.
+    pub state: ProcessState,
+    /// Consecutive fast failures (supervisord's `backoff`).
+    pub backoff: u32,
+    /// Last spawn error or "Exited too quickly" text; empty if none.
+    pub spawnerr: String,
+    /// Last exit code (-1 for a signal).
+    pub exitstatus: i32,
+    /// Pid while a child exists.
+    pub pid: Option<i32>,
+}
+
+impl Machine {
+    /// A never-started process.
+    pub fn new() -> Self {
+        Machine {
+            state: ProcessState::Stopped,
+            backoff: 0,
+            spawnerr: String::new(),
+            exitstatus: 0,
+            pid: None,
+        }
+    }
+}
+
+impl Default for Machine {
+    fn default() -> Self {
+        Machine::new()
+    }
+}
+
+/// The settings of a program that the rules depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// Process name for log lines.
+    pub name: String,
+    /// `startsecs`.
+    pub startsecs: u64,
+    /// `startretries`.
+    pub startretries: u32,
+    /// `autorestart`.
+    pub autorestart: AutoRestart,
+    /// `exitcodes`.
+    pub exitcodes: Vec<i32>,
+    /// `stopsignal` number.
+    pub stopsignal: i32,
+    /// `stopwaitsecs`.
+    pub stopwaitsecs: u64,
+    /// `stopasgroup`.
+    pub stopasgroup: bool,
+    /// `killasgroup`.
+    pub killasgroup: bool,
+    /// False while the daemon shuts down or reloads: no automatic (re)starts then.
+    pub daemon_running: bool,
+}
+
+/// Every transition the machine may make, from supervisord's state diagram.
+pub const ALLOWED: &[(ProcessState, ProcessState)] = {
+    use ProcessState::*;
+    &[
+        (Stopped, Starting),
+        (Exited, Starting),
+        (Fatal, Starting),
+        (Backoff, Starting),
+        (Starting, Running),
+        (Starting, Backoff),
+        (Starting, Stopping),
+        (Running, Exited),
+        (Running, Stopping),
+        (Backoff, Fatal),
+        (Backoff, Stopped),
+        (Stopping, Stopped),
+    ]
+};
+
+/// Whether `from -> to` is in [`ALLOWED`] (staying in the same state is always allowed).
+pub fn is_allowed(from: ProcessState, to: ProcessState) -> bool {
+    from == to || ALLOWED.contains(&(from, to))
+}
+
+/// Why an input was refused in the current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The state the process was in.
+    pub state: ProcessState,
+}
+
+/// Applies one input. On `Ok`, `machine` is updated and the effects must be carried out in
+/// order; on `Err`, nothing changed (the input does not apply in this state).
+pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Effect>, Refused> {
+    use ProcessState::*;
+    let refused = Refused { state: machine.state };
+    let mut effects = Vec::new();
+    match (machine.state, input) {
+        (Stopped | Exited | Fatal | Backoff, Input::Start) => {
+            machine.state = Starting;
+            effects.push(Effect::Spawn);
+        }
+        (Starting, Input::Spawned { pid }) => {
+            machine.pid = Some(pid);
+            machine.spawnerr.clear();
+            machine.exitstatus = 0;
+            effects.push(Effect::Log(
+                LogLevel::Info,
+                format!("spawned: '{}' with pid {pid}", rules.name),
+            ));
+            if rules.startsecs == 0 {
+                // startsecs=0: RUNNING as soon as the spawn succeeded, as supervisord's next turn.
+                enter_running(machine, rules, &mut effects);
+            } else {
+                effects.push(Effect::Timer(
+                    TimerKind::StartSecs,
+                    Duration::from_secs(rules.startsecs),
+                ));
+            }
+        }
+        (Starting, Input::SpawnFailed { error }) => {
+            machine.pid = None;
+            effects.push(Effect::Log(LogLevel::Info, format!("spawnerr: {error}")));
+            machine.spawnerr = error;
+            enter_backoff(machine, rules, &mut effects);
+        }
+        (Starting, Input::StartSecsElapsed) => enter_running(machine, rules, &mut effects),
+        (Starting, Input::Exited { status, after_startsecs: false }) => {
+            machine.pid = None;
+            machine.exitstatus = status.code();
+            effects.push(Effect::Log(
+                LogLevel::Warn,
+                format!("exited: {} ({}; not expected)", rules.name, status.describe()),
+            ));
+            machine.spawnerr = "Exited too quickly (process log may have details)".to_owned();
+            enter_backoff(machine, rules, &mut effects);
+        }
+        (Starting, Input::Exited { status, after_startsecs: true }) => {
+            // Up long enough, but its startsecs timer had not fired yet: promote, then exit.
+            enter_running(machine, rules, &mut effects);
+            exit_running(machine, rules, status, &mut effects);
+        }
+        (Running, Input::Exited { status, .. }) => {
+            exit_running(machine, rules, status, &mut effects);
+        }
+        (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
+            machine.state = Starting;
+            effects.push(Effect::Spawn);
+        }
+        (Running | Starting, Input::Stop) => {
+            machine.state = Stopping;
+            let signal = rules.stopsignal;
+            effects.push(Effect::Log(LogLevel::Debug, kill_message(machine, rules, signal)));
+            effects.push(Effect::Signal { signal, group: rules.stopasgroup });
+            effects
+                .push(Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(rules.stopwaitsecs)));
+        }
+        (Backoff, Input::Stop) => {
+            machine.state = Stopped;
+        }
+        (Stopping, Input::StopTimeout) => {
+            let pid = machine.pid.unwrap_or(0);
+            effects.push(Effect::Log(
+                LogLevel::Warn,
+                format!("killing '{}' ({pid}) with SIGKILL", rules.name),
+            ));
+            effects.push(Effect::Signal { signal: libc::SIGKILL, group: rules.killasgroup });
+            effects
+                .push(Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(rules.stopwaitsecs)));
+        }
+        (Stopping, Input::Exited { status, .. }) => {
+            machine.pid = None;
+            machine.state = Stopped;
+            machine.exitstatus = status.code();
+            let expected = is_expected(rules, status);
+            let level = if expected { LogLevel::Info } else { LogLevel::Warn };
+            effects.push(Effect::Log(
+                level,
+                format!("stopped: {} ({})", rules.name, status.describe()),
+            ));
+        }
+        (Backoff, Input::GiveUp) => {
+            machine.state = Fatal;
+            machine.backoff = 0;
+        }
+        _ => return Err(refused),
+    }
+    Ok(effects)
+}
+
+/// `status` is "expected": an exit code listed in `exitcodes` (a signal never is).
+pub fn is_expected(rules: &Rules, status: ExitStatus) -> bool {
+    match status {
+        ExitStatus::Code(code) => rules.exitcodes.contains(&code),
+        ExitStatus::Signal { .. } => false,
+    }
+}
+
+fn kill_message(machine: &Machine, rules: &Rules, signal: i32) -> String {
+    let pid = machine.pid.unwrap_or(0);
+    let target = if rules.stopasgroup { " process group" } else { "" };
+    format!(
+        "killing {} (pid {pid}){target} with signal SIG{}",
+        rules.name,
+        rsupervisor_config::signal_name(signal)
+    )
+}
+
+fn enter_running(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
+    machine.state = ProcessState::Running;
+    machine.backoff = 0;
+    effects.push(Effect::Log(
+        LogLevel::Info,
+        format!(
+            "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+            rules.name, rules.startsecs
+        ),
+    ));
+}
+
+fn enter_backoff(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
+    machine.backoff += 1;
+    if machine.backoff > rules.startretries {
+        machine.state = ProcessState::Fatal;
+        machine.backoff = 0;
+        effects.push(Effect::Log(
+            LogLevel::Info,
+            format!(
+                "gave up: {} entered FATAL state, too many start retries too quickly",
+                rules.name
+            ),
+        ));
+    } else {
+        machine.state = ProcessState::Backoff;
+        // supervisord waits 1 s, 2 s, 3 s, ... between retries.
+        effects.push(Effect::Timer(
+            TimerKind::Backoff,
+            Duration::from_secs(u64::from(machine.backoff)),
+        ));
+    }
+}
+
+fn exit_running(
+    machine: &mut Machine,
+    rules: &Rules,
+    status: ExitStatus,
+    effects: &mut Vec<Effect>,
+) {
+    machine.pid = None;
+    machine.state = ProcessState::Exited;
+    machine.exitstatus = status.code();
+    let expected = is_expected(rules, status);
+    let (level, word) =
+        if expected { (LogLevel::Info, "expected") } else { (LogLevel::Warn, "not expected") };
+    effects.push(Effect::Log(
+        level,
+        format!("exited: {} ({}; {word})", rules.name, status.describe()),
+    ));
+    if !expected {
+        if let ExitStatus::Code(code) = status {
+            machine.spawnerr = format!("Bad exit code {code}");
+        }
+    }
+    let restart = match rules.autorestart {
+        AutoRestart::Always => true,
+        AutoRestart::Unexpected => !expected,
+        AutoRestart::Never => false,
+    };
+    if restart && rules.daemon_running {
+        machine.state = ProcessState::Starting;
+        effects.push(Effect::Spawn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ProcessState::*;
+
+    fn rules() -> Rules {
+        Rules {
+            name: "web".into(),
+            startsecs: 1,
+            startretries: 2,
+            autorestart: AutoRestart::Unexpected,
+            exitcodes: vec![0],
+            stopsignal: libc::SIGTERM,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            daemon_running: true,
+        }
+    }
+
+    fn machine(state: ProcessState) -> Machine {
+        let pid = if matches!(state, Starting | Running | Stopping) { Some(42) } else { None };
+        Machine { state, pid, ..Machine::new() }
+    }
+
+    fn exited(code: i32, after_startsecs: bool) -> Input {
+        Input::Exited { status: ExitStatus::Code(code), after_startsecs }
+    }
+
+    fn all_inputs() -> Vec<Input> {
+        vec![
+            Input::Start,
+            Input::Spawned { pid: 7 },
+            Input::SpawnFailed { error: "can't find command 'x'".into() },
+            exited(0, false),
+            exited(1, true),
+            Input::StartSecsElapsed,
+            Input::BackoffElapsed,
+            Input::Stop,
+            Input::StopTimeout,
+            Input::GiveUp,
+        ]
+    }
+
+    /// Every input in every state either is refused, or lands in an allowed state.
+    #[test]
+    fn never_leaves_the_allowed_transitions() {
+        for from in ProcessState::ALL {
+            for input in all_inputs() {
+                let mut m = machine(from);
+                if let Ok(_effects) = step(&mut m, &rules(), input.clone()) {
+                    // Two composite steps pass through an allowed intermediate state:
+                    // RUNNING -> EXITED -> STARTING (autorestart) and
+                    // STARTING -> RUNNING -> EXITED (exit seen after startsecs).
+                    let composite = [(Running, Starting), (Starting, Exited)];
+                    assert!(
+                        is_allowed(from, m.state) || composite.contains(&(from, m.state)),
+                        "{from:?} --{input:?}--> {:?} is not an allowed transition",
+                        m.state
+                    );
+                }
+            }
+        }
+    }
+
+    /// The table of accepted (state, input) pairs: everything else is refused.
+    #[test]
+    fn accepts_exactly_the_documented_inputs() {
+        let accepted: &[(ProcessState, &str)] = &[
+            (Stopped, "Start"),
+            (Exited, "Start"),
+            (Fatal, "Start"),
+            (Backoff, "Start"),
+            (Starting, "Spawned"),
+            (Starting, "SpawnFailed"),
+            (Starting, "Exited"),
+            (Starting, "StartSecsElapsed"),
+            (Starting, "Stop"),
+            (Running, "Exited"),
+            (Running, "Stop"),
+            (Backoff, "BackoffElapsed"),
+            (Backoff, "Stop"),
+            (Backoff, "GiveUp"),
+            (Stopping, "StopTimeout"),
+            (Stopping, "Exited"),
+        ];
+        for from in ProcessState::ALL {
+            for input in all_inputs() {
+                let label = format!("{input:?}");
+                let label = label.split([' ', '{']).next().unwrap_or_default().to_owned();
+                let expect = accepted.contains(&(from, label.as_str()));
+                let result = step(&mut machine(from), &rules(), input.clone());
+                assert_eq!(result.is_ok(), expect, "{from:?} with {input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn start_spawns_then_running_after_startsecs() {
+        let mut m = machine(Stopped);
+        assert_eq!(step(&mut m, &rules(), Input::Start), Ok(vec![Effect::Spawn]));
+        assert_eq!(m.state, Starting);
+        let effects = step(&mut m, &rules(), Input::Spawned { pid: 7 }).expect("accepted");
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Log(LogLevel::Info, "spawned: 'web' with pid 7".into()),
+                Effect::Timer(TimerKind::StartSecs, Duration::from_secs(1)),
+            ]
+        );
+        let effects = step(&mut m, &rules(), Input::StartSecsElapsed).expect("accepted");
+        assert_eq!(m.state, Running);
+        assert_eq!(
+            effects,
+            vec![Effect::Log(
+                LogLevel::Info,
+                "success: web entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn startsecs_zero_is_running_at_once() {
+        let mut m = machine(Starting);
+        m.pid = None;
+        let r = Rules { startsecs: 0, ..rules() };
+        let effects = step(&mut m, &r, Input::Spawned { pid: 9 }).expect("accepted");
+        assert_eq!(m.state, Running);
+        assert!(effects.iter().any(|e| matches!(e, Effect::Log(_, t) if t.contains("> than 0 seconds"))));
+    }
+
+    #[test]
+    fn fast_exits_back_off_1_2_then_fatal() {
+        let r = rules(); // startretries = 2: three attempts in all
+        let mut m = machine(Starting);
+        let effects = step(&mut m, &r, exited(0, false)).expect("accepted");
+        assert_eq!(m.state, Backoff);
+        assert_eq!(m.spawnerr, "Exited too quickly (process log may have details)");
+        assert_eq!(effects[0], Effect::Log(LogLevel::Warn, "exited: web (exit status 0; not expected)".into()));
+        assert_eq!(effects[1], Effect::Timer(TimerKind::Backoff, Duration::from_secs(1)));
+        assert_eq!(step(&mut m, &r, Input::BackoffElapsed), Ok(vec![Effect::Spawn]));
+        step(&mut m, &r, Input::Spawned { pid: 8 }).expect("accepted");
+        let effects = step(&mut m, &r, exited(1, false)).expect("accepted");
+        assert_eq!(effects[1], Effect::Timer(TimerKind::Backoff, Duration::from_secs(2)));
+        step(&mut m, &r, Input::BackoffElapsed).expect("accepted");
+        step(&mut m, &r, Input::Spawned { pid: 9 }).expect("accepted");
+        let effects = step(&mut m, &r, exited(1, false)).expect("accepted");
+        assert_eq!(m.state, Fatal);
+        assert_eq!(
+            effects[1],
+            Effect::Log(LogLevel::Info, "gave up: web entered FATAL state, too many start retries too quickly".into())
+        );
+    }
+
+    #[test]
+    fn startretries_zero_is_fatal_after_first_failure() {
+        let r = Rules { startretries: 0, ..rules() };
+        let mut m = machine(Starting);
+        step(&mut m, &r, Input::SpawnFailed { error: "can't find command 'nope'".into() })
+            .expect("accepted");
+        assert_eq!(m.state, Fatal);
+        assert_eq!(m.spawnerr, "can't find command 'nope'");
+    }
+
+    #[test]
+    fn running_exit_and_autorestart() {
+        let cases = [
+            (AutoRestart::Unexpected, 0, Exited, "exited: web (exit status 0; expected)", LogLevel::Info),
+            (AutoRestart::Unexpected, 3, Starting, "exited: web (exit status 3; not expected)", LogLevel::Warn),
+            (AutoRestart::Always, 0, Starting, "exited: web (exit status 0; expected)", LogLevel::Info),
+            (AutoRestart::Never, 3, Exited, "exited: web (exit status 3; not expected)", LogLevel::Warn),
+        ];
+        for (autorestart, code, state, line, level) in cases {
+            let r = Rules { autorestart, ..rules() };
+            let mut m = machine(Running);
+            let effects = step(&mut m, &r, exited(code, true)).expect("accepted");
+            assert_eq!(m.state, state, "{autorestart:?} exit {code}");
+            assert_eq!(effects[0], Effect::Log(level, line.into()));
+            assert_eq!(effects.contains(&Effect::Spawn), state == Starting);
+            assert_eq!(m.exitstatus, code);
+        }
+    }
+
+    #[test]
+    fn no_autorestart_while_daemon_stops() {
+        let r = Rules { autorestart: AutoRestart::Always, daemon_running: false, ..rules() };
+        let mut m = machine(Running);
+        step(&mut m, &r, exited(1, true)).expect("accepted");
+        assert_eq!(m.state, Exited);
+        let mut m = machine(Backoff);
+        assert!(step(&mut m, &r, Input::BackoffElapsed).is_err());
+    }
+
+    #[test]
+    fn signal_exit_is_never_expected() {
+        let mut m = machine(Running);
+        let status = ExitStatus::Signal { signal: libc::SIGKILL, core_dumped: false };
+        let effects = step(&mut m, &rules(), Input::Exited { status, after_startsecs: true })
+            .expect("accepted");
+        assert_eq!(effects[0], Effect::Log(LogLevel::Warn, "exited: web (terminated by SIGKILL; not expected)".into()));
+        assert_eq!(m.exitstatus, -1);
+    }
+
+    #[test]
+    fn stop_signals_then_escalates_to_kill() {
+        let r = Rules { stopasgroup: true, killasgroup: true, ..rules() };
+        let mut m = machine(Running);
+        let effects = step(&mut m, &r, Input::Stop).expect("accepted");
+        assert_eq!(m.state, Stopping);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Log(LogLevel::Debug, "killing web (pid 42) process group with signal SIGTERM".into()),
+                Effect::Signal { signal: libc::SIGTERM, group: true },
+                Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(10)),
+            ]
+        );
+        let effects = step(&mut m, &r, Input::StopTimeout).expect("accepted");
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Log(LogLevel::Warn, "killing 'web' (42) with SIGKILL".into()),
+                Effect::Signal { signal: libc::SIGKILL, group: true },
+                Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(10)),
+            ]
+        );
+        let status = ExitStatus::Signal { signal: libc::SIGKILL, core_dumped: false };
+        let effects = step(&mut m, &r, Input::Exited { status, after_startsecs: true })
+            .expect("accepted");
+        assert_eq!(m.state, Stopped);
+        assert_eq!(effects, vec![Effect::Log(LogLevel::Warn, "stopped: web (terminated by SIGKILL)".into())]);
+    }
+
+    #[test]
+    fn stopped_with_expected_code_logs_info() {
+        let mut m = machine(Stopping);
+        let effects = step(&mut m, &rules(), exited(0, true)).expect("accepted");
+        assert_eq!(effects, vec![Effect::Log(LogLevel::Info, "stopped: web (exit status 0)".into())]);
+    }
+
+    #[test]
+    fn stop_in_backoff_is_immediate_and_give_up_is_fatal() {
+        let mut m = machine(Backoff);
+        assert_eq!(step(&mut m, &rules(), Input::Stop), Ok(vec![]));
+        assert_eq!(m.state, Stopped);
+        let mut m = machine(Backoff);
+        assert_eq!(step(&mut m, &rules(), Input::GiveUp), Ok(vec![]));
+        assert_eq!(m.state, Fatal);
+    }
+
+    #[test]
+    fn exit_after_startsecs_before_timer_promotes_first() {
+        let mut m = machine(Starting);
+        let effects = step(&mut m, &rules(), exited(0, true)).expect("accepted");
+        assert!(matches!(&effects[0], Effect::Log(_, t) if t.starts_with("success: web")));
+        assert!(matches!(&effects[1], Effect::Log(_, t) if t.starts_with("exited: web")));
+        assert_eq!(m.state, Exited);
+    }
+}

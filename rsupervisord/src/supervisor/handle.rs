@@ -1,0 +1,142 @@
+//! `SupervisorHandle`: the cloneable way for the rest of the daemon to talk to the actor.
+//!
+//! Each method sends one [`Command`] and awaits its reply. If the actor has gone (the daemon is
+//! exiting), callers get `SHUTDOWN_STATE`, which is what supervisord answers then too.
+
+use super::command::{Command, LogPaths, Outcome, Reply};
+use super::event::Event;
+use rsupervisor_api::{
+    ConfigInfo, Fault, FaultError, ProcessInfo, ReloadResult, SupervisorState, UpdateOutcome,
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// A cloneable sender of commands and events to the supervisor actor.
+#[derive(Debug, Clone)]
+pub struct SupervisorHandle {
+    commands: mpsc::Sender<Command>,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+fn gone() -> FaultError {
+    FaultError::bare(Fault::ShutdownState)
+}
+
+impl SupervisorHandle {
+    pub(super) fn new(commands: mpsc::Sender<Command>, events: mpsc::UnboundedSender<Event>) -> Self {
+        SupervisorHandle { commands, events }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, FaultError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
+    }
+
+    /// Reports an event (signals use this).
+    pub fn notify(&self, event: Event) {
+        // The actor being gone means the daemon is exiting; nothing to tell.
+        let _ = self.events.send(event);
+    }
+
+    /// Starts one process.
+    pub async fn start(&self, name: String, wait: bool) -> Outcome {
+        self.ask(|reply| Command::Start { name, wait, reply }).await?
+    }
+
+    /// Stops one process.
+    pub async fn stop(&self, name: String, wait: bool) -> Outcome {
+        self.ask(|reply| Command::Stop { name, wait, reply }).await?
+    }
+
+    /// Signals one process.
+    pub async fn signal(&self, name: String, signal: i32) -> Outcome {
+        self.ask(|reply| Command::Signal { name, signal, reply }).await?
+    }
+
+    /// Expands a namespec or group (`None`: all) into process namespecs.
+    pub async fn resolve(&self, spec: Option<String>) -> Outcome<Vec<String>> {
+        self.ask(|reply| Command::Resolve { spec, reply }).await?
+    }
+
+    /// One process's info.
+    pub async fn process_info(&self, name: String) -> Outcome<ProcessInfo> {
+        self.ask(|reply| Command::ProcessInfo { name, reply }).await?
+    }
+
+    /// Every process's info.
+    pub async fn all_process_info(&self) -> Outcome<Vec<ProcessInfo>> {
+        self.ask(|reply| Command::AllProcessInfo { reply }).await
+    }
+
+    /// Every configured process.
+    pub async fn all_config_info(&self) -> Outcome<Vec<ConfigInfo>> {
+        self.ask(|reply| Command::AllConfigInfo { reply }).await
+    }
+
+    /// Log paths of one process.
+    pub async fn log_paths(&self, name: String) -> Outcome<LogPaths> {
+        self.ask(|reply| Command::LogPaths { name, reply }).await?
+    }
+
+    /// Empties one process's logs.
+    pub async fn clear_logs(&self, name: String) -> Outcome {
+        self.ask(|reply| Command::ClearLogs { name, reply }).await?
+    }
+
+    /// Writes to one process's stdin.
+    pub async fn send_stdin(&self, name: String, data: Vec<u8>) -> Outcome {
+        self.ask(|reply| Command::SendStdin { name, data, reply }).await?
+    }
+
+    /// Re-reads the configuration.
+    pub async fn reread(&self) -> Outcome<ReloadResult> {
+        self.ask(|reply| Command::Reread { reply }).await?
+    }
+
+    /// Activates a group.
+    pub async fn add_group(&self, name: String) -> Outcome {
+        self.ask(|reply| Command::AddGroup { name, reply }).await?
+    }
+
+    /// Removes a stopped group.
+    pub async fn remove_group(&self, name: String) -> Outcome {
+        self.ask(|reply| Command::RemoveGroup { name, reply }).await?
+    }
+
+    /// Applies the last-read configuration to one group: stops what must stop, then swaps the
+    /// changed processes and starts them.
+    pub async fn update_group(&self, name: String) -> Outcome<UpdateOutcome> {
+        let to_stop = self.ask(|reply| Command::PlanUpdate { name: name.clone(), reply }).await??;
+        let mut stopped = Vec::new();
+        for process in to_stop {
+            match self.stop(process.clone(), true).await {
+                Ok(()) => stopped.push(process),
+                Err(error) if error.fault == Fault::NotRunning => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let mut outcome = self.ask(|reply| Command::ApplyUpdate { name, reply }).await??;
+        outcome.stopped = stopped;
+        Ok(outcome)
+    }
+
+    /// Asks for shutdown.
+    pub async fn shutdown(&self) -> Outcome {
+        self.ask(|reply| Command::Shutdown { reply }).await?
+    }
+
+    /// Asks for a reload.
+    pub async fn restart(&self) -> Outcome {
+        self.ask(|reply| Command::Restart { reply }).await?
+    }
+
+    /// Reopens every log file.
+    pub async fn reopen_logs(&self) -> Outcome {
+        self.ask(|reply| Command::ReopenLogs { reply }).await
+    }
+
+    /// The daemon's state.
+    pub async fn state(&self) -> Outcome<SupervisorState> {
+        self.ask(|reply| Command::State { reply }).await
+    }
+}

@@ -1,0 +1,1128 @@
+//! The supervisor actor: the one task that owns every process record.
+//!
+//! It reads two inboxes — [`Command`]s from the RPC layer (each with a reply channel) and
+//! [`Event`]s (a child exited, a timer fired, a signal arrived) — and never awaits anything
+//! else, so no request can stall it. State changes go through the pure [`fsm::step`]; this
+//! module carries out the effects it returns. Child output never passes through here: each
+//! stream has its own pump task (see [`crate::logs::pump`]).
+//!
+//! Shutdown and reload stop groups one at a time, highest priority first, as supervisord does;
+//! the actor returns from [`Supervisor::run`] once every process has stopped.
+
+pub mod command;
+pub mod event;
+pub mod fsm;
+pub mod handle;
+pub mod process;
+
+use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
+use crate::spawn::{self, SpawnContext};
+use command::{Command, LogPaths, Outcome};
+use event::Event;
+use fsm::{Effect, ExitStatus, Input};
+use process::{epoch_seconds, Process, ProcessId, Waiter};
+use rsupervisor_api::{
+    ConfigInfo, Fault, FaultError, ProcessState, ReloadResult, StateChange, SupervisorState,
+    UpdateOutcome,
+};
+use rsupervisor_config::{Config, GroupConfig, LoadOptions, LogFile, LogLevel, ProcessConfig};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, mpsc};
+
+/// How often shutdown names the processes it still waits for (supervisord: every 3 s).
+const SHUTDOWN_REMINDER: Duration = Duration::from_secs(3);
+
+/// What the daemon as a whole is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mood {
+    Running,
+    ShuttingDown,
+    Restarting,
+}
+
+/// An active process group.
+#[derive(Debug)]
+struct Group {
+    config: GroupConfig,
+    /// Member records, in the group's start order.
+    members: Vec<ProcessId>,
+}
+
+/// Why the actor returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every process stopped after a shutdown request.
+    Shutdown,
+}
+
+/// Shared services the actor uses.
+pub struct Services {
+    /// The daemon's main log.
+    pub main_log: Arc<MainLog>,
+    /// Meeting point of log writers and followers.
+    pub hub: LogHub,
+    /// Where state changes are published for subscribers.
+    pub state_changes: broadcast::Sender<StateChange>,
+    /// How to re-read the configuration.
+    pub load_options: LoadOptions,
+    /// `SUPERVISOR_SERVER_URL` for children.
+    pub server_url: Option<String>,
+}
+
+/// The supervisor actor.
+pub struct Supervisor {
+    config: Config,
+    /// The last configuration read by `reread` (what `add`/`update` apply).
+    latest: Config,
+    groups: Vec<Group>,
+    processes: HashMap<ProcessId, Process>,
+    next_id: ProcessId,
+    mood: Mood,
+    reminder_armed: bool,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::UnboundedReceiver<Event>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    services: Services,
+}
+
+impl Supervisor {
+    /// Creates the actor and the handle to talk to it. Nothing starts until [`Self::run`].
+    pub fn new(config: Config, services: Services) -> (Self, handle::SupervisorHandle) {
+        let (commands_tx, commands) = mpsc::channel(1024);
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let supervisor = Supervisor {
+            latest: config.clone(),
+            config,
+            groups: Vec::new(),
+            processes: HashMap::new(),
+            next_id: 1,
+            mood: Mood::Running,
+            reminder_armed: false,
+            commands,
+            events,
+            events_tx: events_tx.clone(),
+            services,
+        };
+        (supervisor, handle::SupervisorHandle::new(commands_tx, events_tx))
+    }
+
+    /// Starts the configured groups and serves commands and events until shutdown completes.
+    pub async fn run(mut self) -> Exit {
+        self.add_all_groups();
+        loop {
+            tokio::select! {
+                Some(command) = self.commands.recv() => self.on_command(command),
+                Some(event) = self.events.recv() => self.on_event(event),
+                else => break,
+            }
+            if self.mood != Mood::Running && self.advance_shutdown() {
+                if self.mood == Mood::Restarting {
+                    self.finish_restart();
+                } else {
+                    break;
+                }
+            }
+        }
+        self.services.hub.close_all();
+        Exit::Shutdown
+    }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        self.services.main_log.log(level, message);
+    }
+
+    // ----- groups -----
+
+    fn add_all_groups(&mut self) {
+        let groups = self.config.groups.clone();
+        for group in groups {
+            self.add_group(group);
+        }
+    }
+
+    fn add_group(&mut self, config: GroupConfig) {
+        let mut members = Vec::new();
+        for process_config in &config.processes {
+            let id = self.create_process(process_config.clone());
+            members.push(id);
+        }
+        let autostart: Vec<ProcessId> = members
+            .iter()
+            .copied()
+            .filter(|id| self.processes.get(id).is_some_and(|p| p.config.autostart))
+            .collect();
+        let position = self
+            .groups
+            .iter()
+            .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
+            .unwrap_or(self.groups.len());
+        self.groups.insert(position, Group { config, members });
+        for id in autostart {
+            let _ = self.apply(id, Input::Start);
+        }
+    }
+
+    fn create_process(&mut self, config: ProcessConfig) -> ProcessId {
+        let stdout_path = self.log_path(&config, &config.stdout.logfile, "stdout");
+        let stderr_path = if config.redirect_stderr {
+            None
+        } else {
+            self.log_path(&config, &config.stderr.logfile, "stderr")
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.processes.insert(id, Process::new(config, stdout_path, stderr_path));
+        id
+    }
+
+    /// The file a stream logs to; AUTO files are created now, as supervisord names them when
+    /// the group is added.
+    fn log_path(&self, config: &ProcessConfig, logfile: &LogFile, channel: &str) -> Option<PathBuf> {
+        match logfile {
+            LogFile::None => None,
+            LogFile::Path(path) => Some(path.clone()),
+            LogFile::Auto => {
+                let supervisord = &self.config.supervisord;
+                let channel =
+                    if channel == "stdout" { logs::Channel::Stdout } else { logs::Channel::Stderr };
+                match logs::create_auto_log(
+                    &supervisord.childlogdir,
+                    &config.name,
+                    channel,
+                    &supervisord.identifier,
+                ) {
+                    Ok(path) => Some(path),
+                    Err(error) => {
+                        self.log(
+                            LogLevel::Error,
+                            &format!(
+                                "could not create the AUTO {} log of '{}' in {}: {error}",
+                                channel.as_str(),
+                                config.name,
+                                supervisord.childlogdir.display()
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn group_index(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.config.name == name)
+    }
+
+    /// Finds one process by namespec (`group:name`, or `name` for a same-named group).
+    fn find(&self, spec: &str) -> Result<ProcessId, FaultError> {
+        let (group, name) = spec.split_once(':').unwrap_or((spec, spec));
+        self.groups
+            .iter()
+            .find(|g| g.config.name == group)
+            .and_then(|g| {
+                g.members.iter().copied().find(|id| {
+                    self.processes.get(id).is_some_and(|p| p.config.name == name)
+                })
+            })
+            .ok_or_else(|| FaultError::new(Fault::BadName, spec))
+    }
+
+    /// Expands a namespec, `group:*`, or `None` (all) into process ids in start order.
+    fn resolve(&self, spec: Option<&str>) -> Result<Vec<ProcessId>, FaultError> {
+        match spec {
+            None => Ok(self.groups.iter().flat_map(|g| g.members.iter().copied()).collect()),
+            Some(spec) => match spec.split_once(':') {
+                Some((group, "*" | "")) => self
+                    .group_index(group)
+                    .map(|index| self.groups[index].members.clone())
+                    .ok_or_else(|| FaultError::new(Fault::BadName, group)),
+                _ => self.find(spec).map(|id| vec![id]),
+            },
+        }
+    }
+
+    // ----- state machine -----
+
+    /// Feeds one input to a process's state machine and carries out the effects.
+    fn apply(&mut self, id: ProcessId, input: Input) -> Result<(), fsm::Refused> {
+        let daemon_running = self.mood == Mood::Running;
+        let Some(process) = self.processes.get_mut(&id) else {
+            return Ok(());
+        };
+        let before = process.machine.state;
+        let rules = process.rules(daemon_running);
+        let effects = fsm::step(&mut process.machine, &rules, input)?;
+        let after = process.machine.state;
+        if before != after {
+            process.epoch += 1;
+            if after.is_stopped() || after == ProcessState::Backoff {
+                process.stdin = None;
+            }
+        }
+        // Spawning feeds the result back into the machine, so publish this change first.
+        self.after_transition(id, before);
+        for effect in effects {
+            self.carry_out(id, effect);
+        }
+        Ok(())
+    }
+
+    fn after_transition(&mut self, id: ProcessId, before: ProcessState) {
+        let Some(process) = self.processes.get_mut(&id) else { return };
+        let after = process.machine.state;
+        if before == after {
+            return;
+        }
+        process.resolve_waiters();
+        let change = StateChange {
+            name: process.config.name.clone(),
+            group: process.config.group.clone(),
+            from_state: before,
+            to_state: after,
+            pid: process.machine.pid.unwrap_or(0),
+            when: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
+        };
+        // Nobody listening is fine.
+        let _ = self.services.state_changes.send(change);
+    }
+
+    fn carry_out(&mut self, id: ProcessId, effect: Effect) {
+        match effect {
+            Effect::Log(level, message) => self.log(level, &message),
+            Effect::Spawn => self.spawn(id),
+            Effect::Signal { signal, group } => self.signal(id, signal, group),
+            Effect::Timer(kind, delay) => {
+                let Some(process) = self.processes.get(&id) else { return };
+                let epoch = process.epoch;
+                let events = self.events_tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = events.send(Event::Timer { id, epoch, kind });
+                });
+            }
+        }
+    }
+
+    fn signal(&mut self, id: ProcessId, signal: i32, group: bool) {
+        let Some(process) = self.processes.get(&id) else { return };
+        let Some(pid) = process.machine.pid else { return };
+        let target = if group { -pid } else { pid };
+        let signal = match nix::sys::signal::Signal::try_from(signal) {
+            Ok(signal) => signal,
+            Err(_) => return,
+        };
+        if let Err(errno) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(target), signal) {
+            // ESRCH: it is already gone; its exit event will finish the job.
+            if errno != nix::errno::Errno::ESRCH {
+                let name = process.namespec();
+                self.log(
+                    LogLevel::Critical,
+                    &format!("unknown problem killing {name} ({pid}):{errno}"),
+                );
+            }
+        }
+    }
+
+    fn spawn(&mut self, id: ProcessId) {
+        let context = SpawnContext {
+            global_environment: self.config.supervisord.environment.clone(),
+            server_url: None,
+        };
+        let result = self.spawn_child(id, context);
+        let input = match result {
+            Ok(pid) => Input::Spawned { pid },
+            Err(error) => Input::SpawnFailed { error },
+        };
+        let _ = self.apply(id, input);
+    }
+
+    /// Opens the log files, forks the child, starts its pumps and its exit watcher.
+    fn spawn_child(&mut self, id: ProcessId, mut context: SpawnContext) -> Result<i32, String> {
+        let Some(process) = self.processes.get(&id) else {
+            return Err("process record vanished".to_owned());
+        };
+        let config = process.config.clone();
+        context.server_url = config.serverurl.clone().or_else(|| self.services.server_url.clone());
+        let strip_ansi = self.config.supervisord.strip_ansi;
+        let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
+        let stderr_file = if config.redirect_stderr {
+            None
+        } else {
+            self.open_log(&config, &process.stderr_path, &config.stderr)?
+        };
+        let spawned = spawn::spawn(&config, &context).map_err(|error| error.message)?;
+        let pid = spawned.pid;
+        let log_files: Vec<LogHandle> =
+            stdout_file.iter().chain(stderr_file.iter()).cloned().collect();
+        let sink = |file: Option<LogHandle>, stream: &rsupervisor_config::StreamLogConfig, channel| {
+            LogSink {
+                file,
+                syslog_name: stream.syslog.then(|| config.name.clone()),
+                strip_ansi,
+                main_log_copy: self.services.main_log.enabled(LogLevel::Debug).then(|| MainLogCopy {
+                    main_log: self.services.main_log.clone(),
+                    process_name: config.name.clone(),
+                    channel,
+                }),
+            }
+        };
+        logs::spawn_pump(spawned.stdout, sink(stdout_file, &config.stdout, logs::Channel::Stdout));
+        if let Some(fd) = spawned.stderr {
+            logs::spawn_pump(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
+        }
+        let events = self.events_tx.clone();
+        let mut child = spawned.child;
+        tokio::spawn(async move {
+            let status = match child.wait().await {
+                Ok(status) => exit_status(status),
+                // The child is ours and tokio reaps it; a wait error means it is gone.
+                Err(_) => ExitStatus::Code(-1),
+            };
+            let _ = events.send(Event::Exited { id, pid, status });
+        });
+        if let Some(process) = self.processes.get_mut(&id) {
+            process.log_files = log_files;
+            process.stdin = spawned.stdin.map(|stdin| Arc::new(tokio::sync::Mutex::new(stdin)));
+            process.spawned_at = Some(std::time::Instant::now());
+            process.start_time = epoch_seconds(SystemTime::now());
+        }
+        Ok(pid)
+    }
+
+    /// Opens one stream's log file for a spawn; supervisord's spawn error text on failure.
+    fn open_log(
+        &self,
+        config: &ProcessConfig,
+        path: &Option<PathBuf>,
+        stream: &rsupervisor_config::StreamLogConfig,
+    ) -> Result<Option<LogHandle>, String> {
+        let Some(path) = path else { return Ok(None) };
+        let mode = if stream.logfile == LogFile::Auto { logs::MODE_AUTO } else { logs::MODE_EXPLICIT };
+        LogHandle::open(path, stream.maxbytes, stream.backups, mode, self.services.hub.clone())
+            .map(Some)
+            .map_err(|error| {
+                let code = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
+                if code == nix::errno::Errno::EMFILE {
+                    format!("too many open files to spawn '{}'", config.name)
+                } else {
+                    format!("unknown error making dispatchers for '{}': {code:?}", config.name)
+                }
+            })
+    }
+
+    // ----- events -----
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Exited { id, pid, status } => self.on_exit(id, pid, status),
+            Event::Timer { id, epoch, kind } => {
+                let current = self.processes.get(&id).map(|p| p.epoch);
+                if current != Some(epoch) {
+                    return; // armed for an earlier incarnation or state
+                }
+                let input = match kind {
+                    fsm::TimerKind::StartSecs => Input::StartSecsElapsed,
+                    fsm::TimerKind::Backoff => Input::BackoffElapsed,
+                    fsm::TimerKind::StopTimeout => Input::StopTimeout,
+                };
+                let _ = self.apply(id, input);
+            }
+            Event::ShutdownSignal(name) => {
+                self.log(LogLevel::Warn, &format!("received {name} indicating exit request"));
+                self.begin_shutdown(Mood::ShuttingDown);
+            }
+            Event::ReloadSignal => {
+                if self.mood != Mood::Running {
+                    self.log(
+                        LogLevel::Warn,
+                        "ignored SIGHUP indicating restart request (shutdown in progress)",
+                    );
+                } else {
+                    self.log(LogLevel::Warn, "received SIGHUP indicating restart request");
+                    if let Err(error) = self.prepare_restart() {
+                        self.log(LogLevel::Error, &error.to_string());
+                    }
+                }
+            }
+            Event::ReopenSignal => {
+                self.log(LogLevel::Info, "received SIGUSR2 indicating log reopen request");
+                self.reopen_logs();
+            }
+            Event::ShutdownReminder => {
+                self.reminder_armed = false;
+                if self.mood != Mood::Running {
+                    self.remind_shutdown();
+                }
+            }
+        }
+    }
+
+    fn on_exit(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
+        let shutting_down = self.mood != Mood::Running;
+        let Some(process) = self.processes.get_mut(&id) else { return };
+        if process.machine.pid != Some(pid) {
+            return;
+        }
+        let after_startsecs = process
+            .spawned_at
+            .is_some_and(|at| at.elapsed() >= Duration::from_secs(process.config.startsecs));
+        process.stop_time = epoch_seconds(SystemTime::now());
+        if shutting_down {
+            // The daemon is going away: leave nothing of this program's process group behind
+            // (grandchildren that outlived their parent would otherwise be orphaned).
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        if self.apply(id, Input::Exited { status, after_startsecs }).is_err() {
+            // An exit in a state that expects none (cannot happen with a pid recorded).
+            self.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
+        }
+    }
+
+    // ----- shutdown and restart -----
+
+    fn begin_shutdown(&mut self, mood: Mood) {
+        if self.mood != Mood::Running {
+            return;
+        }
+        self.mood = mood;
+        let backoff: Vec<ProcessId> = self
+            .processes
+            .iter()
+            .filter(|(_, p)| p.machine.state == ProcessState::Backoff)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in backoff {
+            let _ = self.apply(id, Input::GiveUp);
+        }
+    }
+
+    /// Stops the next group in reverse priority order; true once everything has stopped.
+    fn advance_shutdown(&mut self) -> bool {
+        for index in (0..self.groups.len()).rev() {
+            let unstopped: Vec<ProcessId> = self.groups[index]
+                .members
+                .iter()
+                .copied()
+                .filter(|id| self.processes.get(id).is_some_and(|p| !p.machine.state.is_stopped()))
+                .collect();
+            if unstopped.is_empty() {
+                continue;
+            }
+            // All of a group's processes get their stop signal together, highest priority first.
+            for id in unstopped.iter().rev() {
+                let state = self.processes.get(id).map(|p| p.machine.state);
+                if matches!(state, Some(ProcessState::Running | ProcessState::Starting)) {
+                    let _ = self.apply(*id, Input::Stop);
+                }
+            }
+            if !self.reminder_armed {
+                self.remind_shutdown();
+            }
+            return false;
+        }
+        true
+    }
+
+    fn remind_shutdown(&mut self) {
+        let names: Vec<String> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.members.iter())
+            .filter_map(|id| self.processes.get(id))
+            .filter(|p| !p.machine.state.is_stopped())
+            .map(|p| p.config.name.clone())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        self.log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
+        self.reminder_armed = true;
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(SHUTDOWN_REMINDER).await;
+            let _ = events.send(Event::ShutdownReminder);
+        });
+    }
+
+    /// Reads the configuration for a reload; a broken file refuses the reload and leaves
+    /// everything running (supervisord would stop everything and then fail).
+    fn prepare_restart(&mut self) -> Result<(), FaultError> {
+        let config = self.read_config()?;
+        self.latest = config;
+        self.begin_shutdown(Mood::Restarting);
+        Ok(())
+    }
+
+    fn finish_restart(&mut self) {
+        self.groups.clear();
+        for (_, process) in self.processes.drain() {
+            for file in &process.log_files {
+                self.services.hub.close(file.path());
+            }
+        }
+        self.config = self.latest.clone();
+        self.mood = Mood::Running;
+        for message in self.config.messages.clone() {
+            self.log(message.level, &message.text);
+        }
+        self.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id()));
+        self.add_all_groups();
+    }
+
+    fn read_config(&self) -> Result<Config, FaultError> {
+        rsupervisor_config::load(&self.config.path, &self.services.load_options)
+            .map_err(|errors| FaultError::new(Fault::CantReread, errors.to_string()))
+    }
+
+    fn reopen_logs(&mut self) {
+        if let Err(error) = self.services.main_log.reopen() {
+            eprintln!("rsupervisord: could not reopen the main log: {error}");
+        }
+        for process in self.processes.values() {
+            for file in &process.log_files {
+                if let Err(error) = file.reopen() {
+                    self.log(
+                        LogLevel::Error,
+                        &format!("could not reopen {}: {error}", file.path().display()),
+                    );
+                }
+            }
+        }
+        self.log(LogLevel::Info, "supervisord logreopen");
+    }
+
+    // ----- commands -----
+
+    fn refuse_if_stopping(&self) -> Result<(), FaultError> {
+        if self.mood == Mood::Running {
+            Ok(())
+        } else {
+            Err(FaultError::bare(Fault::ShutdownState))
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Start { name, wait, reply } => {
+                if let Err(error) = self.refuse_if_stopping() {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+                self.start(&name, wait, reply);
+            }
+            Command::Stop { name, wait, reply } => {
+                if let Err(error) = self.refuse_if_stopping() {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+                self.stop(&name, wait, reply);
+            }
+            Command::Signal { name, signal, reply } => {
+                let _ = reply.send(self.send_signal(&name, signal));
+            }
+            Command::Resolve { spec, reply } => {
+                let result = self
+                    .resolve(spec.as_deref())
+                    .map(|ids| ids.iter().filter_map(|id| self.processes.get(id)).map(Process::namespec).collect());
+                let _ = reply.send(result);
+            }
+            Command::ProcessInfo { name, reply } => {
+                let result = self.find(&name).map(|id| self.processes[&id].info());
+                let _ = reply.send(result);
+            }
+            Command::AllProcessInfo { reply } => {
+                let mut infos: Vec<_> = self.processes.values().map(Process::info).collect();
+                infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+                let _ = reply.send(infos);
+            }
+            Command::AllConfigInfo { reply } => {
+                let _ = reply.send(self.config_info());
+            }
+            Command::LogPaths { name, reply } => {
+                let result = self.find(&name).map(|id| {
+                    let process = &self.processes[&id];
+                    LogPaths {
+                        stdout: process.stdout_path.clone(),
+                        stderr: process.stderr_path.clone(),
+                    }
+                });
+                let _ = reply.send(result);
+            }
+            Command::ClearLogs { name, reply } => {
+                let result = self.find(&name).and_then(|id| self.clear_logs(id));
+                let _ = reply.send(result);
+            }
+            Command::SendStdin { name, data, reply } => {
+                self.send_stdin(&name, data, reply);
+            }
+            Command::Reread { reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.reread());
+                let _ = reply.send(result);
+            }
+            Command::AddGroup { name, reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.add_named_group(&name));
+                let _ = reply.send(result);
+            }
+            Command::RemoveGroup { name, reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.remove_group(&name));
+                let _ = reply.send(result);
+            }
+            Command::PlanUpdate { name, reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.plan_update(&name));
+                let _ = reply.send(result);
+            }
+            Command::ApplyUpdate { name, reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.apply_update(&name));
+                let _ = reply.send(result);
+            }
+            Command::Shutdown { reply } => {
+                let result = self.refuse_if_stopping();
+                if result.is_ok() {
+                    self.begin_shutdown(Mood::ShuttingDown);
+                }
+                let _ = reply.send(result);
+            }
+            Command::Restart { reply } => {
+                let result = self.refuse_if_stopping().and_then(|()| self.prepare_restart());
+                let _ = reply.send(result);
+            }
+            Command::ReopenLogs { reply } => {
+                self.reopen_logs();
+                let _ = reply.send(());
+            }
+            Command::State { reply } => {
+                let state = match self.mood {
+                    Mood::Running => SupervisorState::Running,
+                    Mood::ShuttingDown => SupervisorState::Shutdown,
+                    Mood::Restarting => SupervisorState::Restarting,
+                };
+                let _ = reply.send(state);
+            }
+        }
+    }
+
+    fn start(&mut self, name: &str, wait: bool, reply: command::Reply<Outcome>) {
+        let id = match self.find(name) {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        let process = &self.processes[&id];
+        // supervisord checks the command before the state: NO_FILE, NOT_EXECUTABLE first.
+        let environment = spawn::environment(&process.config, &SpawnContext {
+            global_environment: self.config.supervisord.environment.clone(),
+            server_url: None,
+        });
+        if let Err(error) = spawn::resolve_command(&process.config, &environment) {
+            if matches!(error.fault, Fault::NoFile | Fault::NotExecutable) {
+                let _ = reply.send(Err(FaultError::new(error.fault, error.message)));
+                return;
+            }
+        }
+        match process.machine.state {
+            ProcessState::Running | ProcessState::Starting | ProcessState::Backoff => {
+                let _ = reply.send(Err(FaultError::new(Fault::AlreadyStarted, name)));
+                return;
+            }
+            ProcessState::Unknown | ProcessState::Stopping => {
+                let _ = reply.send(Err(FaultError::new(
+                    Fault::Failed,
+                    format!("{name} is in an unknown process state"),
+                )));
+                return;
+            }
+            _ => {}
+        }
+        if self.apply(id, Input::Start).is_err() {
+            let _ = reply.send(Err(FaultError::new(Fault::Failed, name)));
+            return;
+        }
+        let Some(process) = self.processes.get_mut(&id) else { return };
+        if wait {
+            process.waiters.push(Waiter::Start(reply));
+            process.resolve_waiters();
+        } else if process.machine.state == ProcessState::Backoff
+            || process.machine.state == ProcessState::Fatal
+        {
+            let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name)));
+        } else {
+            let _ = reply.send(Ok(()));
+        }
+    }
+
+    fn stop(&mut self, name: &str, wait: bool, reply: command::Reply<Outcome>) {
+        let id = match self.find(name) {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        let state = self.processes[&id].machine.state;
+        if !state.is_running() {
+            let _ = reply.send(Err(FaultError::new(Fault::NotRunning, name)));
+            return;
+        }
+        let name_only = self.processes[&id].config.name.clone();
+        if self.apply(id, Input::Stop).is_err() {
+            let _ = reply.send(Err(FaultError::new(Fault::Failed, name)));
+            return;
+        }
+        let Some(process) = self.processes.get_mut(&id) else { return };
+        if wait && !process.machine.state.is_stopped() {
+            process.waiters.push(Waiter::Stop(reply));
+            self.log(LogLevel::Info, &format!("waiting for {name_only} to stop"));
+        } else {
+            let _ = reply.send(Ok(()));
+        }
+    }
+
+    fn send_signal(&mut self, name: &str, signal: i32) -> Outcome {
+        let id = self.find(name)?;
+        let process = &self.processes[&id];
+        if !process.machine.state.is_signallable() {
+            return Err(FaultError::new(Fault::NotRunning, name));
+        }
+        let pid = process.machine.pid.unwrap_or(0);
+        self.log(
+            LogLevel::Debug,
+            &format!(
+                "sending {} (pid {pid}) sig SIG{}",
+                process.config.name,
+                rsupervisor_config::signal_name(signal)
+            ),
+        );
+        self.signal(id, signal, false);
+        Ok(())
+    }
+
+    fn send_stdin(&mut self, name: &str, data: Vec<u8>, reply: command::Reply<Outcome>) {
+        let id = match self.find(name) {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        let process = self.processes.get_mut(&id).expect("invariant: found ids exist");
+        if process.machine.pid.is_none() || process.machine.state == ProcessState::Stopping {
+            let _ = reply.send(Err(FaultError::new(Fault::NotRunning, name)));
+            return;
+        }
+        let Some(stdin) = process.stdin.clone() else {
+            let _ = reply.send(Err(FaultError::new(Fault::NoFile, name)));
+            return;
+        };
+        // Writing may wait on a full pipe: do it off the actor. The lock keeps concurrent
+        // writers' data from interleaving.
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut stdin = stdin.lock().await;
+            let result = stdin.write_all(&data).await;
+            let _ = reply.send(result.map_err(|_| FaultError::new(Fault::NoFile, name)));
+        });
+    }
+
+    fn clear_logs(&mut self, id: ProcessId) -> Outcome {
+        let process = &self.processes[&id];
+        let name = process.namespec();
+        let mut failed = None;
+        if process.log_files.is_empty() {
+            // Not running: empty the files directly (supervisord does nothing here; we follow
+            // its documented intent).
+            for path in [&process.stdout_path, &process.stderr_path].into_iter().flatten() {
+                if let Err(error) = std::fs::File::create(path) {
+                    failed = Some(format!("{name}: {error}"));
+                }
+            }
+        } else {
+            for file in &process.log_files {
+                if let Err(error) = file.clear() {
+                    failed = Some(format!("{name}: {error}"));
+                }
+            }
+        }
+        match failed {
+            Some(message) => Err(FaultError::new(Fault::Failed, message)),
+            None => Ok(()),
+        }
+    }
+
+    fn config_info(&self) -> Vec<ConfigInfo> {
+        let mut infos = Vec::new();
+        for group in &self.latest.groups {
+            let active = self.group_index(&group.name);
+            for process in &group.processes {
+                let live = active.and_then(|index| {
+                    self.groups[index]
+                        .members
+                        .iter()
+                        .filter_map(|id| self.processes.get(id))
+                        .find(|p| p.config.name == process.name)
+                });
+                infos.push(config_info(group, process, active.is_some(), live));
+            }
+        }
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+        infos
+    }
+
+    fn reread(&mut self) -> Result<ReloadResult, FaultError> {
+        let config = self.read_config()?;
+        let result = diff(&self.groups, &config, &self.config);
+        self.latest = config;
+        Ok(result)
+    }
+
+    fn add_named_group(&mut self, name: &str) -> Outcome {
+        if self.group_index(name).is_some() {
+            return Err(FaultError::new(Fault::AlreadyAdded, name));
+        }
+        let group = self
+            .latest
+            .groups
+            .iter()
+            .find(|g| g.name == name)
+            .cloned()
+            .ok_or_else(|| FaultError::new(Fault::BadName, name))?;
+        self.log(LogLevel::Info, &format!("added process group {name}"));
+        self.add_group(group);
+        Ok(())
+    }
+
+    fn remove_group(&mut self, name: &str) -> Outcome {
+        let index = self.group_index(name).ok_or_else(|| FaultError::new(Fault::BadName, name))?;
+        let running = self.groups[index]
+            .members
+            .iter()
+            .any(|id| self.processes.get(id).is_some_and(|p| !p.machine.state.is_stopped()));
+        if running {
+            return Err(FaultError::new(Fault::StillRunning, name));
+        }
+        let group = self.groups.remove(index);
+        for id in group.members {
+            self.forget_process(id);
+        }
+        self.log(LogLevel::Info, &format!("removed process group {name}"));
+        Ok(())
+    }
+
+    fn forget_process(&mut self, id: ProcessId) {
+        if let Some(process) = self.processes.remove(&id) {
+            for path in [&process.stdout_path, &process.stderr_path].into_iter().flatten() {
+                self.services.hub.close(path);
+            }
+        }
+    }
+
+    /// Running processes of `name` that the last-read configuration changes or removes.
+    fn plan_update(&self, name: &str) -> Result<Vec<String>, FaultError> {
+        let new = self.latest.groups.iter().find(|g| g.name == name);
+        let Some(index) = self.group_index(name) else {
+            return match new {
+                Some(_) => Ok(Vec::new()),
+                None => Err(FaultError::new(Fault::BadName, name)),
+            };
+        };
+        let group = &self.groups[index];
+        let mut to_stop = Vec::new();
+        for id in &group.members {
+            let Some(process) = self.processes.get(id) else { continue };
+            let unchanged = new.is_some_and(|new| {
+                new.processes.iter().any(|p| *p == process.config)
+            });
+            if !unchanged && process.machine.state.is_running() {
+                to_stop.push(process.namespec());
+            }
+        }
+        Ok(to_stop)
+    }
+
+    /// Applies the last-read configuration to one group; processes to replace must be stopped.
+    fn apply_update(&mut self, name: &str) -> Result<UpdateOutcome, FaultError> {
+        let new = self.latest.groups.iter().find(|g| g.name == name).cloned();
+        let mut outcome = UpdateOutcome {
+            group: name.to_owned(),
+            action: "unchanged".to_owned(),
+            stopped: Vec::new(),
+            started: Vec::new(),
+        };
+        let Some(index) = self.group_index(name) else {
+            let Some(new) = new else {
+                return Err(FaultError::new(Fault::BadName, name));
+            };
+            outcome.action = "added".to_owned();
+            outcome.started = new
+                .processes
+                .iter()
+                .filter(|p| p.autostart)
+                .map(|p| rsupervisor_api::namespec(&p.group, &p.name))
+                .collect();
+            self.log(LogLevel::Info, &format!("added process group {name}"));
+            self.add_group(new);
+            return Ok(outcome);
+        };
+        let Some(new) = new else {
+            self.remove_group(name)?;
+            outcome.action = "removed".to_owned();
+            return Ok(outcome);
+        };
+        if self.groups[index].config == new {
+            return Ok(outcome);
+        }
+        // Replace only the processes whose settings changed; the others keep running.
+        let old_members = self.groups[index].members.clone();
+        let mut keep: BTreeMap<String, ProcessId> = BTreeMap::new();
+        for id in &old_members {
+            let Some(process) = self.processes.get(id) else { continue };
+            let same = new.processes.iter().any(|p| *p == process.config);
+            if same {
+                keep.insert(process.config.name.clone(), *id);
+            } else if !process.machine.state.is_stopped() {
+                return Err(FaultError::new(Fault::StillRunning, process.namespec()));
+            }
+        }
+        let mut members = Vec::new();
+        let mut to_start = Vec::new();
+        for process_config in &new.processes {
+            if let Some(id) = keep.get(&process_config.name) {
+                members.push(*id);
+                continue;
+            }
+            let id = self.create_process(process_config.clone());
+            if process_config.autostart {
+                to_start.push(id);
+                outcome.started.push(rsupervisor_api::namespec(&process_config.group, &process_config.name));
+            }
+            members.push(id);
+        }
+        for id in old_members {
+            if !members.contains(&id) {
+                self.forget_process(id);
+            }
+        }
+        let group = self.groups.remove(index);
+        drop(group);
+        let position = self
+            .groups
+            .iter()
+            .position(|g| (g.config.priority, &g.config.name) > (new.priority, &new.name))
+            .unwrap_or(self.groups.len());
+        self.groups.insert(position, Group { config: new, members });
+        self.log(LogLevel::Info, &format!("updated process group {name}"));
+        for id in to_start {
+            let _ = self.apply(id, Input::Start);
+        }
+        outcome.action = "updated".to_owned();
+        Ok(outcome)
+    }
+}
+
+fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ExitStatus::Code(code),
+        (None, Some(signal)) => ExitStatus::Signal { signal, core_dumped: status.core_dumped() },
+        (None, None) => ExitStatus::Code(-1),
+    }
+}
+
+fn config_info(
+    group: &GroupConfig,
+    process: &ProcessConfig,
+    inuse: bool,
+    live: Option<&Process>,
+) -> ConfigInfo {
+    let logfile = |logfile: &LogFile, live_path: Option<&PathBuf>| match (logfile, live_path) {
+        (LogFile::None, _) => "none".to_owned(),
+        (_, Some(path)) => path.display().to_string(),
+        (LogFile::Auto, None) => "auto".to_owned(),
+        (LogFile::Path(path), None) => path.display().to_string(),
+    };
+    ConfigInfo {
+        name: process.name.clone(),
+        group: group.name.clone(),
+        inuse,
+        autostart: process.autostart,
+        group_prio: group.priority,
+        process_prio: process.priority,
+        command: process.command.clone(),
+        directory: process
+            .directory
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "none".to_owned()),
+        uid: process.user.as_ref().map(|u| u.uid.to_string()).unwrap_or_else(|| "none".to_owned()),
+        exitcodes: process.exitcodes.clone(),
+        killasgroup: process.killasgroup,
+        redirect_stderr: process.redirect_stderr,
+        startretries: process.startretries,
+        startsecs: process.startsecs,
+        stopsignal: process.stopsignal.number,
+        stopwaitsecs: process.stopwaitsecs,
+        stdout_logfile: logfile(&process.stdout.logfile, live.and_then(|p| p.stdout_path.as_ref())),
+        stdout_logfile_maxbytes: process.stdout.maxbytes,
+        stdout_logfile_backups: process.stdout.backups,
+        stderr_logfile: logfile(&process.stderr.logfile, live.and_then(|p| p.stderr_path.as_ref())),
+        stderr_logfile_maxbytes: process.stderr.maxbytes,
+        stderr_logfile_backups: process.stderr.backups,
+        serverurl: process.serverurl.clone().unwrap_or_else(|| "auto".to_owned()),
+    }
+}
+
+/// The difference between the active groups and a freshly read configuration.
+fn diff(active: &[Group], new: &Config, old: &Config) -> ReloadResult {
+    let mut result = ReloadResult::default();
+    for group in &new.groups {
+        match active.iter().find(|g| g.config.name == group.name) {
+            None => result.added.push(group.name.clone()),
+            Some(current) if current.config != *group => {
+                result.changed.push(group.name.clone());
+                for process in &group.processes {
+                    let same = current.config.processes.iter().any(|p| p == process);
+                    if !same {
+                        result.changed_processes.push(rsupervisor_api::namespec(&process.group, &process.name));
+                    }
+                }
+                for process in &current.config.processes {
+                    let still = group.processes.iter().any(|p| p.name == process.name);
+                    if !still {
+                        result.changed_processes.push(rsupervisor_api::namespec(&process.group, &process.name));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for group in active {
+        if !new.groups.iter().any(|g| g.name == group.config.name) {
+            result.removed.push(group.config.name.clone());
+        }
+    }
+    if new.supervisord != old.supervisord {
+        result.needs_restart.push("[supervisord]".to_owned());
+    }
+    if new.unix_http_server != old.unix_http_server {
+        result.needs_restart.push("[unix_http_server]".to_owned());
+    }
+    if new.inet_http_server != old.inet_http_server {
+        result.needs_restart.push("[inet_http_server]".to_owned());
+    }
+    result.added.sort();
+    result.changed.sort();
+    result.removed.sort();
+    result.changed_processes.sort();
+    result
+}

@@ -1,0 +1,226 @@
+//! The supervisor's record of one process: its settings, its state machine, its child and log
+//! plumbing, and who is waiting on it.
+
+use super::command::{Outcome, Reply};
+use super::fsm::{Machine, Rules};
+use crate::logs::LogHandle;
+use rsupervisor_api::{Fault, FaultError, ProcessInfo, ProcessState};
+use rsupervisor_config::ProcessConfig;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Stable id of a process record inside the actor (never reused while the daemon runs).
+pub type ProcessId = u64;
+
+/// A request waiting for a process to reach an outcome.
+#[derive(Debug)]
+pub enum Waiter {
+    /// `startProcess(wait=true)`: RUNNING, or a failure.
+    Start(Reply<Outcome>),
+    /// `stopProcess(wait=true)`: a stopped state.
+    Stop(Reply<Outcome>),
+}
+
+/// One supervised process.
+#[derive(Debug)]
+pub struct Process {
+    /// Its settings.
+    pub config: ProcessConfig,
+    /// State, pid, backoff counter, spawn error.
+    pub machine: Machine,
+    /// Bumped whenever a timer is armed or the state changes; timers carry it.
+    pub epoch: u64,
+    /// When the current child was spawned (monotonic), for `startsecs`.
+    pub spawned_at: Option<Instant>,
+    /// Last start, epoch seconds (0 if never).
+    pub start_time: i64,
+    /// Last stop, epoch seconds (0 if never).
+    pub stop_time: i64,
+    /// stdout log path (resolved AUTO path), if any.
+    pub stdout_path: Option<PathBuf>,
+    /// stderr log path, if any.
+    pub stderr_path: Option<PathBuf>,
+    /// Write end of the child's stdin, shared with in-flight `sendProcessStdin` writers.
+    pub stdin: Option<std::sync::Arc<tokio::sync::Mutex<tokio::process::ChildStdin>>>,
+    /// Log files of the current (or last) child's output, shared with its pumps, to reopen
+    /// or clear them.
+    pub log_files: Vec<LogHandle>,
+    /// Requests waiting for an outcome.
+    pub waiters: Vec<Waiter>,
+}
+
+impl Process {
+    /// A never-started process with the given settings and log paths.
+    pub fn new(
+        config: ProcessConfig,
+        stdout_path: Option<PathBuf>,
+        stderr_path: Option<PathBuf>,
+    ) -> Self {
+        Process {
+            config,
+            machine: Machine::new(),
+            epoch: 0,
+            spawned_at: None,
+            start_time: 0,
+            stop_time: 0,
+            stdout_path,
+            stderr_path,
+            stdin: None,
+            log_files: Vec::new(),
+            waiters: Vec::new(),
+        }
+    }
+
+    /// `group:name` or `name`.
+    pub fn namespec(&self) -> String {
+        rsupervisor_api::namespec(&self.config.group, &self.config.name)
+    }
+
+    /// The state-machine rules from this process's settings.
+    pub fn rules(&self, daemon_running: bool) -> Rules {
+        Rules {
+            name: self.config.name.clone(),
+            startsecs: self.config.startsecs,
+            startretries: self.config.startretries,
+            autorestart: self.config.autorestart,
+            exitcodes: self.config.exitcodes.clone(),
+            stopsignal: self.config.stopsignal.number,
+            stopwaitsecs: self.config.stopwaitsecs,
+            stopasgroup: self.config.stopasgroup,
+            killasgroup: self.config.killasgroup,
+            daemon_running,
+        }
+    }
+
+    /// Answers the waiters that the current state settles.
+    pub fn resolve_waiters(&mut self) {
+        let state = self.machine.state;
+        let name = self.namespec();
+        let spawnerr = self.machine.spawnerr.clone();
+        let waiters = std::mem::take(&mut self.waiters);
+        for waiter in waiters {
+            match waiter {
+                Waiter::Start(reply) => match state {
+                    ProcessState::Running => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    ProcessState::Starting => self.waiters.push(Waiter::Start(reply)),
+                    // A spawn error or a too-quick exit: supervisord's SPAWN_ERROR.
+                    ProcessState::Backoff | ProcessState::Fatal if !spawnerr.is_empty() => {
+                        let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
+                    }
+                    _ => {
+                        let _ = reply
+                            .send(Err(FaultError::new(Fault::AbnormalTermination, name.clone())));
+                    }
+                },
+                Waiter::Stop(reply) => {
+                    if state.is_stopped() {
+                        let _ = reply.send(Ok(()));
+                    } else {
+                        self.waiters.push(Waiter::Stop(reply));
+                    }
+                }
+            }
+        }
+    }
+
+    /// supervisord's process info struct.
+    pub fn info(&self) -> ProcessInfo {
+        let now = epoch_seconds(SystemTime::now());
+        let state = self.machine.state;
+        let stdout_logfile = path_string(&self.stdout_path);
+        ProcessInfo {
+            name: self.config.name.clone(),
+            group: self.config.group.clone(),
+            description: self.description(now),
+            start: self.start_time,
+            stop: self.stop_time,
+            now,
+            state: state.code(),
+            statename: state.name().to_owned(),
+            spawnerr: self.machine.spawnerr.clone(),
+            exitstatus: self.machine.exitstatus,
+            logfile: stdout_logfile.clone(),
+            stdout_logfile,
+            stderr_logfile: path_string(&self.stderr_path),
+            pid: self.machine.pid.unwrap_or(0),
+        }
+    }
+
+    /// The `status` description (reference §4.2).
+    fn description(&self, now: i64) -> String {
+        match self.machine.state {
+            ProcessState::Running => {
+                let uptime = (now - self.start_time).max(0);
+                format!("pid {}, uptime {}", self.machine.pid.unwrap_or(0), format_uptime(uptime))
+            }
+            ProcessState::Stopped | ProcessState::Exited => {
+                if self.start_time == 0 {
+                    "Not started".to_owned()
+                } else {
+                    format_stop_time(self.stop_time)
+                }
+            }
+            ProcessState::Fatal | ProcessState::Backoff => {
+                if self.machine.spawnerr.is_empty() {
+                    format!("unknown error (try \"tail {}\")", self.config.name)
+                } else {
+                    self.machine.spawnerr.clone()
+                }
+            }
+            ProcessState::Starting | ProcessState::Stopping | ProcessState::Unknown => String::new(),
+        }
+    }
+}
+
+/// Seconds since the epoch.
+pub fn epoch_seconds(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+fn path_string(path: &Option<PathBuf>) -> String {
+    path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// supervisord's `strftime('%b %d %I:%M %p')` of a stop time, in local time.
+fn format_stop_time(epoch: i64) -> String {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let Some(time) = crate::sys::local_time(epoch) else {
+        return String::new();
+    };
+    let month = MONTHS[(time.month.clamp(1, 12) - 1) as usize];
+    let (hour, meridiem) = match time.hour {
+        0 => (12, "AM"),
+        1..=11 => (time.hour, "AM"),
+        12 => (12, "PM"),
+        _ => (time.hour - 12, "PM"),
+    };
+    format!("{month} {:02} {hour:02}:{:02} {meridiem}", time.day, time.minute)
+}
+
+/// Python's `timedelta` rendering: `H:MM:SS`, or `N day(s), H:MM:SS`.
+pub fn format_uptime(seconds: i64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    let clock = format!("{}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
+    match days {
+        0 => clock,
+        1 => format!("1 day, {clock}"),
+        n => format!("{n} days, {clock}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_uptime;
+
+    #[test]
+    fn uptime_like_python_timedelta() {
+        assert_eq!(format_uptime(0), "0:00:00");
+        assert_eq!(format_uptime(62), "0:01:02");
+        assert_eq!(format_uptime(3600 * 25 + 5), "1 day, 1:00:05");
+        assert_eq!(format_uptime(86_400 * 3), "3 days, 0:00:00");
+    }
+}
