@@ -1,8 +1,27 @@
 //! Reads supervisord-style INI configuration with supervisord 4.3.0's semantics.
 //!
-//! Both binaries use this crate: the daemon loads the whole file set, the ctl reads only
-//! `[supervisorctl]` and `[unix_http_server]`. It has no async runtime and no process code.
+//! Both binaries use this crate: the daemon loads the whole file set ([`load`]), the ctl reads
+//! only `[supervisorctl]` and `[unix_http_server]` ([`load_ctl`]). It has no async runtime and
+//! no process code.
+//!
+//! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
+//! [`datatypes`] (value conversions), `include` (`[include]` globbing), `build` (sections to
+//! the [`model`]), [`error`] (located errors).
 
+mod build;
+mod ctl;
+pub mod datatypes;
+pub mod error;
+pub mod expand;
+mod include;
+pub mod ini;
+mod load;
 pub mod model;
+mod summary;
 
+pub use ctl::{load_ctl, CtlConfig};
+pub use datatypes::{parse_signal, signal_name, signame};
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{default_search_paths, find_config_file, load, LoadOptions};
 pub use model::*;
+pub use summary::{summary, to_json};
