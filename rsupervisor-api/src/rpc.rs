@@ -15,7 +15,7 @@ use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 
 use crate::types::{
-    ConfigInfo, ProcessInfo, ProcessStatus, ReloadResult, StateChange, StateInfo, TailSlice,
+    ConfigInfo, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice,
     UpdateOutcome,
 };
 
@@ -243,7 +243,7 @@ pub trait SupervisorRpc {
     #[subscription(
         name = "supervisor.subscribeStateChanges" => "supervisor.stateChange",
         unsubscribe = "supervisor.unsubscribeStateChanges",
-        item = StateChange
+        item = crate::types::StateChange
     )]
     async fn subscribe_state_changes(&self) -> SubscriptionCloseResponse;
 }

@@ -242,24 +242,15 @@ impl RpcHandler {
                 }
                 Some(Err(error)) => {
                     return SubscriptionCloseResponse::NotifErr(
-                        serde_json::value::to_raw_value(&format!("log read failed: {error}"))
-                            .map(SubscriptionMessage::from)
-                            .unwrap_or_else(|_| SubscriptionMessage::from(empty_raw())),
+                        format!("log read failed: {error}").into(),
                     );
                 }
                 None => {
-                    return SubscriptionCloseResponse::NotifErr(SubscriptionMessage::from(
-                        serde_json::value::to_raw_value("EOF").unwrap_or_else(|_| empty_raw()),
-                    ));
+                    return SubscriptionCloseResponse::NotifErr("EOF".into());
                 }
             }
         }
     }
-}
-
-fn empty_raw() -> Box<serde_json::value::RawValue> {
-    serde_json::value::RawValue::from_string("null".to_owned())
-        .expect("invariant: null is valid JSON")
 }
 
 /// Takes the longest valid UTF-8 prefix out of `bytes`; invalid bytes become U+FFFD, and an
@@ -298,8 +289,8 @@ fn take_utf8(bytes: &mut Vec<u8>) -> String {
 fn read_file(path: &Path, offset: i64, length: i64) -> RpcResult<String> {
     match read::read_range(path, offset, length) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(ReadError::BadArguments) => Err(fault(FaultError::bare(Fault::BadArguments))),
-        Err(ReadError::NoFile) => Err(fault(FaultError::new(Fault::NoFile, path.display().to_string()))),
+        Err(ReadError::BadArguments { .. }) => Err(fault(FaultError::bare(Fault::BadArguments))),
+        Err(ReadError::NoFile(_)) => Err(fault(FaultError::new(Fault::NoFile, path.display().to_string()))),
         Err(error) => Err(fault(FaultError::new(Fault::Failed, error.to_string()))),
     }
 }

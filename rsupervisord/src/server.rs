@@ -6,7 +6,9 @@
 //! stream. When `username`/`password` are set, every request must carry HTTP Basic
 //! credentials, as with supervisord.
 
-use jsonrpsee::server::{serve_with_graceful_shutdown, stop_channel, Server, ServerHandle};
+use jsonrpsee::server::{
+    serve_with_graceful_shutdown, stop_channel, Server, ServerConfig, ServerHandle,
+};
 use jsonrpsee::Methods;
 use rsupervisor_config::UnixHttpServerConfig;
 use std::os::unix::fs::PermissionsExt;
@@ -126,11 +128,13 @@ pub fn serve(
 ) -> std::io::Result<ServerHandle> {
     let listener = tokio::net::UnixListener::from_std(listener)?;
     let (stop_handle, server_handle) = stop_channel();
-    let builder = Server::builder()
+    // Many ctl clients and followers may be connected at once; responses carry whole logs.
+    let server_config = ServerConfig::builder()
         .max_connections(10_000)
         .max_request_body_size(64 * 1024 * 1024)
         .max_response_body_size(256 * 1024 * 1024)
-        .to_service_builder();
+        .build();
+    let builder = Server::builder().set_config(server_config).to_service_builder();
     tokio::spawn(async move {
         loop {
             let stream = tokio::select! {

@@ -237,8 +237,6 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     Ok(Spawned { child, pid, stdout: stdout_read, stderr: stderr_read, stdin })
 }
 
-use std::os::unix::process::CommandExt as _;
-
 fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {
     let errno = error.raw_os_error().map(nix::errno::Errno::from_raw);
     match errno {
