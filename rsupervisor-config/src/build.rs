@@ -67,14 +67,29 @@ impl<'a> Builder<'a> {
             (None, Some(sec)) => (Some(self.ini.file(sec.file).to_path_buf()), Some(sec.line)),
             (None, None) => (self.ini.files.first().cloned(), None),
         };
-        let err = ConfigError { file, line, section: Some(section.to_string()), key: key.map(str::to_string), message };
-        if !self.errors.contains(&err) {
+        let err = ConfigError {
+            file,
+            line,
+            section: Some(section.to_string()),
+            key: key.map(str::to_string),
+            message,
+        };
+        // One error per section and key: supervisord reads a few keys twice (a program's
+        // priority, for its group and for its processes) and would stop at the first.
+        let dup = self
+            .errors
+            .iter()
+            .any(|e| e.section == err.section && e.key.is_some() && e.key == err.key);
+        if !dup && !self.errors.contains(&err) {
             self.errors.push(err);
         }
     }
 
     fn warn(&mut self, text: String) {
-        self.messages.push(ParseMessage { level: LogLevel::Warn, text });
+        self.messages.push(ParseMessage {
+            level: LogLevel::Warn,
+            text,
+        });
     }
 
     fn names(&self, extra: &[(&str, Value)]) -> Expansions {
@@ -87,7 +102,13 @@ impl<'a> Builder<'a> {
 
     /// The value of `key` (or `default` when absent), %-expanded against `names`.
     /// `Ok(None)` when absent without default; `Err(())` when expansion failed (recorded).
-    fn get(&mut self, section: &str, key: &str, default: Option<&str>, names: Option<&Expansions>) -> Result<Option<String>, ()> {
+    fn get(
+        &mut self,
+        section: &str,
+        key: &str,
+        default: Option<&str>,
+        names: Option<&Expansions>,
+    ) -> Result<Option<String>, ()> {
         let raw = match self.ini.get(section, key) {
             Some(e) => e.value.clone(),
             None => match default {
@@ -108,7 +129,14 @@ impl<'a> Builder<'a> {
     }
 
     /// `get` followed by a conversion; errors recorded, `None` on any failure.
-    fn conv<T>(&mut self, section: &str, key: &str, default: &str, names: &Expansions, f: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+    fn conv<T>(
+        &mut self,
+        section: &str,
+        key: &str,
+        default: &str,
+        names: &Expansions,
+        f: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let v = self.get(section, key, Some(default), Some(names)).ok()??;
         match f(&v) {
             Ok(t) => Some(t),
@@ -120,7 +148,13 @@ impl<'a> Builder<'a> {
     }
 
     /// Optional value converted, `Ok(None)` when absent, `Err(())` on failure.
-    fn conv_opt<T>(&mut self, section: &str, key: &str, names: &Expansions, f: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ()> {
+    fn conv_opt<T>(
+        &mut self,
+        section: &str,
+        key: &str,
+        names: &Expansions,
+        f: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ()> {
         match self.get(section, key, None, Some(names))? {
             None => Ok(None),
             Some(v) => match f(&v) {
@@ -146,9 +180,16 @@ impl<'a> Builder<'a> {
             });
         }
         let n = self.names(&[("here", s(&self.here))]);
-        let minfds = self.conv(S, "minfds", "1024", &n, dt::non_negative).unwrap_or(1024);
-        let minprocs = self.conv(S, "minprocs", "200", &n, dt::non_negative).unwrap_or(200);
-        let directory = self.conv_opt(S, "directory", &n, dt::existing_directory).ok().flatten();
+        let minfds = self
+            .conv(S, "minfds", "1024", &n, dt::non_negative)
+            .unwrap_or(1024);
+        let minprocs = self
+            .conv(S, "minprocs", "200", &n, dt::non_negative)
+            .unwrap_or(200);
+        let directory = self
+            .conv_opt(S, "directory", &n, dt::existing_directory)
+            .ok()
+            .flatten();
         let user = self.conv_opt(S, "user", &n, dt::user).ok().flatten();
         let umask = self.conv(S, "umask", "022", &n, dt::octal).unwrap_or(0o22);
         let cwd = self.cwd.clone();
@@ -162,25 +203,48 @@ impl<'a> Builder<'a> {
                 })
             })
             .unwrap_or_else(|| MainLogTarget::File(cwd.join("supervisord.log")));
-        let logfile_maxbytes = self.conv(S, "logfile_maxbytes", "50MB", &n, dt::byte_size).unwrap_or(50 * 1024 * 1024);
-        let logfile_backups = self.conv(S, "logfile_backups", "10", &n, dt::non_negative).unwrap_or(10);
-        let loglevel = self.conv(S, "loglevel", "info", &n, dt::logging_level).unwrap_or(LogLevel::Info);
+        let logfile_maxbytes = self
+            .conv(S, "logfile_maxbytes", "50MB", &n, dt::byte_size)
+            .unwrap_or(50 * 1024 * 1024);
+        let logfile_backups = self
+            .conv(S, "logfile_backups", "10", &n, dt::non_negative)
+            .unwrap_or(10);
+        let loglevel = self
+            .conv(S, "loglevel", "info", &n, dt::logging_level)
+            .unwrap_or(LogLevel::Info);
         let pidfile = self
             .conv(S, "pidfile", "supervisord.pid", &n, |v| {
                 dt::existing_dirpath(v).map(|p| dt::normalize_path(&p.to_string_lossy(), &cwd))
             })
             .unwrap_or_else(|| cwd.join("supervisord.pid"));
-        let identifier = self.get(S, "identifier", Some("supervisor"), Some(&n)).ok().flatten().unwrap_or_else(|| "supervisor".into());
-        let nodaemon = self.conv(S, "nodaemon", "false", &n, dt::boolean).unwrap_or(false);
-        let silent = self.conv(S, "silent", "false", &n, dt::boolean).unwrap_or(false);
+        let identifier = self
+            .get(S, "identifier", Some("supervisor"), Some(&n))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "supervisor".into());
+        let nodaemon = self
+            .conv(S, "nodaemon", "false", &n, dt::boolean)
+            .unwrap_or(false);
+        let silent = self
+            .conv(S, "silent", "false", &n, dt::boolean)
+            .unwrap_or(false);
         let tmp = std::env::temp_dir().to_string_lossy().into_owned();
-        let childlogdir = self.conv(S, "childlogdir", &tmp, &n, dt::existing_directory).unwrap_or_else(std::env::temp_dir);
-        let nocleanup = self.conv(S, "nocleanup", "false", &n, dt::boolean).unwrap_or(false);
-        let strip_ansi = self.conv(S, "strip_ansi", "false", &n, dt::boolean).unwrap_or(false);
+        let childlogdir = self
+            .conv(S, "childlogdir", &tmp, &n, dt::existing_directory)
+            .unwrap_or_else(std::env::temp_dir);
+        let nocleanup = self
+            .conv(S, "nocleanup", "false", &n, dt::boolean)
+            .unwrap_or(false);
+        let strip_ansi = self
+            .conv(S, "strip_ansi", "false", &n, dt::boolean)
+            .unwrap_or(false);
         // supervisord 4.3.0 expands this value twice; the second pass also knows host_node_name.
         let mut environment = Vec::new();
         if let Ok(Some(first)) = self.get(S, "environment", Some(""), Some(&n)) {
-            let n2 = self.names(&[("here", s(&self.here)), ("host_node_name", s(&self.hostname))]);
+            let n2 = self.names(&[
+                ("here", s(&self.here)),
+                ("host_node_name", s(&self.hostname)),
+            ]);
             match expand(&first, &n2, "environment").and_then(|v| dt::dict_of_key_value_pairs(&v)) {
                 Ok(env) => environment = env,
                 Err(m) => self.error(S, Some("environment"), m),
@@ -213,8 +277,13 @@ impl<'a> Builder<'a> {
     /// `[rpcinterface:x]` sections: the standard factory is accepted, others are ignored with a
     /// warning (rsupervisord cannot load Python plugins).
     pub fn rpcinterfaces(&mut self) {
-        let names: Vec<String> =
-            self.ini.sections.iter().filter(|s| s.name.starts_with("rpcinterface:")).map(|s| s.name.clone()).collect();
+        let names: Vec<String> = self
+            .ini
+            .sections
+            .iter()
+            .filter(|s| s.name.starts_with("rpcinterface:"))
+            .map(|s| s.name.clone())
+            .collect();
         for section in names {
             let n = self.env.clone();
             match self.get(&section, "supervisor.rpcinterface_factory", None, Some(&n)) {
@@ -246,9 +315,15 @@ impl<'a> Builder<'a> {
                     None
                 }
             };
-            let programs = self.get(section, "programs", Some(""), Some(&common)).ok().flatten().unwrap_or_default();
+            let programs = self
+                .get(section, "programs", Some(""), Some(&common))
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let programs = dt::list_of_strings(&programs);
-            let priority = self.conv(section, "priority", "999", &common, dt::integer).unwrap_or(999);
+            let priority = self
+                .conv(section, "priority", "999", &common, dt::integer)
+                .unwrap_or(999);
             let mut processes = Vec::new();
             // supervisord reuses its loop variable here, so after the first member the
             // "unknown program" error names the previous member's section; kept verbatim.
@@ -258,7 +333,11 @@ impl<'a> Builder<'a> {
                 let ps = format!("program:{program}");
                 let fs = format!("fcgi-program:{program}");
                 if !has(&ps) && !has(&fs) {
-                    self.error(section, Some("programs"), format!("[{named}] names unknown program or fcgi-program {program}"));
+                    self.error(
+                        section,
+                        Some("programs"),
+                        format!("[{named}] names unknown program or fcgi-program {program}"),
+                    );
                     ok = false;
                     continue;
                 }
@@ -281,11 +360,20 @@ impl<'a> Builder<'a> {
                 }
             }
             if let (true, Some(name)) = (ok, group_name) {
-                groups.push(GroupConfig { name, priority, kind: GroupKind::Group, processes });
+                processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+                groups.push(GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::Group,
+                    processes,
+                });
             }
         }
 
-        for section in all.iter().filter(|s| s.starts_with("program:") && !exclude.contains(s)) {
+        for section in all
+            .iter()
+            .filter(|s| s.starts_with("program:") && !exclude.contains(s))
+        {
             let name = match dt::process_or_group_name(&section["program:".len()..]) {
                 Ok(n) => n,
                 Err(m) => {
@@ -294,34 +382,68 @@ impl<'a> Builder<'a> {
                 }
             };
             let priority = self.conv(section, "priority", "999", &common, dt::integer);
-            if let (Some(processes), Some(priority)) = (self.processes_from_section(section, &name), priority) {
-                groups.push(GroupConfig { name, priority, kind: GroupKind::Program, processes });
+            if let (Some(processes), Some(priority)) =
+                (self.processes_from_section(section, &name), priority)
+            {
+                groups.push(GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::Program,
+                    processes,
+                });
             }
         }
 
         for section in all.iter().filter(|s| s.starts_with("eventlistener:")) {
             let name = section["eventlistener:".len()..].to_string();
             let before = self.errors.len();
-            let priority = self.conv(section, "priority", "-1", &common, dt::integer).unwrap_or(-1);
-            if let Some(buffer_size) = self.conv(section, "buffer_size", "10", &common, dt::integer) {
+            let priority = self
+                .conv(section, "priority", "-1", &common, dt::integer)
+                .unwrap_or(-1);
+            if let Some(buffer_size) = self.conv(section, "buffer_size", "10", &common, dt::integer)
+            {
                 if buffer_size < 1 {
-                    self.error(section, Some("buffer_size"), format!("[{section}] section sets invalid buffer_size ({buffer_size})"));
+                    self.error(
+                        section,
+                        Some("buffer_size"),
+                        format!("[{section}] section sets invalid buffer_size ({buffer_size})"),
+                    );
                 }
             }
-            if let Ok(Some(handler)) = self.get(section, "result_handler", Some("supervisor.dispatchers:default_handler"), Some(&common)) {
+            if let Ok(Some(handler)) = self.get(
+                section,
+                "result_handler",
+                Some("supervisor.dispatchers:default_handler"),
+                Some(&common),
+            ) {
                 if handler != "supervisor.dispatchers:default_handler" {
-                    self.error(section, Some("result_handler"), format!("{handler} cannot be resolved within [{section}]"));
+                    self.error(
+                        section,
+                        Some("result_handler"),
+                        format!("{handler} cannot be resolved within [{section}]"),
+                    );
                 }
             }
             if let Ok(Some(events)) = self.get(section, "events", Some(""), Some(&common)) {
-                let mut events: Vec<String> = dt::list_of_strings(&events).into_iter().map(|e| e.to_uppercase()).collect();
+                let mut events: Vec<String> = dt::list_of_strings(&events)
+                    .into_iter()
+                    .map(|e| e.to_uppercase())
+                    .collect();
                 events.sort();
                 events.dedup();
                 if events.is_empty() {
-                    self.error(section, Some("events"), format!("[{section}] section requires an \"events\" line"));
+                    self.error(
+                        section,
+                        Some("events"),
+                        format!("[{section}] section requires an \"events\" line"),
+                    );
                 }
                 for e in events.iter().filter(|e| !EVENT_TYPES.contains(&e.as_str())) {
-                    self.error(section, Some("events"), format!("Unknown event type {e} in [{section}] events"));
+                    self.error(
+                        section,
+                        Some("events"),
+                        format!("Unknown event type {e} in [{section}] events"),
+                    );
                 }
             }
             if self.conv(section, "redirect_stderr", "false", &common, dt::boolean) == Some(true) {
@@ -333,11 +455,19 @@ impl<'a> Builder<'a> {
             }
             let processes = self.processes_from_section(section, &name);
             if let (Some(processes), true) = (processes, self.errors.len() == before) {
-                groups.push(GroupConfig { name, priority, kind: GroupKind::EventListener, processes });
+                groups.push(GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::EventListener,
+                    processes,
+                });
             }
         }
 
-        for section in all.iter().filter(|s| s.starts_with("fcgi-program:") && !exclude.contains(s)) {
+        for section in all
+            .iter()
+            .filter(|s| s.starts_with("fcgi-program:") && !exclude.contains(s))
+        {
             let name = match dt::process_or_group_name(&section["fcgi-program:".len()..]) {
                 Ok(n) => n,
                 Err(m) => {
@@ -346,11 +476,18 @@ impl<'a> Builder<'a> {
                 }
             };
             let before = self.errors.len();
-            let priority = self.conv(section, "priority", "999", &common, dt::integer).unwrap_or(999);
+            let priority = self
+                .conv(section, "priority", "999", &common, dt::integer)
+                .unwrap_or(999);
             self.fcgi_socket(section, &name, &common);
             let processes = self.processes_from_section(section, &name);
             if let (Some(processes), true) = (processes, self.errors.len() == before) {
-                groups.push(GroupConfig { name, priority, kind: GroupKind::FcgiProgram, processes });
+                groups.push(GroupConfig {
+                    name,
+                    priority,
+                    kind: GroupKind::FcgiProgram,
+                    processes,
+                });
             }
         }
 
@@ -360,17 +497,28 @@ impl<'a> Builder<'a> {
 
     /// Validates the `[fcgi-program:x]` socket options.
     fn fcgi_socket(&mut self, section: &str, name: &str, common: &Expansions) {
-        let proc_user = self.conv_opt(section, "user", common, dt::user).ok().flatten();
+        let proc_user = self
+            .conv_opt(section, "user", common, dt::user)
+            .ok()
+            .flatten();
         let _ = proc_user;
         if let Ok(Some(backlog)) = self.conv_opt(section, "socket_backlog", common, dt::integer) {
             if !(1..=65535).contains(&backlog) {
-                self.error(section, Some("socket_backlog"), format!("Invalid socket_backlog value {backlog}"));
+                self.error(
+                    section,
+                    Some("socket_backlog"),
+                    format!("Invalid socket_backlog value {backlog}"),
+                );
             }
         }
         let owner = match self.get(section, "socket_owner", None, Some(common)) {
             Ok(Some(v)) => {
                 if dt::colon_separated_user_group(&v).is_err() {
-                    self.error(section, Some("socket_owner"), format!("Invalid socket_owner value {v}"));
+                    self.error(
+                        section,
+                        Some("socket_owner"),
+                        format!("Invalid socket_owner value {v}"),
+                    );
                 }
                 true
             }
@@ -379,7 +527,11 @@ impl<'a> Builder<'a> {
         let mode = match self.get(section, "socket_mode", None, Some(common)) {
             Ok(Some(v)) => {
                 if dt::octal(&v).is_err() {
-                    self.error(section, Some("socket_mode"), format!("Invalid socket_mode value {v}"));
+                    self.error(
+                        section,
+                        Some("socket_mode"),
+                        format!("Invalid socket_mode value {v}"),
+                    );
                 }
                 true
             }
@@ -387,42 +539,68 @@ impl<'a> Builder<'a> {
         };
         let mut n = common.clone();
         n.insert("program_name".into(), s(name));
-        let Ok(socket) = self.get(section, "socket", Some(""), Some(&n)) else { return };
+        let Ok(socket) = self.get(section, "socket", Some(""), Some(&n)) else {
+            return;
+        };
         let socket = socket.unwrap_or_default();
         if socket.is_empty() {
-            self.error(section, Some("socket"), format!("[{section}] section requires a \"socket\" line"));
+            self.error(
+                section,
+                Some("socket"),
+                format!("[{section}] section requires a \"socket\" line"),
+            );
             return;
         }
         let problem = if let Some(path) = socket.strip_prefix("unix://") {
-            (!path.starts_with('/')).then(|| format!("('Unix socket path %s is not an absolute path', {})", dt::py_repr(path)))
+            (!path.starts_with('/')).then(|| {
+                format!(
+                    "('Unix socket path %s is not an absolute path', {})",
+                    dt::py_repr(path)
+                )
+            })
         } else if owner || mode {
-            Some("socket_owner and socket_mode params should only be used with a Unix domain socket".to_string())
+            Some(
+                "socket_owner and socket_mode params should only be used with a Unix domain socket"
+                    .to_string(),
+            )
         } else {
-            let ok = socket.strip_prefix("tcp://").and_then(|r| r.rsplit_once(':')).is_some_and(|(h, p)| {
-                !h.is_empty()
-                    && !h.contains(':')
-                    && !h.chars().any(char::is_whitespace)
-                    && !p.is_empty()
-                    && p.chars().all(|c| c.is_ascii_digit())
-            });
+            let ok = socket
+                .strip_prefix("tcp://")
+                .and_then(|r| r.rsplit_once(':'))
+                .is_some_and(|(h, p)| {
+                    !h.is_empty()
+                        && !h.contains(':')
+                        && !h.chars().any(char::is_whitespace)
+                        && !p.is_empty()
+                        && p.chars().all(|c| c.is_ascii_digit())
+                });
             (!ok).then(|| format!("('Bad socket format %s', {})", dt::py_repr(&socket)))
         };
         if let Some(p) = problem {
-            self.error(section, Some("socket"), format!("{p} in [{section}] socket"));
+            self.error(
+                section,
+                Some("socket"),
+                format!("{p} in [{section}] socket"),
+            );
         }
     }
 
     /// supervisord's `processes_from_section`: one [`ProcessConfig`] per process number.
     /// `None` when the section has errors (they are recorded).
-    fn processes_from_section(&mut self, section: &str, group_name: &str) -> Option<Vec<ProcessConfig>> {
+    fn processes_from_section(
+        &mut self,
+        section: &str,
+        group_name: &str,
+    ) -> Option<Vec<ProcessConfig>> {
         let before = self.errors.len();
-        let program_name = match dt::process_or_group_name(section.split_once(':').map_or("", |(_, n)| n)) {
-            Ok(n) => n,
-            Err(m) => {
-                self.error(section, None, m);
-                return None;
-            }
-        };
+        let program_name =
+            match dt::process_or_group_name(section.split_once(':').map_or("", |(_, n)| n)) {
+                Ok(n) => n,
+                Err(m) => {
+                    self.error(section, None, m);
+                    return None;
+                }
+            };
         let mut common = self.names(&[
             ("here", s(&self.here)),
             ("program_name", s(&program_name)),
@@ -430,33 +608,83 @@ impl<'a> Builder<'a> {
             ("group_name", s(group_name)),
         ]);
         let c = common.clone();
-        let priority = self.conv(section, "priority", "999", &c, dt::integer).unwrap_or(999);
-        let autostart = self.conv(section, "autostart", "true", &c, dt::boolean).unwrap_or(true);
-        let autorestart = self.conv(section, "autorestart", "unexpected", &c, dt::auto_restart).unwrap_or(AutoRestart::Unexpected);
-        let startsecs = self.conv(section, "startsecs", "1", &c, dt::non_negative).unwrap_or(1);
-        let startretries = self.conv(section, "startretries", "3", &c, dt::non_negative).unwrap_or(3);
-        let stopsignal = self.conv(section, "stopsignal", "TERM", &c, dt::parse_signal).unwrap_or(SignalSpec { number: 15 });
-        let stopwaitsecs = self.conv(section, "stopwaitsecs", "10", &c, dt::non_negative).unwrap_or(10);
-        let stopasgroup = self.conv(section, "stopasgroup", "false", &c, dt::boolean).unwrap_or(false);
-        let killasgroup =
-            self.conv(section, "killasgroup", if stopasgroup { "true" } else { "false" }, &c, dt::boolean).unwrap_or(stopasgroup);
-        let exitcodes = self.conv(section, "exitcodes", "0", &c, dt::exit_codes).unwrap_or_else(|| vec![0]);
-        let redirect_stderr = self.conv(section, "redirect_stderr", "false", &c, dt::boolean).unwrap_or(false);
-        let numprocs = self.conv(section, "numprocs", "1", &c, dt::integer).unwrap_or(1);
-        let numprocs_start = self.conv(section, "numprocs_start", "0", &c, dt::integer).unwrap_or(0);
-        let environment_str = self.get(section, "environment", Some(""), None).ok().flatten().unwrap_or_default();
-        let stdout_cmax = self.conv(section, "stdout_capture_maxbytes", "0", &c, dt::byte_size).unwrap_or(0);
-        let stdout_events = self.conv(section, "stdout_events_enabled", "false", &c, dt::boolean).unwrap_or(false);
-        let stderr_cmax = self.conv(section, "stderr_capture_maxbytes", "0", &c, dt::byte_size).unwrap_or(0);
-        let stderr_events = self.conv(section, "stderr_events_enabled", "false", &c, dt::boolean).unwrap_or(false);
+        let priority = self
+            .conv(section, "priority", "999", &c, dt::integer)
+            .unwrap_or(999);
+        let autostart = self
+            .conv(section, "autostart", "true", &c, dt::boolean)
+            .unwrap_or(true);
+        let autorestart = self
+            .conv(section, "autorestart", "unexpected", &c, dt::auto_restart)
+            .unwrap_or(AutoRestart::Unexpected);
+        let startsecs = self
+            .conv(section, "startsecs", "1", &c, dt::non_negative)
+            .unwrap_or(1);
+        let startretries = self
+            .conv(section, "startretries", "3", &c, dt::non_negative)
+            .unwrap_or(3);
+        let stopsignal = self
+            .conv(section, "stopsignal", "TERM", &c, dt::parse_signal)
+            .unwrap_or(SignalSpec { number: 15 });
+        let stopwaitsecs = self
+            .conv(section, "stopwaitsecs", "10", &c, dt::non_negative)
+            .unwrap_or(10);
+        let stopasgroup = self
+            .conv(section, "stopasgroup", "false", &c, dt::boolean)
+            .unwrap_or(false);
+        let killasgroup = self
+            .conv(
+                section,
+                "killasgroup",
+                if stopasgroup { "true" } else { "false" },
+                &c,
+                dt::boolean,
+            )
+            .unwrap_or(stopasgroup);
+        let exitcodes = self
+            .conv(section, "exitcodes", "0", &c, dt::exit_codes)
+            .unwrap_or_else(|| vec![0]);
+        let redirect_stderr = self
+            .conv(section, "redirect_stderr", "false", &c, dt::boolean)
+            .unwrap_or(false);
+        let numprocs = self
+            .conv(section, "numprocs", "1", &c, dt::integer)
+            .unwrap_or(1);
+        let numprocs_start = self
+            .conv(section, "numprocs_start", "0", &c, dt::integer)
+            .unwrap_or(0);
+        let environment_str = self
+            .get(section, "environment", Some(""), None)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let stdout_cmax = self
+            .conv(section, "stdout_capture_maxbytes", "0", &c, dt::byte_size)
+            .unwrap_or(0);
+        let stdout_events = self
+            .conv(section, "stdout_events_enabled", "false", &c, dt::boolean)
+            .unwrap_or(false);
+        let stderr_cmax = self
+            .conv(section, "stderr_capture_maxbytes", "0", &c, dt::byte_size)
+            .unwrap_or(0);
+        let stderr_events = self
+            .conv(section, "stderr_events_enabled", "false", &c, dt::boolean)
+            .unwrap_or(false);
         let serverurl = self
             .get(section, "serverurl", None, Some(&c))
             .ok()
             .flatten()
             .filter(|u| !u.is_empty() && !u.trim().eq_ignore_ascii_case("auto"));
         let user = self.conv_opt(section, "user", &c, dt::user).ok().flatten();
-        let umask = self.conv_opt(section, "umask", &c, dt::octal).ok().flatten();
-        let process_name = self.get(section, "process_name", Some("%(program_name)s"), None).ok().flatten().unwrap_or_default();
+        let umask = self
+            .conv_opt(section, "umask", &c, dt::octal)
+            .ok()
+            .flatten();
+        let process_name = self
+            .get(section, "process_name", Some("%(program_name)s"), None)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let process_name = match dt::process_or_group_name(&process_name) {
             Ok(n) => n,
             Err(m) => {
@@ -472,7 +700,11 @@ impl<'a> Builder<'a> {
             );
         }
         if stopasgroup && !killasgroup {
-            self.error(section, Some("killasgroup"), "Cannot set stopasgroup=true and killasgroup=false".to_string());
+            self.error(
+                section,
+                Some("killasgroup"),
+                "Cannot set stopasgroup=true and killasgroup=false".to_string(),
+            );
         }
 
         let mut processes = Vec::new();
@@ -480,7 +712,9 @@ impl<'a> Builder<'a> {
             let errors_before = self.errors.len();
             common.insert("process_num".into(), Value::Int(process_num));
             common.insert("numprocs".into(), Value::Int(numprocs));
-            let environment = match expand(&environment_str, &common, "environment").and_then(|v| dt::dict_of_key_value_pairs(&v)) {
+            let environment = match expand(&environment_str, &common, "environment")
+                .and_then(|v| dt::dict_of_key_value_pairs(&v))
+            {
                 Ok(env) => env,
                 Err(m) => {
                     self.error(section, Some("environment"), m);
@@ -491,13 +725,18 @@ impl<'a> Builder<'a> {
                 common.insert(format!("ENV_{k}"), s(v));
             }
             let n = common.clone();
-            let directory = self.get(section, "directory", None, Some(&n)).ok().flatten().map(PathBuf::from);
+            let directory = self
+                .get(section, "directory", None, Some(&n))
+                .ok()
+                .flatten()
+                .map(PathBuf::from);
             let mut logs: Vec<StreamLogConfig> = Vec::new();
             for k in ["stdout", "stderr"] {
                 let lf_key = format!("{k}_logfile");
                 let logfile = match self.get(section, &lf_key, None, Some(&n)) {
                     Ok(None) => Some(LogFileName::Auto),
-                    Ok(Some(v)) => match expand(&v, &n, &lf_key).and_then(|v| dt::logfile_name(&v)) {
+                    Ok(Some(v)) => match expand(&v, &n, &lf_key).and_then(|v| dt::logfile_name(&v))
+                    {
                         Ok(l) => Some(l),
                         Err(m) => {
                             self.error(section, Some(&lf_key), m);
@@ -506,9 +745,27 @@ impl<'a> Builder<'a> {
                     },
                     Err(()) => None,
                 };
-                let backups = self.conv(section, &format!("{k}_logfile_backups"), "10", &n, dt::non_negative).unwrap_or(10);
-                let maxbytes = self.conv(section, &format!("{k}_logfile_maxbytes"), "50MB", &n, dt::byte_size).unwrap_or(50 << 20);
-                let mut syslog = self.conv(section, &format!("{k}_syslog"), "false", &n, dt::boolean).unwrap_or(false);
+                let backups = self
+                    .conv(
+                        section,
+                        &format!("{k}_logfile_backups"),
+                        "10",
+                        &n,
+                        dt::non_negative,
+                    )
+                    .unwrap_or(10);
+                let maxbytes = self
+                    .conv(
+                        section,
+                        &format!("{k}_logfile_maxbytes"),
+                        "50MB",
+                        &n,
+                        dt::byte_size,
+                    )
+                    .unwrap_or(50 << 20);
+                let mut syslog = self
+                    .conv(section, &format!("{k}_syslog"), "false", &n, dt::boolean)
+                    .unwrap_or(false);
                 let logfile = match logfile {
                     Some(LogFileName::Syslog) => {
                         self.warn(format!(
@@ -528,7 +785,11 @@ impl<'a> Builder<'a> {
                     Some(LogFileName::Path(p)) => LogFile::Path(p),
                     Some(LogFileName::None) | None => LogFile::None,
                 };
-                let (capture_maxbytes, events_enabled) = if k == "stdout" { (stdout_cmax, stdout_events) } else { (stderr_cmax, stderr_events) };
+                let (capture_maxbytes, events_enabled) = if k == "stdout" {
+                    (stdout_cmax, stdout_events)
+                } else {
+                    (stderr_cmax, stderr_events)
+                };
                 logs.push(StreamLogConfig {
                     logfile,
                     maxbytes,
@@ -551,7 +812,11 @@ impl<'a> Builder<'a> {
             let command = match self.get(section, "command", None, Some(&n)) {
                 Ok(Some(cmd)) => cmd,
                 Ok(None) => {
-                    self.error(section, Some("command"), format!("program section {section} does not specify a command"));
+                    self.error(
+                        section,
+                        Some("command"),
+                        format!("program section {section} does not specify a command"),
+                    );
                     String::new()
                 }
                 Err(()) => String::new(),
@@ -622,18 +887,32 @@ impl<'a> Builder<'a> {
 
     /// `[inet_http_server*]` sections; the first one is returned.
     pub fn inet_http_server(&mut self) -> Option<InetHttpServerConfig> {
-        let names: Vec<String> =
-            self.ini.sections.iter().filter(|s| s.name.starts_with("inet_http_server")).map(|s| s.name.clone()).collect();
+        let names: Vec<String> = self
+            .ini
+            .sections
+            .iter()
+            .filter(|s| s.name.starts_with("inet_http_server"))
+            .map(|s| s.name.clone())
+            .collect();
         let mut first = None;
         for section in names {
             let (username, password) = self.auth(&section);
             let n = self.env.clone();
             match self.get(&section, "port", None, Some(&n)) {
-                Ok(None) => self.error(&section, None, format!("section [{section}] has no port value")),
+                Ok(None) => self.error(
+                    &section,
+                    None,
+                    format!("section [{section}] has no port value"),
+                ),
                 Ok(Some(port)) => match dt::inet_address(&port) {
                     Ok((host, port)) => {
                         if first.is_none() {
-                            first = Some(InetHttpServerConfig { host, port, username, password });
+                            first = Some(InetHttpServerConfig {
+                                host,
+                                port,
+                                username,
+                                password,
+                            });
                         }
                     }
                     Err(m) => self.error(&section, Some("port"), m),
@@ -646,14 +925,23 @@ impl<'a> Builder<'a> {
 
     /// `[unix_http_server*]` sections; the first one is returned.
     pub fn unix_http_server(&mut self) -> Option<UnixHttpServerConfig> {
-        let names: Vec<String> =
-            self.ini.sections.iter().filter(|s| s.name.starts_with("unix_http_server")).map(|s| s.name.clone()).collect();
+        let names: Vec<String> = self
+            .ini
+            .sections
+            .iter()
+            .filter(|s| s.name.starts_with("unix_http_server"))
+            .map(|s| s.name.clone())
+            .collect();
         let mut first = None;
         for section in names {
             let n = self.names(&[("here", s(&self.here))]);
             let file = match self.get(&section, "file", None, Some(&n)) {
                 Ok(None) => {
-                    self.error(&section, None, format!("section [{section}] has no file value"));
+                    self.error(
+                        &section,
+                        None,
+                        format!("section [{section}] has no file value"),
+                    );
                     None
                 }
                 Ok(Some(f)) => Some(dt::normalize_path(&dt::expand_user(f.trim()), &self.cwd)),
@@ -665,7 +953,11 @@ impl<'a> Builder<'a> {
                 Ok(Some(v)) => match dt::colon_separated_user_group(&v) {
                     Ok(c) => Some(c),
                     Err(_) => {
-                        self.error(&section, Some("chown"), format!("Invalid sockchown value {v}"));
+                        self.error(
+                            &section,
+                            Some("chown"),
+                            format!("Invalid sockchown value {v}"),
+                        );
                         None
                     }
                 },
@@ -682,7 +974,13 @@ impl<'a> Builder<'a> {
                 _ => 0o700,
             };
             if let (None, Some(file)) = (&first, file) {
-                first = Some(UnixHttpServerConfig { file, chmod, chown, username, password });
+                first = Some(UnixHttpServerConfig {
+                    file,
+                    chmod,
+                    chown,
+                    username,
+                    password,
+                });
             }
         }
         first
@@ -710,15 +1008,23 @@ pub(crate) fn supervisorctl_section(
     const S: &str = "supervisorctl";
     let mut with_here = env.clone();
     with_here.insert("here".into(), s(here));
-    let get = |key: &str, names: &Expansions| -> Result<Option<String>, (String, Option<String>, String)> {
+    let get = |key: &str,
+               names: &Expansions|
+     -> Result<Option<String>, (String, Option<String>, String)> {
         match ini.get(S, key) {
             None => Ok(None),
-            Some(e) => expand(&e.value, names, &format!("{S}.{key}")).map(Some).map_err(|m| (S.to_string(), Some(key.to_string()), m)),
+            Some(e) => expand(&e.value, names, &format!("{S}.{key}"))
+                .map(Some)
+                .map_err(|m| (S.to_string(), Some(key.to_string()), m)),
         }
     };
-    let mut serverurl = get("serverurl", &with_here)?.unwrap_or_else(|| "http://localhost:9001".into());
+    let mut serverurl =
+        get("serverurl", &with_here)?.unwrap_or_else(|| "http://localhost:9001".into());
     if let Some(path) = serverurl.strip_prefix("unix://") {
-        serverurl = format!("unix://{}", dt::normalize_path(&dt::expand_user(path), cwd).display());
+        serverurl = format!(
+            "unix://{}",
+            dt::normalize_path(&dt::expand_user(path), cwd).display()
+        );
     }
     let prompt = get("prompt", env)?.unwrap_or_else(|| "supervisor".into());
     let username = get("username", env)?;
@@ -726,5 +1032,11 @@ pub(crate) fn supervisorctl_section(
     let history_file = get("history_file", &with_here)?
         .filter(|h| !h.is_empty())
         .map(|h| dt::normalize_path(&dt::expand_user(&h), cwd));
-    Ok(SupervisorctlConfig { serverurl, username, password, prompt, history_file })
+    Ok(SupervisorctlConfig {
+        serverurl,
+        username,
+        password,
+        prompt,
+        history_file,
+    })
 }

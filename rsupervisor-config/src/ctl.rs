@@ -44,7 +44,9 @@ pub fn load_ctl(path: &Path, options: &LoadOptions) -> Result<CtlConfig, ConfigE
         let e = key.and_then(|k| ini.get(section, k));
         ConfigError {
             file: Some(e.map_or(abs.clone(), |e| ini.file(e.file).to_path_buf())),
-            line: e.map(|e| e.line).or_else(|| ini.section(section).map(|s| s.line)),
+            line: e
+                .map(|e| e.line)
+                .or_else(|| ini.section(section).map(|s| s.line)),
             section: Some(section.to_string()),
             key: key.map(str::to_string),
             message,
@@ -53,13 +55,20 @@ pub fn load_ctl(path: &Path, options: &LoadOptions) -> Result<CtlConfig, ConfigE
     let mut cfg = supervisorctl_section(&ini, &here, &env, &cwd)
         .map_err(|(s, k, m)| ConfigErrors::single(locate(&s, k.as_deref(), m)))?;
     if ini.get("supervisorctl", "serverurl").is_none() {
-        if let Some(sec) = ini.sections.iter().find(|s| s.name.starts_with("unix_http_server")) {
+        if let Some(sec) = ini
+            .sections
+            .iter()
+            .find(|s| s.name.starts_with("unix_http_server"))
+        {
             if let Some(e) = ini.get(&sec.name, "file") {
                 let mut names = env.clone();
                 names.insert("here".into(), Value::Str(here.clone()));
                 let file = expand(&e.value, &names, &format!("{}.file", sec.name))
                     .map_err(|m| ConfigErrors::single(locate(&sec.name, Some("file"), m)))?;
-                cfg.serverurl = format!("unix://{}", normalize_path(&expand_user(file.trim()), &cwd).display());
+                cfg.serverurl = format!(
+                    "unix://{}",
+                    normalize_path(&expand_user(file.trim()), &cwd).display()
+                );
             }
         }
     }

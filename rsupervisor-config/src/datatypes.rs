@@ -6,7 +6,11 @@ use std::path::{Component, Path, PathBuf};
 
 /// Python's `repr()` of a string: quotes chosen like Python, escapes for control characters.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -19,7 +23,9 @@ pub fn py_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -62,7 +68,10 @@ pub fn integer(value: &str) -> Result<i64, String> {
             let v = if neg { -v } else { v };
             Ok(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
         }
-        None => Err(format!("invalid literal for int() with base 10: {}", py_repr(value))),
+        None => Err(format!(
+            "invalid literal for int() with base 10: {}",
+            py_repr(value)
+        )),
     }
 }
 
@@ -71,7 +80,10 @@ pub fn octal(value: &str) -> Result<u32, String> {
     let err = || format!("{value} can not be converted to an octal type");
     let t = value.trim();
     let (neg, rest) = split_sign(t);
-    let rest = rest.strip_prefix("0o").or_else(|| rest.strip_prefix("0O")).map_or(rest, |r| r.strip_prefix('_').unwrap_or(r));
+    let rest = rest
+        .strip_prefix("0o")
+        .or_else(|| rest.strip_prefix("0O"))
+        .map_or(rest, |r| r.strip_prefix('_').unwrap_or(r));
     let v = parse_digits(rest, 8).ok_or_else(err)?;
     if neg && v != 0 {
         return Err(err());
@@ -211,16 +223,31 @@ pub fn parse_signal(value: &str) -> Result<SignalSpec, String> {
                 "_SETMASK" => Some(2),
                 _ => None,
             };
-            match SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v as i64).or(special) {
+            match SIGNALS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v as i64)
+                .or(special)
+            {
                 Some(n) => n,
-                None => return Err(format!("value {} is not a valid signal name", py_repr(value))),
+                None => {
+                    return Err(format!(
+                        "value {} is not a valid signal name",
+                        py_repr(value)
+                    ))
+                }
             }
         }
     };
     if !valid_signal_number(number) {
-        return Err(format!("value {} is not a valid signal number", py_repr(value)));
+        return Err(format!(
+            "value {} is not a valid signal number",
+            py_repr(value)
+        ));
     }
-    Ok(SignalSpec { number: number as i32 })
+    Ok(SignalSpec {
+        number: number as i32,
+    })
 }
 
 /// The signal's name without `SIG` (`"TERM"`), or the number as text when it has no name.
@@ -282,7 +309,9 @@ pub fn list_of_strings(value: &str) -> Vec<String> {
 
 /// Python's `os.path.expanduser` for a leading `~` or `~user`.
 pub fn expand_user(path: &str) -> String {
-    let Some(rest) = path.strip_prefix('~') else { return path.to_string() };
+    let Some(rest) = path.strip_prefix('~') else {
+        return path.to_string();
+    };
     let (user, tail) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -295,11 +324,18 @@ pub fn expand_user(path: &str) -> String {
                 .map(|u| u.dir.to_string_lossy().into_owned())
         })
     } else {
-        nix::unistd::User::from_name(user).ok().flatten().map(|u| u.dir.to_string_lossy().into_owned())
+        nix::unistd::User::from_name(user)
+            .ok()
+            .flatten()
+            .map(|u| u.dir.to_string_lossy().into_owned())
     };
     match home {
         Some(h) => {
-            let h = if h.len() > 1 { h.trim_end_matches('/') } else { &h };
+            let h = if h.len() > 1 {
+                h.trim_end_matches('/')
+            } else {
+                &h
+            };
             format!("{h}{tail}")
         }
         None => path.to_string(),
@@ -309,7 +345,11 @@ pub fn expand_user(path: &str) -> String {
 /// Python's `os.path.normpath(os.path.abspath(path))`: absolute, `.`/`..` removed lexically.
 pub fn normalize_path(path: &str, cwd: &Path) -> PathBuf {
     let p = Path::new(path);
-    let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
     let mut out = PathBuf::from("/");
     for comp in joined.components() {
         match comp {
@@ -341,11 +381,17 @@ pub fn existing_dirpath(value: &str) -> Result<PathBuf, String> {
         Some(i) => nv[..i].trim_end_matches('/'),
         None => "",
     };
-    let dir = if dir.is_empty() && nv.contains('/') { "/" } else { dir };
+    let dir = if dir.is_empty() && nv.contains('/') {
+        "/"
+    } else {
+        dir
+    };
     if dir.is_empty() || Path::new(dir).is_dir() {
         Ok(PathBuf::from(nv))
     } else {
-        Err(format!("The directory named as part of the path {value} does not exist"))
+        Err(format!(
+            "The directory named as part of the path {value} does not exist"
+        ))
     }
 }
 
@@ -377,7 +423,9 @@ pub fn user(value: &str) -> Result<UserSpec, String> {
     use nix::unistd::{Uid, User};
     let found = match integer(value) {
         Ok(uid) => {
-            let u = u32::try_from(uid).ok().and_then(|uid| User::from_uid(Uid::from_raw(uid)).ok().flatten());
+            let u = u32::try_from(uid)
+                .ok()
+                .and_then(|uid| User::from_uid(Uid::from_raw(uid)).ok().flatten());
             u.ok_or_else(|| format!("Invalid user id {value}"))?
         }
         Err(_) => User::from_name(value)
@@ -385,7 +433,11 @@ pub fn user(value: &str) -> Result<UserSpec, String> {
             .flatten()
             .ok_or_else(|| format!("Invalid user name {value}"))?,
     };
-    Ok(UserSpec { name: found.name, uid: found.uid.as_raw(), gid: found.gid.as_raw() })
+    Ok(UserSpec {
+        name: found.name,
+        uid: found.uid.as_raw(),
+        gid: found.gid.as_raw(),
+    })
 }
 
 /// Resolves a group name or numeric gid (for `user:group`).
@@ -434,7 +486,8 @@ pub fn inet_address(value: &str) -> Result<(String, u16), String> {
             (h.to_lowercase(), port_number(p)?)
         }
         None => {
-            let p = port_number(value).map_err(|_| format!("not a valid port number: {} ", py_repr(value)))?;
+            let p = port_number(value)
+                .map_err(|_| format!("not a valid port number: {} ", py_repr(value)))?;
             (String::new(), p)
         }
     };
@@ -550,10 +603,14 @@ pub fn dict_of_key_value_pairs(value: &str) -> Result<Vec<(String, String)>, Str
     let mut i = 0;
     while i < tokens.len() {
         if tokens.len() < i + 3 || tokens[i + 1] != "=" {
-            return Err(format!("Unexpected end of key/value pairs in value '{value}'"));
+            return Err(format!(
+                "Unexpected end of key/value pairs in value '{value}'"
+            ));
         }
         let key = tokens[i].clone();
-        let val = tokens[i + 2].trim_matches(|c| c == '\'' || c == '"').to_string();
+        let val = tokens[i + 2]
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
         match out.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = val,
             None => out.push((key, val)),
@@ -582,8 +639,14 @@ mod tests {
         assert_eq!(integer("+3"), Ok(3));
         assert_eq!(integer("007"), Ok(7));
         assert_eq!(integer("1_000"), Ok(1000));
-        assert_eq!(integer("abc"), Err("invalid literal for int() with base 10: 'abc'".into()));
-        assert_eq!(integer(""), Err("invalid literal for int() with base 10: ''".into()));
+        assert_eq!(
+            integer("abc"),
+            Err("invalid literal for int() with base 10: 'abc'".into())
+        );
+        assert_eq!(
+            integer(""),
+            Err("invalid literal for int() with base 10: ''".into())
+        );
         assert!(integer("1__0").is_err());
         assert!(integer("1.5").is_err());
     }
@@ -593,8 +656,14 @@ mod tests {
         assert_eq!(octal("022"), Ok(0o22));
         assert_eq!(octal("0o22"), Ok(0o22));
         assert_eq!(octal("777"), Ok(0o777));
-        assert_eq!(octal("8"), Err("8 can not be converted to an octal type".into()));
-        assert_eq!(octal("abc"), Err("abc can not be converted to an octal type".into()));
+        assert_eq!(
+            octal("8"),
+            Err("8 can not be converted to an octal type".into())
+        );
+        assert_eq!(
+            octal("abc"),
+            Err("abc can not be converted to an octal type".into())
+        );
     }
 
     #[test]
@@ -605,7 +674,10 @@ mod tests {
         for f in ["no", "False", "OFF", "0"] {
             assert_eq!(boolean(f), Ok(false));
         }
-        assert_eq!(boolean("maybe"), Err("not a valid boolean value: 'maybe'".into()));
+        assert_eq!(
+            boolean("maybe"),
+            Err("not a valid boolean value: 'maybe'".into())
+        );
     }
 
     #[test]
@@ -616,8 +688,14 @@ mod tests {
         assert_eq!(byte_size("50 MB"), Ok(50 * 1024 * 1024));
         assert_eq!(byte_size("0"), Ok(0));
         assert_eq!(byte_size("-1"), Ok(0));
-        assert_eq!(byte_size("1.5MB"), Err("invalid literal for int() with base 10: '1.5'".into()));
-        assert_eq!(byte_size("5B"), Err("invalid literal for int() with base 10: '5b'".into()));
+        assert_eq!(
+            byte_size("1.5MB"),
+            Err("invalid literal for int() with base 10: '1.5'".into())
+        );
+        assert_eq!(
+            byte_size("5B"),
+            Err("invalid literal for int() with base 10: '5b'".into())
+        );
     }
 
     #[test]
@@ -628,12 +706,21 @@ mod tests {
         assert_eq!(exit_codes("0,2"), Ok(vec![0, 2]));
         assert_eq!(exit_codes("0, 2"), Ok(vec![0, 2]));
         assert_eq!(exit_codes(""), Ok(vec![]));
-        assert_eq!(exit_codes("0,300"), Err("not a valid list of exit codes: '0,300'".into()));
-        assert_eq!(exit_codes("a"), Err("not a valid list of exit codes: 'a'".into()));
+        assert_eq!(
+            exit_codes("0,300"),
+            Err("not a valid list of exit codes: '0,300'".into())
+        );
+        assert_eq!(
+            exit_codes("a"),
+            Err("not a valid list of exit codes: 'a'".into())
+        );
         assert_eq!(auto_restart("true"), Ok(AutoRestart::Always));
         assert_eq!(auto_restart("Unexpected"), Ok(AutoRestart::Unexpected));
         assert_eq!(auto_restart("off"), Ok(AutoRestart::Never));
-        assert_eq!(auto_restart("Sometimes"), Err("invalid 'autorestart' value 'sometimes'".into()));
+        assert_eq!(
+            auto_restart("Sometimes"),
+            Err("invalid 'autorestart' value 'sometimes'".into())
+        );
     }
 
     #[test]
@@ -643,8 +730,14 @@ mod tests {
         assert_eq!(parse_signal(" hup "), Ok(SignalSpec { number: 1 }));
         assert_eq!(parse_signal("9"), Ok(SignalSpec { number: 9 }));
         assert_eq!(parse_signal("IOT"), Ok(SignalSpec { number: 6 }));
-        assert_eq!(parse_signal("FOO"), Err("value 'FOO' is not a valid signal name".into()));
-        assert_eq!(parse_signal("99"), Err("value '99' is not a valid signal number".into()));
+        assert_eq!(
+            parse_signal("FOO"),
+            Err("value 'FOO' is not a valid signal name".into())
+        );
+        assert_eq!(
+            parse_signal("99"),
+            Err("value '99' is not a valid signal number".into())
+        );
         assert_eq!(signal_name(15), "TERM");
         assert_eq!(signal_name(6), "ABRT");
         assert_eq!(signal_name(40), "40");
@@ -656,23 +749,41 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(process_or_group_name(" web "), Ok("web".into()));
-        assert_eq!(process_or_group_name("a b"), Err("Invalid name: 'a b' because of character: ' '".into()));
-        assert_eq!(process_or_group_name("a/b:c"), Err("Invalid name: 'a/b:c' because of character: ':'".into()));
+        assert_eq!(
+            process_or_group_name("a b"),
+            Err("Invalid name: 'a b' because of character: ' '".into())
+        );
+        assert_eq!(
+            process_or_group_name("a/b:c"),
+            Err("Invalid name: 'a/b:c' because of character: ':'".into())
+        );
         assert_eq!(list_of_strings("a, b ,c"), vec!["a", "b", "c"]);
         assert!(list_of_strings("").is_empty());
     }
 
     #[test]
     fn paths() {
-        assert_eq!(normalize_path("a/../b/./c", Path::new("/x/y")), PathBuf::from("/x/y/b/c"));
-        assert_eq!(normalize_path("/a//b/", Path::new("/")), PathBuf::from("/a/b"));
+        assert_eq!(
+            normalize_path("a/../b/./c", Path::new("/x/y")),
+            PathBuf::from("/x/y/b/c")
+        );
+        assert_eq!(
+            normalize_path("/a//b/", Path::new("/")),
+            PathBuf::from("/a/b")
+        );
         assert_eq!(existing_dirpath("x.log"), Ok(PathBuf::from("x.log")));
-        assert_eq!(existing_dirpath("/tmp/x.log"), Ok(PathBuf::from("/tmp/x.log")));
+        assert_eq!(
+            existing_dirpath("/tmp/x.log"),
+            Ok(PathBuf::from("/tmp/x.log"))
+        );
         assert_eq!(
             existing_dirpath("/nonexist/x.log"),
             Err("The directory named as part of the path /nonexist/x.log does not exist".into())
         );
-        assert_eq!(existing_directory("/nonexist"), Err("/nonexist is not an existing directory".into()));
+        assert_eq!(
+            existing_directory("/nonexist"),
+            Err("/nonexist is not an existing directory".into())
+        );
         assert_eq!(logfile_name("AUTO"), Ok(LogFileName::Auto));
         assert_eq!(logfile_name("off"), Ok(LogFileName::None));
         assert_eq!(logfile_name("Syslog"), Ok(LogFileName::Syslog));
@@ -684,30 +795,53 @@ mod tests {
     fn users() {
         assert_eq!(user("root").map(|u| u.uid), Ok(0));
         assert_eq!(user("0").map(|u| u.name), Ok("root".into()));
-        assert_eq!(user("nosuchuser"), Err("Invalid user name nosuchuser".into()));
+        assert_eq!(
+            user("nosuchuser"),
+            Err("Invalid user name nosuchuser".into())
+        );
         assert_eq!(user("12345"), Err("Invalid user id 12345".into()));
         assert_eq!(colon_separated_user_group("root:root"), Ok((0, Some(0))));
         assert_eq!(colon_separated_user_group("root"), Ok((0, None)));
-        assert_eq!(colon_separated_user_group("nope"), Err("Invalid user:group definition nope".into()));
+        assert_eq!(
+            colon_separated_user_group("nope"),
+            Err("Invalid user:group definition nope".into())
+        );
     }
 
     #[test]
     fn inet() {
         assert_eq!(inet_address("9001"), Ok((String::new(), 9001)));
-        assert_eq!(inet_address("LocalHost:9001"), Ok(("localhost".into(), 9001)));
+        assert_eq!(
+            inet_address("LocalHost:9001"),
+            Ok(("localhost".into(), 9001))
+        );
         assert_eq!(inet_address("*:9001"), Ok((String::new(), 9001)));
         assert_eq!(inet_address(":9001"), Ok((String::new(), 9001)));
-        assert_eq!(inet_address("0"), Err("not a valid port number: '0' ".into()));
-        assert_eq!(inet_address("h:0"), Err("0 is below lower bound (1)".into()));
-        assert_eq!(inet_address("h:70000"), Err("70000 is above upper bound (65535)".into()));
-        assert_eq!(inet_address("h:"), Err("no port number specified in ''".into()));
+        assert_eq!(
+            inet_address("0"),
+            Err("not a valid port number: '0' ".into())
+        );
+        assert_eq!(
+            inet_address("h:0"),
+            Err("0 is below lower bound (1)".into())
+        );
+        assert_eq!(
+            inet_address("h:70000"),
+            Err("70000 is above upper bound (65535)".into())
+        );
+        assert_eq!(
+            inet_address("h:"),
+            Err("no port number specified in ''".into())
+        );
     }
 
     #[test]
     fn environment_lists() {
         let kv = |s: &str| dict_of_key_value_pairs(s);
         let own = |v: &[(&str, &str)]| -> Result<Vec<(String, String)>, String> {
-            Ok(v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
+            Ok(v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect())
         };
         assert_eq!(kv("A=1,B=2"), own(&[("A", "1"), ("B", "2")]));
         assert_eq!(kv("A=\"x, y\",b='z'"), own(&[("A", "x, y"), ("b", "z")]));
@@ -716,9 +850,18 @@ mod tests {
         assert_eq!(kv("\nA=\"1\",\nB=\"2\""), own(&[("A", "1"), ("B", "2")]));
         assert_eq!(kv(""), own(&[]));
         assert_eq!(kv("A=1,A=2"), own(&[("A", "2")]));
-        assert_eq!(kv("A=1,B"), Err("Unexpected end of key/value pairs in value 'A=1,B'".into()));
-        assert_eq!(kv("A="), Err("Unexpected end of key/value pairs in value 'A='".into()));
-        assert_eq!(kv("A=1 B=2"), Err("Unexpected end of key/value pairs in value 'A=1 B=2'".into()));
+        assert_eq!(
+            kv("A=1,B"),
+            Err("Unexpected end of key/value pairs in value 'A=1,B'".into())
+        );
+        assert_eq!(
+            kv("A="),
+            Err("Unexpected end of key/value pairs in value 'A='".into())
+        );
+        assert_eq!(
+            kv("A=1 B=2"),
+            Err("Unexpected end of key/value pairs in value 'A=1 B=2'".into())
+        );
         assert_eq!(kv("A=\"1"), Err("No closing quotation".into()));
     }
 }

@@ -25,7 +25,13 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error with a message only and no location.
     pub fn new(message: impl Into<String>) -> Self {
-        ConfigError { file: None, line: None, section: None, key: None, message: message.into() }
+        ConfigError {
+            file: None,
+            line: None,
+            section: None,
+            key: None,
+            message: message.into(),
+        }
     }
 
     /// Sets the file.
@@ -125,9 +131,15 @@ mod tests {
             key: Some("autostart".into()),
             message: "not a valid boolean value: 'maybe'".into(),
         };
-        assert_eq!(e.to_string(), "/etc/a.conf:3: [program:a] autostart: not a valid boolean value: 'maybe'");
+        assert_eq!(
+            e.to_string(),
+            "/etc/a.conf:3: [program:a] autostart: not a valid boolean value: 'maybe'"
+        );
         assert_eq!(ConfigError::new("boom").to_string(), "boom");
-        let two = ConfigErrors(vec![ConfigError::new("a"), ConfigError::new("b").with_file("/x")]);
+        let two = ConfigErrors(vec![
+            ConfigError::new("a"),
+            ConfigError::new("b").with_file("/x"),
+        ]);
         assert_eq!(two.to_string(), "a\n/x: b");
     }
 }

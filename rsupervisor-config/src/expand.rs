@@ -84,7 +84,8 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
             value = Some(map.get(&key).ok_or(FormatError::Key(key))?);
             i = j;
         }
-        let (mut left, mut plus, mut space, mut alt, mut zero) = (false, false, false, false, false);
+        let (mut left, mut plus, mut space, mut alt, mut zero) =
+            (false, false, false, false, false);
         while let Some(&f) = chars.get(i) {
             match f {
                 '-' => left = true,
@@ -120,7 +121,9 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
         while matches!(chars.get(i), Some('h' | 'l' | 'L')) {
             i += 1;
         }
-        let Some(&conv) = chars.get(i) else { return Err(bad("incomplete format")) };
+        let Some(&conv) = chars.get(i) else {
+            return Err(bad("incomplete format"));
+        };
         let Some(value) = value else {
             return Err(bad("not enough arguments for format string"));
         };
@@ -141,9 +144,15 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
                 let n = match value {
                     Value::Int(n) => *n,
                     Value::Str(_) if matches!(conv, 'd' | 'i' | 'u') => {
-                        return Err(bad(format!("%{conv} format: a real number is required, not str")))
+                        return Err(bad(format!(
+                            "%{conv} format: a real number is required, not str"
+                        )))
                     }
-                    Value::Str(_) => return Err(bad(format!("%{conv} format: an integer is required, not str"))),
+                    Value::Str(_) => {
+                        return Err(bad(format!(
+                            "%{conv} format: an integer is required, not str"
+                        )))
+                    }
                 };
                 let mag = n.unsigned_abs();
                 let mut digits = match conv {
@@ -180,16 +189,28 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
                     'e' | 'E' => py_exp(mag, p, conv == 'E'),
                     _ => {
                         let p = p.max(1);
-                        let exp = if mag == 0.0 { 0 } else { mag.log10().floor() as i32 };
+                        let exp = if mag == 0.0 {
+                            0
+                        } else {
+                            mag.log10().floor() as i32
+                        };
                         if exp < -4 || exp >= p as i32 {
                             let e = py_exp(mag, p - 1, conv == 'G');
                             let (m, x) = e.split_once(['e', 'E']).unwrap_or((&e, ""));
-                            let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+                            let m = if m.contains('.') {
+                                m.trim_end_matches('0').trim_end_matches('.')
+                            } else {
+                                m
+                            };
                             format!("{m}{}{x}", if conv == 'G' { 'E' } else { 'e' })
                         } else {
                             let decimals = (p as i32 - 1 - exp).max(0) as usize;
                             let f = format!("{mag:.decimals$}");
-                            if f.contains('.') { f.trim_end_matches('0').trim_end_matches('.').to_string() } else { f }
+                            if f.contains('.') {
+                                f.trim_end_matches('0').trim_end_matches('.').to_string()
+                            } else {
+                                f
+                            }
                         }
                     }
                 };
@@ -197,7 +218,10 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
             }
             'c' => {
                 let ch = match value {
-                    Value::Int(n) => u32::try_from(*n).ok().and_then(char::from_u32).ok_or_else(|| bad("%c arg not in range(0x110000)"))?,
+                    Value::Int(n) => u32::try_from(*n)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .ok_or_else(|| bad("%c arg not in range(0x110000)"))?,
                     Value::Str(v) if v.chars().count() == 1 => v.chars().next().unwrap_or(' '),
                     Value::Str(_) => return Err(bad("%c requires int or char")),
                 };
@@ -287,17 +311,40 @@ mod tests {
 
     #[test]
     fn errors_like_python() {
-        let pre = |s: &str| format!("Format string {} for 'program:x.command' is badly formatted: ", py_repr(s));
-        assert_eq!(f("%(a)d"), Err(pre("%(a)d") + "%d format: a real number is required, not str"));
-        assert_eq!(f("%(a)x"), Err(pre("%(a)x") + "%x format: an integer is required, not str"));
-        assert_eq!(f("%(a)f"), Err(pre("%(a)f") + "must be real number, not str"));
+        let pre = |s: &str| {
+            format!(
+                "Format string {} for 'program:x.command' is badly formatted: ",
+                py_repr(s)
+            )
+        };
+        assert_eq!(
+            f("%(a)d"),
+            Err(pre("%(a)d") + "%d format: a real number is required, not str")
+        );
+        assert_eq!(
+            f("%(a)x"),
+            Err(pre("%(a)x") + "%x format: an integer is required, not str")
+        );
+        assert_eq!(
+            f("%(a)f"),
+            Err(pre("%(a)f") + "must be real number, not str")
+        );
         assert_eq!(f("%(a)c"), Err(pre("%(a)c") + "%c requires int or char"));
-        assert_eq!(f("%(a)z"), Err(pre("%(a)z") + "unsupported format character 'z' (0x7a) at index 4"));
+        assert_eq!(
+            f("%(a)z"),
+            Err(pre("%(a)z") + "unsupported format character 'z' (0x7a) at index 4")
+        );
         assert_eq!(f("100%"), Err(pre("100%") + "incomplete format"));
         assert_eq!(f("%(a"), Err(pre("%(a") + "incomplete format key"));
         assert_eq!(f("%(a)"), Err(pre("%(a)") + "incomplete format"));
-        assert_eq!(f("%(a)%"), Err(pre("%(a)%") + "unsupported format character '%' (0x25) at index 4"));
-        assert_eq!(f("%s"), Err(pre("%s") + "not enough arguments for format string"));
+        assert_eq!(
+            f("%(a)%"),
+            Err(pre("%(a)%") + "unsupported format character '%' (0x25) at index 4")
+        );
+        assert_eq!(
+            f("%s"),
+            Err(pre("%s") + "not enough arguments for format string")
+        );
         assert_eq!(
             f("x %(ENV_NOPE)s %(bad"),
             Err("Format string 'x %(ENV_NOPE)s %(bad' for 'program:x.command' contains names ('ENV_NOPE') which cannot be expanded. Available names: a, big, n".into())

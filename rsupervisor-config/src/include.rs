@@ -37,12 +37,20 @@ pub(crate) fn py_dirname(p: &str) -> String {
 /// Reads the main file. `path` is the file as the user gave it; `abs` its absolute form.
 pub(crate) fn read_main(path: &Path, abs: &Path) -> Result<(Ini, Vec<ConfigError>), ConfigError> {
     if !path.exists() {
-        return Err(ConfigError::new(format!("could not find config file {}", path.display())));
+        return Err(ConfigError::new(format!(
+            "could not find config file {}",
+            path.display()
+        )));
     }
     let text = std::fs::read(path)
         .map_err(|_| ConfigError::new(format!("could not read config file {}", path.display())))?;
     let text = String::from_utf8(text).map_err(|e| {
-        ConfigError::new(format!("could not read config file {}: {}", path.display(), e)).with_file(abs)
+        ConfigError::new(format!(
+            "could not read config file {}: {}",
+            path.display(),
+            e
+        ))
+        .with_file(abs)
     })?;
     let mut ini = Ini::new();
     let errors = ini.read_str(&text, abs);
@@ -50,7 +58,13 @@ pub(crate) fn read_main(path: &Path, abs: &Path) -> Result<(Ini, Vec<ConfigError
 }
 
 /// Reads the main file and, if it has an `[include]` section, every included file.
-pub(crate) fn read_file_set(path: &Path, abs: &Path, here: &str, env: &Expansions, hostname: &str) -> Result<FileSet, ConfigError> {
+pub(crate) fn read_file_set(
+    path: &Path,
+    abs: &Path,
+    here: &str,
+    env: &Expansions,
+    hostname: &str,
+) -> Result<FileSet, ConfigError> {
     let (mut ini, mut errors) = read_main(path, abs)?;
     let mut messages = Vec::new();
     if let Some(include) = ini.section("include").cloned() {
@@ -91,10 +105,15 @@ pub(crate) fn read_file_set(path: &Path, abs: &Path, here: &str, env: &Expansion
                             for filename in matches.drain(..) {
                                 messages.push(ParseMessage {
                                     level: LogLevel::Info,
-                                    text: format!("Included extra file \"{}\" during parsing", filename.display()),
+                                    text: format!(
+                                        "Included extra file \"{}\" during parsing",
+                                        filename.display()
+                                    ),
                                 });
                                 // Like RawConfigParser.read, a file that cannot be opened is skipped.
-                                let Ok(bytes) = std::fs::read(&filename) else { continue };
+                                let Ok(bytes) = std::fs::read(&filename) else {
+                                    continue;
+                                };
                                 match String::from_utf8(bytes) {
                                     Ok(text) => errors.extend(ini.read_str(&text, &filename)),
                                     Err(e) => errors.push(
@@ -115,12 +134,20 @@ pub(crate) fn read_file_set(path: &Path, abs: &Path, here: &str, env: &Expansion
             }
         }
     }
-    Ok(FileSet { ini, errors, messages })
+    Ok(FileSet {
+        ini,
+        errors,
+        messages,
+    })
 }
 
 /// Python's `sorted(glob.glob(pattern))`: hidden files need a literal dot.
 fn glob_sorted(pattern: &str) -> Vec<PathBuf> {
-    let opts = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: true };
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
     let mut out: Vec<PathBuf> = match glob::glob_with(pattern, opts) {
         Ok(paths) => paths.filter_map(Result::ok).collect(),
         Err(_) => Vec::new(),

@@ -135,17 +135,28 @@ impl Ini {
             if value.is_empty() {
                 if comment_start.is_none() {
                     if let Some((c, k)) = &open {
-                        if let Some(p) = pending.iter_mut().rev().find(|(pc, pk, _)| pc == c && pk == k) {
+                        if let Some(p) = pending
+                            .iter_mut()
+                            .rev()
+                            .find(|(pc, pk, _)| pc == c && pk == k)
+                        {
                             p.2.push(String::new());
                         }
                     }
                 }
                 continue;
             }
-            let cur_indent = chars.iter().position(|&(_, c)| !is_py_space(c)).unwrap_or(0);
+            let cur_indent = chars
+                .iter()
+                .position(|&(_, c)| !is_py_space(c))
+                .unwrap_or(0);
             if cursor != Cursor::None && open.is_some() && cur_indent > indent_level {
                 if let Some((c, k)) = &open {
-                    if let Some(p) = pending.iter_mut().rev().find(|(pc, pk, _)| pc == c && pk == k) {
+                    if let Some(p) = pending
+                        .iter_mut()
+                        .rev()
+                        .find(|(pc, pk, _)| pc == c && pk == k)
+                    {
                         p.2.push(value.to_string());
                     }
                 }
@@ -197,9 +208,21 @@ impl Ini {
                     let val = py_strip(&value[pos + 1..]).to_string();
                     // Entries are written when the file ends (after joining lines); remember
                     // the line now so the order of definitions is kept.
-                    self.set_entry(cursor, Entry { key: key.clone(), value: String::new(), file, line: lineno });
+                    self.set_entry(
+                        cursor,
+                        Entry {
+                            key: key.clone(),
+                            value: String::new(),
+                            file,
+                            line: lineno,
+                        },
+                    );
                     pending.push((cursor, key.clone(), vec![val]));
-                    open = if key.is_empty() { None } else { Some((cursor, key)) };
+                    open = if key.is_empty() {
+                        None
+                    } else {
+                        Some((cursor, key))
+                    };
                 }
                 None => errors.push(parsing_error(path, lineno, line)),
             }
@@ -296,9 +319,13 @@ mod tests {
 
     #[test]
     fn delimiters_case_and_whitespace() {
-        let (ini, errs) = parse("[program:a]\n  Command   =   /bin/cat   \nk:v\nurl=unix:///x\nx=b=c\nempty=\n");
+        let (ini, errs) =
+            parse("[program:a]\n  Command   =   /bin/cat   \nk:v\nurl=unix:///x\nx=b=c\nempty=\n");
         assert!(errs.is_empty());
-        assert_eq!(val(&ini, "program:a", "command").as_deref(), Some("/bin/cat"));
+        assert_eq!(
+            val(&ini, "program:a", "command").as_deref(),
+            Some("/bin/cat")
+        );
         assert_eq!(ini.get("program:a", "command").map(|e| e.line), Some(2));
         assert_eq!(val(&ini, "program:a", "k").as_deref(), Some("v"));
         assert_eq!(val(&ini, "program:a", "url").as_deref(), Some("unix:///x"));
@@ -310,8 +337,14 @@ mod tests {
     fn continuation_lines() {
         let (ini, errs) = parse("[s]\nc4=first\n  second line\n\tthird\nenv=\n    A=\"1\",\n    ; c\n    B=\"2\"\nn=1\n");
         assert!(errs.is_empty());
-        assert_eq!(val(&ini, "s", "c4").as_deref(), Some("first\nsecond line\nthird"));
-        assert_eq!(val(&ini, "s", "env").as_deref(), Some("\nA=\"1\",\nB=\"2\""));
+        assert_eq!(
+            val(&ini, "s", "c4").as_deref(),
+            Some("first\nsecond line\nthird")
+        );
+        assert_eq!(
+            val(&ini, "s", "env").as_deref(),
+            Some("\nA=\"1\",\nB=\"2\"")
+        );
         assert_eq!(val(&ini, "s", "n").as_deref(), Some("1"));
         let (ini, _) = parse("[s]\na=x\n\n  y\nb=\\\n  z\n");
         assert_eq!(val(&ini, "s", "a").as_deref(), Some("x\n\ny"));
@@ -330,7 +363,10 @@ mod tests {
         assert_eq!(val(&ini, "a", "y").as_deref(), Some("1"));
         assert_eq!(val(&ini, "b", "autostart").as_deref(), Some("false"));
         assert!(!ini.has_section("DEFAULT"));
-        assert_eq!(val(&ini, " program:a ", "q").as_deref(), Some("\\n C:\\Windows"));
+        assert_eq!(
+            val(&ini, " program:a ", "q").as_deref(),
+            Some("\\n C:\\Windows")
+        );
         let (ini, _) = parse("[program:a] ; comment\nx=1\n[a]b]\ny=2\n");
         assert!(ini.has_section("program:a"));
         assert!(ini.has_section("a]b"));
@@ -341,11 +377,17 @@ mod tests {
         let (_, errs) = parse("[s]\nnovalue\nok=1\ngarbage line\n");
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].line, Some(2));
-        assert_eq!(errs[0].message, "Source contains parsing errors: 't.conf'\n\t[line  2]: 'novalue\\n'");
+        assert_eq!(
+            errs[0].message,
+            "Source contains parsing errors: 't.conf'\n\t[line  2]: 'novalue\\n'"
+        );
         assert_eq!(errs[1].line, Some(4));
         let (_, errs) = parse("a=1\n[s]\n");
         assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].message, "File contains no section headers.\nfile: 't.conf', line: 1\n'a=1\\n'");
+        assert_eq!(
+            errs[0].message,
+            "File contains no section headers.\nfile: 't.conf', line: 1\n'a=1\\n'"
+        );
         let (_, errs) = parse("[s]\n=x\n[]\n");
         assert_eq!(errs.len(), 2);
     }
@@ -353,11 +395,24 @@ mod tests {
     #[test]
     fn merge_across_files_and_here() {
         let mut ini = Ini::new();
-        assert!(ini.read_str("[program:b]\ncommand=sleep 100\nx=%(here)s/a\n", Path::new("/m/a.conf")).is_empty());
+        assert!(ini
+            .read_str(
+                "[program:b]\ncommand=sleep 100\nx=%(here)s/a\n",
+                Path::new("/m/a.conf")
+            )
+            .is_empty());
         ini.expand_here("/m");
-        assert!(ini.read_str("[program:b]\npriority=5\ncommand=sleep 200\ny=%(here)s\n", Path::new("/n/b.conf")).is_empty());
+        assert!(ini
+            .read_str(
+                "[program:b]\npriority=5\ncommand=sleep 200\ny=%(here)s\n",
+                Path::new("/n/b.conf")
+            )
+            .is_empty());
         ini.expand_here("/n");
-        assert_eq!(val(&ini, "program:b", "command").as_deref(), Some("sleep 200"));
+        assert_eq!(
+            val(&ini, "program:b", "command").as_deref(),
+            Some("sleep 200")
+        );
         assert_eq!(val(&ini, "program:b", "priority").as_deref(), Some("5"));
         assert_eq!(val(&ini, "program:b", "x").as_deref(), Some("/m/a"));
         assert_eq!(val(&ini, "program:b", "y").as_deref(), Some("/n"));

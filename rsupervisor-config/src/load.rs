@@ -21,15 +21,28 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// The current process environment and the machine's host name.
     pub fn from_process() -> Self {
-        let hostname = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
+        let hostname = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let environment = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
             .collect();
-        LoadOptions { environment, hostname }
+        LoadOptions {
+            environment,
+            hostname,
+        }
     }
 
     pub(crate) fn env_expansions(&self) -> Expansions {
-        self.environment.iter().map(|(k, v)| (format!("ENV_{k}"), Value::Str(v.clone()))).collect()
+        self.environment
+            .iter()
+            .map(|(k, v)| (format!("ENV_{k}"), Value::Str(v.clone())))
+            .collect()
     }
 }
 
@@ -48,7 +61,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
     let set = read_file_set(path, &abs, &here, &env, &options.hostname)?;
     let mut errors = set.errors;
     // Like Python's MissingSectionHeaderError, a file without a section header stops the load.
-    if errors.iter().any(|e| e.message.starts_with("File contains no section headers.")) {
+    if errors
+        .iter()
+        .any(|e| e.message.starts_with("File contains no section headers."))
+    {
         return Err(ConfigErrors(errors));
     }
     let mut b = Builder {
@@ -86,7 +102,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
         return Err(ConfigErrors(errors));
     }
     // supervisord writes queued messages CRIT first, then WARN, then INFO.
-    messages.sort_by(|a, b| b.level.cmp(&a.level));
+    messages.sort_by_key(|m| std::cmp::Reverse(m.level));
     Ok(Config {
         path: abs,
         files: set.ini.files.clone(),
@@ -103,7 +119,13 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
 /// `/etc/rsupervisor/rsupervisord.conf`, then supervisord's list.
 pub fn default_search_paths(argv0: &Path) -> Vec<PathBuf> {
     let here = py_dirname(&py_dirname(&argv0.to_string_lossy()));
-    let join = |tail: &str| if here.is_empty() { PathBuf::from(tail) } else { Path::new(&here).join(tail) };
+    let join = |tail: &str| {
+        if here.is_empty() {
+            PathBuf::from(tail)
+        } else {
+            Path::new(&here).join(tail)
+        }
+    };
     vec![
         PathBuf::from("/etc/rsupervisor/rsupervisord.conf"),
         join("etc/supervisord.conf"),
@@ -126,4 +148,411 @@ pub fn find_config_file(argv0: &Path) -> Result<PathBuf, ConfigErrors> {
         "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
         list.join(", ")
     ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::fs;
+
+    const HEAD: &str = "[supervisord]\nlogfile=%(here)s/s.log\npidfile=%(here)s/s.pid\n";
+
+    fn opts() -> LoadOptions {
+        let mut environment = BTreeMap::new();
+        environment.insert("HOME".into(), "/home/t".into());
+        environment.insert("MODE".into(), "os".into());
+        LoadOptions {
+            environment,
+            hostname: "box".into(),
+        }
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(&p, text).expect("write");
+        p
+    }
+
+    fn load_text(text: &str) -> (tempfile::TempDir, Result<Config, ConfigErrors>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = write(dir.path(), "main.conf", text);
+        let r = load(&p, &opts());
+        (dir, r)
+    }
+
+    fn only_process(c: &Config) -> &ProcessConfig {
+        assert_eq!(c.groups.len(), 1);
+        &c.groups[0].processes[0]
+    }
+
+    #[test]
+    fn defaults_match_supervisord() {
+        let (dir, r) = load_text(&format!("{HEAD}[program:a]\ncommand=/bin/cat\n"));
+        let c = r.expect("loads");
+        let s = &c.supervisord;
+        assert_eq!(s.logfile, MainLogTarget::File(dir.path().join("s.log")));
+        assert_eq!(
+            (s.logfile_maxbytes, s.logfile_backups, s.loglevel),
+            (50 << 20, 10, LogLevel::Info)
+        );
+        assert_eq!(
+            (s.umask, s.minfds, s.minprocs, s.identifier.as_str()),
+            (0o22, 1024, 200, "supervisor")
+        );
+        assert_eq!(s.childlogdir, std::env::temp_dir());
+        let p = only_process(&c);
+        assert_eq!(
+            (p.name.as_str(), p.group.as_str(), p.priority, p.autostart),
+            ("a", "a", 999, true)
+        );
+        assert_eq!(
+            (
+                p.autorestart,
+                p.exitcodes.clone(),
+                p.startsecs,
+                p.startretries
+            ),
+            (AutoRestart::Unexpected, vec![0], 1, 3)
+        );
+        assert_eq!(
+            (
+                p.stopsignal.number,
+                p.stopwaitsecs,
+                p.stopasgroup,
+                p.killasgroup
+            ),
+            (15, 10, false, false)
+        );
+        assert_eq!(
+            (
+                p.stdout.logfile.clone(),
+                p.stdout.maxbytes,
+                p.stdout.backups
+            ),
+            (LogFile::Auto, 50 << 20, 10)
+        );
+        assert_eq!(
+            (
+                p.redirect_stderr,
+                p.serverurl.clone(),
+                p.umask,
+                p.user.clone()
+            ),
+            (false, None, None, None)
+        );
+        assert_eq!(c.files, vec![dir.path().join("main.conf")]);
+        assert!(
+            c.unix_http_server.is_none()
+                && c.inet_http_server.is_none()
+                && c.supervisorctl.is_none()
+        );
+    }
+
+    #[test]
+    fn relative_main_paths_are_absolute_from_cwd() {
+        let (_dir, r) = load_text("[supervisord]\n[program:a]\ncommand=x\n");
+        let c = r.expect("loads");
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            c.supervisord.logfile,
+            MainLogTarget::File(cwd.join("supervisord.log"))
+        );
+        assert_eq!(c.supervisord.pidfile, cwd.join("supervisord.pid"));
+        let (_dir, r) = load_text("[supervisord]\nlogfile=syslog\n");
+        assert_eq!(r.expect("loads").supervisord.logfile, MainLogTarget::Syslog);
+    }
+
+    #[test]
+    fn expansion_name_sets_per_context() {
+        let text = format!(
+            "{HEAD}environment=MODE=\"global\",G=\"g\"\n[program:a]\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)02d\n\
+             environment=MODE=\"local%(process_num)d\"\ncommand=run %(ENV_MODE)s %(ENV_G)s %(ENV_HOME)s %(host_node_name)s %(group_name)s %(numprocs)d\n"
+        );
+        let (_d, r) = load_text(&text);
+        let c = r.expect("loads");
+        let names: Vec<&str> = c.groups[0]
+            .processes
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["a_00", "a_01"]);
+        assert_eq!(
+            c.groups[0].processes[1].command,
+            "run local1 g /home/t box a 2"
+        );
+        assert_eq!(
+            c.supervisord.environment,
+            vec![("MODE".into(), "global".into()), ("G".into(), "g".into())]
+        );
+        // process_num is not known before the per-process loop; the group priority is read
+        // first, with only `here` and ENV_ (one error per key is reported).
+        let (_d, r) = load_text(&format!(
+            "{HEAD}[program:a]\ncommand=x\npriority=%(process_num)d\n"
+        ));
+        let e = r.expect_err("fails");
+        assert_eq!(e.len(), 1, "{e}");
+        assert!(
+            e.0[0]
+                .message
+                .ends_with("Available names: ENV_HOME, ENV_MODE, here"),
+            "{e}"
+        );
+        let (_d, r) = load_text(&format!(
+            "{HEAD}[program:a]\ncommand=x\nstartsecs=%(process_num)d\n"
+        ));
+        let e = r.expect_err("fails");
+        assert!(e.0[0].message.contains("contains names ('process_num') which cannot be expanded. Available names: ENV_HOME, ENV_MODE, group_name, here, host_node_name, program_name"), "{e}");
+        // [supervisord] does not know host_node_name.
+        let (_d, r) = load_text("[supervisord]\nidentifier=%(host_node_name)s\n");
+        let e = r.expect_err("fails");
+        assert!(
+            e.0[0]
+                .message
+                .ends_with("Available names: ENV_HOME, ENV_MODE, here"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn includes_here_default_and_messages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = write(
+            dir.path(),
+            "main.conf",
+            &format!("[DEFAULT]\nstartsecs=7\n{HEAD}[include]\nfiles=sub/*.ini nothing/*.conf\n[program:b]\ncommand=main\n"),
+        );
+        write(
+            dir.path(),
+            "sub/b.ini",
+            "[program:b]\ncommand=%(here)s/bin\npriority=5\n[include]\nfiles=../main.conf\n",
+        );
+        write(
+            dir.path(),
+            "sub/a.ini",
+            "[program:a]\ncommand=a\nstdout_logfile_maxbytes=0\n",
+        );
+        let c = load(&main, &opts()).expect("loads");
+        let sub = dir.path().join("sub");
+        assert_eq!(
+            c.files,
+            vec![main.clone(), sub.join("a.ini"), sub.join("b.ini")]
+        );
+        let b = c.groups.iter().find(|g| g.name == "b").expect("b");
+        assert_eq!(b.processes[0].command, format!("{}/bin", sub.display()));
+        assert_eq!((b.priority, b.processes[0].startsecs), (5, 7));
+        let texts: Vec<String> = c
+            .messages
+            .iter()
+            .map(|m| format!("{} {}", m.level.tag(), m.text))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                format!("WARN No file matches via include \"{}/nothing/*.conf\"", dir.path().display()),
+                "WARN For [program:a], AUTO logging used for stdout_logfile without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally".to_string(),
+                format!("INFO Included extra file \"{}\" during parsing", sub.join("a.ini").display()),
+                format!("INFO Included extra file \"{}\" during parsing", sub.join("b.ini").display()),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_error_is_reported_with_location() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = write(
+            dir.path(),
+            "main.conf",
+            &format!("{HEAD}[include]\nfiles=x.conf\n[program:a]\nautostart=maybe\n"),
+        );
+        write(
+            dir.path(),
+            "x.conf",
+            "[program:b]\ncommand=x\nstartsecs=abc\ngarbage\n[group:g]\nprograms=b,zz\n",
+        );
+        let e = load(&main, &opts()).expect_err("fails");
+        let x = dir.path().join("x.conf");
+        let lines: Vec<String> = e.0.iter().map(|e| e.to_string()).collect();
+        let m = main.display();
+        let xd = x.display();
+        assert_eq!(
+            lines,
+            vec![
+                format!("{xd}:4: Source contains parsing errors: '{xd}'\n\t[line  4]: 'garbage\\n'"),
+                format!("{xd}:3: [program:b] startsecs: invalid literal for int() with base 10: 'abc'"),
+                format!("{xd}:6: [group:g] programs: [program:b] names unknown program or fcgi-program zz"),
+                format!("{m}:7: [program:a] autostart: not a valid boolean value: 'maybe'"),
+                format!("{m}:6: [program:a] command: program section program:a does not specify a command"),
+            ]
+        );
+    }
+
+    #[test]
+    fn logging_warnings_and_redirect() {
+        let text = format!(
+            "{HEAD}[program:a]\ncommand=x\nredirect_stderr=true\nstderr_logfile=%(here)s/e.log\nstdout_logfile=SYSLOG\n[rpcinterface:other]\nsupervisor.rpcinterface_factory=my.mod:make\n"
+        );
+        let (_d, r) = load_text(&text);
+        let c = r.expect("loads");
+        let p = only_process(&c);
+        assert_eq!(
+            (
+                p.stdout.logfile.clone(),
+                p.stdout.syslog,
+                p.stderr.logfile.clone()
+            ),
+            (LogFile::None, true, LogFile::None)
+        );
+        let texts: Vec<&str> = c.messages.iter().map(|m| m.text.as_str()).collect();
+        assert!(texts.contains(&"For [program:a], stdout_logfile=syslog but this is deprecated and will be removed.  Use stdout_syslog=true to enable syslog instead."));
+        assert!(texts.contains(&"For [program:a], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"));
+        assert!(texts.iter().any(|t| t.starts_with(
+            "[rpcinterface:other] supervisor.rpcinterface_factory = my.mod:make is ignored"
+        )));
+        let (_d, r) = load_text(&format!("{HEAD}[rpcinterface:x]\nfoo=bar\n"));
+        assert_eq!(
+            r.expect_err("fails").0[0].message,
+            "section [rpcinterface:x] does not specify a supervisor.rpcinterface_factory"
+        );
+    }
+
+    #[test]
+    fn servers_and_ctl_sections() {
+        let text = format!(
+            "{HEAD}[unix_http_server]\nfile=%(here)s/../x/./s.sock\nchmod=0770\nchown=root:0\n[inet_http_server]\nport=*:9001\nusername=u\npassword=p\n\
+             [supervisorctl]\nserverurl=unix://%(here)s/s.sock\nhistory_file=%(here)s/h\n"
+        );
+        let (dir, r) = load_text(&text);
+        let c = r.expect("loads");
+        let parent = dir.path().parent().expect("parent");
+        let u = c.unix_http_server.expect("unix");
+        assert_eq!(
+            (u.file, u.chmod, u.chown),
+            (parent.join("x/s.sock"), 0o770, Some((0, Some(0))))
+        );
+        let i = c.inet_http_server.expect("inet");
+        assert_eq!(
+            (i.host.as_str(), i.port, i.username.as_deref()),
+            ("", 9001, Some("u"))
+        );
+        let ctl = c.supervisorctl.expect("ctl");
+        assert_eq!(
+            ctl.serverurl,
+            format!("unix://{}/s.sock", dir.path().display())
+        );
+        assert_eq!(ctl.history_file, Some(dir.path().join("h")));
+        let (_d, r) = load_text(&format!(
+            "{HEAD}[unix_http_server]\nfile=/tmp/s\nchmod=9\nchown=nosuchuser\n"
+        ));
+        let msgs: Vec<String> = r
+            .expect_err("fails")
+            .0
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                "Invalid sockchown value nosuchuser",
+                "Invalid chmod value 9"
+            ]
+        );
+    }
+
+    #[test]
+    fn load_ctl_variants() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        let p = write(d, "a.conf", "[supervisorctl]\n");
+        let c = crate::load_ctl(&p, &opts()).expect("ctl");
+        assert_eq!(
+            (
+                c.serverurl.as_str(),
+                c.prompt.as_str(),
+                c.username.clone(),
+                c.history_file.clone()
+            ),
+            ("http://localhost:9001", "supervisor", None, None)
+        );
+        let p = write(d, "b.conf", "[unix_http_server]\nfile=%(here)s/run.sock\n[supervisorctl]\nusername=u\npassword=p\nprompt=hi\n");
+        let c = crate::load_ctl(&p, &opts()).expect("ctl");
+        assert_eq!(c.serverurl, format!("unix://{}/run.sock", d.display()));
+        assert_eq!(
+            (
+                c.username.as_deref(),
+                c.password.as_deref(),
+                c.prompt.as_str()
+            ),
+            (Some("u"), Some("p"), "hi")
+        );
+        let p = write(d, "c.conf", "[unix_http_server]\nfile=/x\n[supervisorctl]\nserverurl=http://h:1\n[include]\nfiles=nothing\n");
+        assert_eq!(
+            crate::load_ctl(&p, &opts()).expect("ctl").serverurl,
+            "http://h:1"
+        );
+        let p = write(d, "d.conf", "[supervisord]\n");
+        assert_eq!(
+            crate::load_ctl(&p, &opts()).expect_err("fails").0[0].message,
+            ".ini file does not include supervisorctl section"
+        );
+        let e = crate::load_ctl(&d.join("missing.conf"), &opts()).expect_err("fails");
+        assert!(e.0[0].message.starts_with("could not find config file "));
+    }
+
+    #[test]
+    fn search_paths_and_missing_file() {
+        let paths = default_search_paths(Path::new("/usr/local/bin/rsupervisord"));
+        assert_eq!(
+            paths[0],
+            PathBuf::from("/etc/rsupervisor/rsupervisord.conf")
+        );
+        assert_eq!(paths[1], PathBuf::from("/usr/local/etc/supervisord.conf"));
+        assert_eq!(paths[2], PathBuf::from("/usr/local/supervisord.conf"));
+        assert_eq!(
+            default_search_paths(Path::new("rsupervisord"))[1],
+            PathBuf::from("etc/supervisord.conf")
+        );
+        if paths.iter().all(|p| !p.exists()) {
+            let e = find_config_file(Path::new("/usr/local/bin/rsupervisord")).expect_err("none");
+            assert_eq!(
+                e.to_string(),
+                "No config file found at default paths (/etc/rsupervisor/rsupervisord.conf, /usr/local/etc/supervisord.conf, \
+                 /usr/local/supervisord.conf, supervisord.conf, etc/supervisord.conf, /etc/supervisord.conf, \
+                 /etc/supervisor/supervisord.conf); use the -c option to specify a config file at a different path"
+            );
+        }
+        let e = load(Path::new("/nonexistent/x.conf"), &opts()).expect_err("fails");
+        assert_eq!(
+            e.to_string(),
+            "could not find config file /nonexistent/x.conf"
+        );
+    }
+
+    #[test]
+    fn summary_and_json() {
+        let (_d, r) = load_text(&format!("{HEAD}[group:g]\nprograms=a,b\n[program:a]\ncommand=/bin/a\npriority=2\n[program:b]\ncommand=/bin/b\npriority=1\nautorestart=true\nstdout_logfile=NONE\n[program:c]\ncommand=c\n"));
+        let c = r.expect("loads");
+        assert_eq!(
+            c.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+            ["c", "g"]
+        );
+        assert_eq!(
+            c.groups[1]
+                .processes
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        let s = crate::summary(&c);
+        assert!(s.contains("[group] g (priority 999, 2 processes)"), "{s}");
+        assert!(s.contains("  g:b\n    command: /bin/b\n    priority=1 autostart=true autorestart=true\n    stdout_logfile=NONE stderr_logfile=AUTO"), "{s}");
+        assert!(s.ends_with("2 groups, 3 processes, 1 file read"), "{s}");
+        let v: serde_json::Value = serde_json::from_str(&crate::to_json(&c)).expect("json");
+        assert_eq!(v["groups"][1]["processes"][0]["autorestart"], "always");
+        assert_eq!(v["groups"][0]["kind"], "program");
+    }
 }

@@ -42,25 +42,72 @@ pub fn summary(config: &Config) -> String {
         MainLogTarget::File(p) => p.display().to_string(),
         MainLogTarget::Syslog => "syslog".into(),
     };
-    let _ = writeln!(out, "supervisord: logfile={main_log} pidfile={} childlogdir={} loglevel={}", s.pidfile.display(), s.childlogdir.display(), format!("{:?}", s.loglevel).to_lowercase());
+    let _ = writeln!(
+        out,
+        "supervisord: logfile={main_log} pidfile={} childlogdir={} loglevel={}",
+        s.pidfile.display(),
+        s.childlogdir.display(),
+        format!("{:?}", s.loglevel).to_lowercase()
+    );
     if let Some(u) = &config.unix_http_server {
-        let _ = writeln!(out, "unix_http_server: file={} chmod={:04o}", u.file.display(), u.chmod);
+        let _ = writeln!(
+            out,
+            "unix_http_server: file={} chmod={:04o}",
+            u.file.display(),
+            u.chmod
+        );
     }
     if let Some(i) = &config.inet_http_server {
-        let host = if i.host.is_empty() { "*" } else { i.host.as_str() };
+        let host = if i.host.is_empty() {
+            "*"
+        } else {
+            i.host.as_str()
+        };
         let _ = writeln!(out, "inet_http_server: port={host}:{}", i.port);
     }
     for g in &config.groups {
-        let _ = writeln!(out, "[{}] {} (priority {}, {} process{})", kind(g.kind), g.name, g.priority, g.processes.len(), if g.processes.len() == 1 { "" } else { "es" });
+        let _ = writeln!(
+            out,
+            "[{}] {} (priority {}, {} process{})",
+            kind(g.kind),
+            g.name,
+            g.priority,
+            g.processes.len(),
+            if g.processes.len() == 1 { "" } else { "es" }
+        );
         for p in &g.processes {
             let _ = writeln!(out, "  {}:{}", g.name, p.name);
             let _ = writeln!(out, "    command: {}", p.command.replace('\n', " "));
-            let _ = writeln!(out, "    priority={} autostart={} autorestart={}", p.priority, p.autostart, autorestart(p.autorestart));
-            let stderr = if p.redirect_stderr { "(redirected to stdout)".to_string() } else { logfile(&p.stderr.logfile) };
-            let _ = writeln!(out, "    stdout_logfile={} stderr_logfile={}", logfile(&p.stdout.logfile), stderr);
+            let _ = writeln!(
+                out,
+                "    priority={} autostart={} autorestart={}",
+                p.priority,
+                p.autostart,
+                autorestart(p.autorestart)
+            );
+            let stderr = if p.redirect_stderr {
+                "(redirected to stdout)".to_string()
+            } else {
+                logfile(&p.stderr.logfile)
+            };
+            let _ = writeln!(
+                out,
+                "    stdout_logfile={} stderr_logfile={}",
+                logfile(&p.stdout.logfile),
+                stderr
+            );
         }
     }
-    let _ = write!(out, "{} group{}, {} process{}, {} file{} read", config.groups.len(), if config.groups.len() == 1 { "" } else { "s" }, procs, if procs == 1 { "" } else { "es" }, config.files.len(), if config.files.len() == 1 { "" } else { "s" });
+    let _ = write!(
+        out,
+        "{} group{}, {} process{}, {} file{} read",
+        config.groups.len(),
+        if config.groups.len() == 1 { "" } else { "s" },
+        procs,
+        if procs == 1 { "" } else { "es" },
+        config.files.len(),
+        if config.files.len() == 1 { "" } else { "s" }
+    );
     out
 }
 

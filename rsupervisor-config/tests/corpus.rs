@@ -13,14 +13,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/config").canonicalize().expect("fixture dir")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/config")
+        .canonicalize()
+        .expect("fixture dir")
 }
 
 fn options() -> LoadOptions {
     let mut environment = BTreeMap::new();
     environment.insert("HOME".to_string(), "/home/tester".to_string());
     environment.insert("PATH".to_string(), "/usr/bin:/bin".to_string());
-    LoadOptions { environment, hostname: "testhost".to_string() }
+    LoadOptions {
+        environment,
+        hostname: "testhost".to_string(),
+    }
 }
 
 fn confs(dir: &Path) -> Vec<PathBuf> {
@@ -39,7 +45,11 @@ fn valid_fixtures_load_and_match_expected() {
     let here = dir.to_string_lossy().into_owned();
     let update = std::env::var_os("RSUPERVISOR_UPDATE_EXPECTED").is_some();
     let files = confs(&dir);
-    assert!(files.len() >= 30, "need at least 30 valid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 30,
+        "need at least 30 valid fixtures, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for conf in files {
         let config = match load(&conf, &options()) {
@@ -54,7 +64,10 @@ fn valid_fixtures_load_and_match_expected() {
             "messages": config.messages,
             "supervisord_environment": config.supervisord.environment,
         });
-        let text = serde_json::to_string_pretty(&value).expect("json").replace(&here, "<here>") + "\n";
+        let text = serde_json::to_string_pretty(&value)
+            .expect("json")
+            .replace(&here, "<here>")
+            + "\n";
         let expected_path = conf.with_extension("expected.json");
         if update {
             std::fs::write(&expected_path, &text).expect("write expected");
@@ -62,8 +75,16 @@ fn valid_fixtures_load_and_match_expected() {
         }
         match std::fs::read_to_string(&expected_path) {
             Ok(expected) if expected == text => {}
-            Ok(_) => failures.push(format!("{}: output differs from {}:\n{text}", conf.display(), expected_path.display())),
-            Err(_) => failures.push(format!("{}: missing {}", conf.display(), expected_path.display())),
+            Ok(_) => failures.push(format!(
+                "{}: output differs from {}:\n{text}",
+                conf.display(),
+                expected_path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{}: missing {}",
+                conf.display(),
+                expected_path.display()
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -73,10 +94,15 @@ fn valid_fixtures_load_and_match_expected() {
 fn invalid_fixtures_fail_with_expected_text() {
     let dir = fixtures().join("invalid");
     let files = confs(&dir);
-    assert!(files.len() >= 20, "need at least 20 invalid fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "need at least 20 invalid fixtures, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for conf in files {
-        let expected = std::fs::read_to_string(conf.with_extension("expected.txt")).expect("expected.txt");
+        let expected =
+            std::fs::read_to_string(conf.with_extension("expected.txt")).expect("expected.txt");
         match load(&conf, &options()) {
             Ok(_) => failures.push(format!("{}: loaded but should fail", conf.display())),
             Err(errors) => {
@@ -87,7 +113,11 @@ fn invalid_fixtures_fail_with_expected_text() {
                     }
                 }
                 for e in &errors.0 {
-                    assert!(e.file.is_some(), "{}: error without file: {e}", conf.display());
+                    assert!(
+                        e.file.is_some(),
+                        "{}: error without file: {e}",
+                        conf.display()
+                    );
                 }
             }
         }
