@@ -6,3 +6,6 @@
 pub mod model;
 
 pub use model::*;
+
+mod ctl_placeholder;
+pub use ctl_placeholder::*;
