@@ -1,0 +1,148 @@
+//! `start name... | group:* | all`: each name started in turn, waiting until it is RUNNING.
+
+use jsonrpsee::core::ClientError;
+use rsupervisor_api::{namespec, Fault, ProcessStatus, SupervisorRpcClient};
+
+use super::{fault_of, is_fault, Output};
+use crate::action::{split_namespec, Targets};
+use crate::{exit, output};
+
+fn report(out: &mut Output, results: &[ProcessStatus]) {
+    for result in results {
+        let name = namespec(&result.group, &result.name);
+        out.line(output::start_result(
+            &name,
+            result.status,
+            &result.description,
+        ));
+        out.fault(result.status, Some(Fault::AlreadyStarted));
+    }
+}
+
+/// Starts the targets, printing one line per process.
+pub async fn run<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    targets: &Targets,
+) -> Result<(), ClientError> {
+    let names = match targets {
+        Targets::All => {
+            let results = client.start_all_processes(Some(true)).await?;
+            report(out, &results);
+            return Ok(());
+        }
+        Targets::Names(names) => names,
+    };
+    for name in names {
+        let (group, process) = split_namespec(name);
+        match process {
+            None => match client.start_process_group(group.clone(), Some(true)).await {
+                Ok(results) => report(out, &results),
+                Err(error) if is_fault(&error, Fault::BadName) => {
+                    out.line(output::error_line(&group, "no such group"));
+                    out.status = exit::INVALID_ARGS;
+                }
+                Err(error) => return Err(error),
+            },
+            Some(process) => match client.start_process(name.clone(), Some(true)).await {
+                Ok(_) => out.line(format!("{}: started", namespec(&group, &process))),
+                Err(error) => {
+                    let fault = fault_of(&error).ok_or(error)?;
+                    let code = fault.fault.code();
+                    let line =
+                        output::start_result(&namespec(&group, &process), code, &fault.to_string());
+                    out.line(line);
+                    out.fault(code, Some(Fault::AlreadyStarted));
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::mock::{result, MockClient};
+
+    fn names(list: &[&str]) -> Targets {
+        Targets::Names(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[tokio::test]
+    async fn names_in_turn_with_supervisorctl_statuses() {
+        let client = MockClient::new()
+            .ok("startProcess", true)
+            .fault("startProcess", Fault::AlreadyStarted, "good")
+            .fault("startProcess", Fault::SpawnError, "quick")
+            .fault("startProcess", Fault::BadName, "nosuch");
+        let mut out = Output::captured();
+        run(
+            &client,
+            &mut out,
+            &names(&["g:a", "good", "quick", "nosuch"]),
+        )
+        .await
+        .expect("ok");
+        assert_eq!(
+            out.stdout_text(),
+            "g:a: started\ngood: ERROR (already started)\nquick: ERROR (spawn error)\n\
+             nosuch: ERROR (no such process)\n"
+        );
+        // Last assignment wins: spawn error (7) then bad name (1).
+        assert_eq!(out.status, 1);
+        assert_eq!(client.calls()[0], r#"startProcess["g:a",true]"#);
+    }
+
+    #[tokio::test]
+    async fn spawn_error_exits_7() {
+        let client = MockClient::new().fault("startProcess", Fault::SpawnError, "quick");
+        let mut out = Output::captured();
+        run(&client, &mut out, &names(&["quick"]))
+            .await
+            .expect("ok");
+        assert_eq!(out.status, 7);
+    }
+
+    #[tokio::test]
+    async fn already_started_exits_0() {
+        let client = MockClient::new().fault("startProcess", Fault::AlreadyStarted, "good");
+        let mut out = Output::captured();
+        run(&client, &mut out, &names(&["good"])).await.expect("ok");
+        assert_eq!(out.status, 0);
+    }
+
+    #[tokio::test]
+    async fn groups_and_bad_groups() {
+        let client = MockClient::new()
+            .ok(
+                "startProcessGroup",
+                vec![
+                    result("g", "a", Fault::Success),
+                    result("g", "b", Fault::NoFile),
+                ],
+            )
+            .fault("startProcessGroup", Fault::BadName, "nogroup");
+        let mut out = Output::captured();
+        run(&client, &mut out, &names(&["g:*", "nogroup:*"]))
+            .await
+            .expect("ok");
+        assert_eq!(
+            out.stdout_text(),
+            "g:a: started\ng:b: ERROR (no such file)\nnogroup: ERROR (no such group)\n"
+        );
+        assert_eq!(out.status, 2);
+    }
+
+    #[tokio::test]
+    async fn all_uses_start_all() {
+        let client = MockClient::new().ok(
+            "startAllProcesses",
+            vec![result("web", "web", Fault::Success)],
+        );
+        let mut out = Output::captured();
+        run(&client, &mut out, &Targets::All).await.expect("ok");
+        assert_eq!(out.stdout_text(), "web: started\n");
+        assert_eq!(client.calls(), [r#"startAllProcesses[true]"#]);
+    }
+}

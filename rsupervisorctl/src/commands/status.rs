@@ -1,0 +1,146 @@
+//! `status [name...]`: the process table, and exit 3 when a listed process is not running.
+
+use jsonrpsee::core::ClientError;
+use rsupervisor_api::{ProcessInfo, SupervisorRpcClient};
+
+use super::Output;
+use crate::action::split_namespec;
+use crate::{exit, output};
+
+/// Prints the status of `names` (every process when empty). `suppress_exitstatus` is `open`'s
+/// mode, where stopped processes do not change the status.
+pub async fn run<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    names: &[String],
+    suppress_exitstatus: bool,
+) -> Result<(), ClientError> {
+    let all = client.get_all_process_info().await?;
+    let matching = select(&all, names, out);
+    if out.json {
+        out.json_value(&output::status_json(&matching));
+    } else {
+        for line in output::status_lines(&matching) {
+            out.line(line);
+        }
+    }
+    if !suppress_exitstatus
+        && matching
+            .iter()
+            .any(|info| info.process_state().is_stopped())
+    {
+        out.status = exit::STATUS_NOT_RUNNING;
+    }
+    Ok(())
+}
+
+/// The processes named, in the order asked; a name matching nothing prints an error and sets
+/// status 4.
+fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
+    if names.is_empty() {
+        return all.to_vec();
+    }
+    let mut matching = Vec::new();
+    for name in names {
+        let (group, process) = split_namespec(name);
+        let found: Vec<&ProcessInfo> = all
+            .iter()
+            .filter(|info| info.group == group && process.as_ref().is_none_or(|p| *p == info.name))
+            .collect();
+        if found.is_empty() {
+            let message = match process {
+                None => output::error_line(&group, "no such group"),
+                Some(_) => output::error_line(name, "no such process"),
+            };
+            out.problem(message);
+            out.status = exit::STATUS_UNKNOWN;
+        }
+        matching.extend(found.into_iter().cloned());
+    }
+    matching
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::mock::{info, MockClient};
+    use rsupervisor_api::ProcessState::*;
+
+    fn client() -> MockClient {
+        MockClient::new().ok(
+            "getAllProcessInfo",
+            vec![
+                info("good", "good", Running, 10),
+                info("grp", "a", Stopped, 0),
+                info("grp", "b", Running, 11),
+            ],
+        )
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[tokio::test]
+    async fn all_with_a_stopped_process_exits_3() {
+        let mut out = Output::captured();
+        run(&client(), &mut out, &[], false).await.expect("ok");
+        assert_eq!(out.stdout_text().lines().count(), 3);
+        assert!(out
+            .stdout_text()
+            .starts_with("good                             RUNNING   pid 10"));
+        assert_eq!(out.status, 3);
+    }
+
+    #[tokio::test]
+    async fn running_names_exit_0() {
+        let mut out = Output::captured();
+        run(&client(), &mut out, &words("good grp:b"), false)
+            .await
+            .expect("ok");
+        assert_eq!(out.stdout_text().lines().count(), 2);
+        assert_eq!(out.status, 0);
+    }
+
+    #[tokio::test]
+    async fn group_star_lists_the_group() {
+        let mut out = Output::captured();
+        run(&client(), &mut out, &words("grp:*"), false)
+            .await
+            .expect("ok");
+        assert!(out.stdout_text().starts_with("grp:a "));
+        assert_eq!(out.status, 3);
+    }
+
+    #[tokio::test]
+    async fn bad_names_exit_4() {
+        let mut out = Output::captured();
+        run(&client(), &mut out, &words("nosuch nogroup:* good"), false)
+            .await
+            .expect("ok");
+        let lines: Vec<&str> = out.stdout_text().lines().collect();
+        assert_eq!(lines[0], "nosuch: ERROR (no such process)");
+        assert_eq!(lines[1], "nogroup: ERROR (no such group)");
+        assert!(lines[2].starts_with("good "));
+        assert_eq!(out.status, 4);
+    }
+
+    #[tokio::test]
+    async fn open_mode_ignores_stopped_processes() {
+        let mut out = Output::captured();
+        run(&client(), &mut out, &[], true).await.expect("ok");
+        assert_eq!(out.status, 0);
+    }
+
+    #[tokio::test]
+    async fn json_output() {
+        let mut out = Output::captured();
+        out.json = true;
+        run(&client(), &mut out, &words("good"), false)
+            .await
+            .expect("ok");
+        let value: serde_json::Value = serde_json::from_str(out.stdout_text()).expect("json");
+        assert_eq!(value[0]["namespec"], "good");
+        assert_eq!(value[0]["pid"], 10);
+    }
+}

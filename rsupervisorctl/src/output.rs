@@ -1,0 +1,545 @@
+//! Pure formatting of everything rsupervisorctl prints: status and avail tables, per-process
+//! result lines, `reread` changes, help texts and the help index. No I/O, so every format is
+//! pinned by a unit test against supervisorctl 4.3.0's output.
+
+use rsupervisor_api::{namespec, ConfigInfo, Fault, ProcessInfo, ReloadResult};
+
+/// supervisorctl's `status` table: `%-{max(30,longest)+3}s%-10s%s` per process.
+pub fn status_lines(infos: &[ProcessInfo]) -> Vec<String> {
+    let names: Vec<String> = infos.iter().map(ProcessInfo::namespec).collect();
+    let width = names
+        .iter()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(30)
+        + 3;
+    infos
+        .iter()
+        .zip(&names)
+        .map(|(info, name)| format!("{name:<width$}{:<10}{}", info.statename, info.description))
+        .collect()
+}
+
+/// One `avail` line: `%(name)-32s %(inuse)-9s %(autostart)-9s %(group_prio)s:%(process_prio)s`.
+pub fn avail_line(info: &ConfigInfo) -> String {
+    let name = namespec(&info.group, &info.name);
+    let inuse = if info.inuse { "in use" } else { "avail" };
+    let autostart = if info.autostart { "auto" } else { "manual" };
+    format!(
+        "{name:<32} {inuse:<9} {autostart:<9} {}:{}",
+        info.group_prio, info.process_prio
+    )
+}
+
+/// `name: ERROR (reason)`.
+pub fn error_line(name: &str, reason: &str) -> String {
+    format!("{name}: ERROR ({reason})")
+}
+
+/// A `start` result (supervisorctl's `_startresult`); `description` is used for codes
+/// supervisorctl does not know.
+pub fn start_result(name: &str, code: i32, description: &str) -> String {
+    match Fault::from_code(code) {
+        Some(Fault::Success) => format!("{name}: started"),
+        Some(Fault::BadName) => error_line(name, "no such process"),
+        Some(Fault::NoFile) => error_line(name, "no such file"),
+        Some(Fault::NotExecutable) => error_line(name, "file is not executable"),
+        Some(Fault::AlreadyStarted) => error_line(name, "already started"),
+        Some(Fault::SpawnError) => error_line(name, "spawn error"),
+        Some(Fault::AbnormalTermination) => error_line(name, "abnormal termination"),
+        _ => error_line(name, description),
+    }
+}
+
+/// A `signal` result (`signalled`) or, with `success = "stopped"`, a `stop` result.
+/// A FAILED fault prints its raw fault string, as supervisorctl does.
+pub fn signal_result(name: &str, code: i32, description: &str, success: &str) -> String {
+    match Fault::from_code(code) {
+        Some(Fault::Success) => format!("{name}: {success}"),
+        Some(Fault::BadName) => error_line(name, "no such process"),
+        Some(Fault::BadSignal) => error_line(name, "bad signal name"),
+        Some(Fault::NotRunning) => error_line(name, "not running"),
+        Some(Fault::Failed) => description.to_owned(),
+        _ => error_line(name, description),
+    }
+}
+
+/// A `clear` result.
+pub fn clear_result(name: &str, code: i32, description: &str) -> String {
+    match Fault::from_code(code) {
+        Some(Fault::Success) => format!("{name}: cleared"),
+        Some(Fault::BadName) => error_line(name, "no such process"),
+        Some(Fault::Failed) => error_line(name, "failed"),
+        _ => error_line(name, description),
+    }
+}
+
+/// `reread`'s report: `name: available|changed|disappeared`, sorted by name, or
+/// `No config updates to processes`.
+pub fn reread_lines(result: &ReloadResult) -> Vec<String> {
+    let mut changes: Vec<(&str, &str)> = Vec::new();
+    for (names, what) in [
+        (&result.added, "available"),
+        (&result.changed, "changed"),
+        (&result.removed, "disappeared"),
+    ] {
+        for name in names {
+            changes.retain(|(existing, _)| *existing != name.as_str());
+            changes.push((name, what));
+        }
+    }
+    if changes.is_empty() {
+        return vec!["No config updates to processes".to_owned()];
+    }
+    changes.sort();
+    changes
+        .into_iter()
+        .map(|(name, what)| format!("{name}: {what}"))
+        .collect()
+}
+
+/// Our `update` line for a setting that only a daemon restart applies.
+pub fn needs_restart_line(entry: &str) -> String {
+    format!("{entry}: changed (restart rsupervisord to apply)")
+}
+
+/// Every verb listed by `help`, in supervisorctl's order (sorted).
+pub const HELP_TOPICS: [&str; 21] = [
+    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
+    "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update",
+    "version",
+];
+
+/// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
+pub fn help_text(topic: &str) -> Option<&'static str> {
+    Some(match topic {
+        "help" => {
+            "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>"
+        }
+        "add" => "add <name> [...]\tActivates any updates in config for process/group",
+        "avail" => "avail\t\t\tDisplay all configured processes",
+        "clear" => {
+            "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple \
+             process' log files\nclear all\t\tClear all process' log files"
+        }
+        "exit" => "exit\tExit the supervisor shell.",
+        "fg" => "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
+        "maintail" => {
+            "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n\
+             maintail -100\tlast 100 *bytes* of supervisord main log file\n\
+             maintail\tlast 1600 *bytes* of supervisor main log file\n"
+        }
+        "open" => {
+            "open <url>\tConnect to a remote supervisord process.\n\
+             \t\t(for UNIX domain socket, use unix:///socket/path)"
+        }
+        "pid" => {
+            "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child \
+             process by name.\npid all\t\t\tGet the PID of every child process, one per line."
+        }
+        "quit" => "quit\tExit the supervisor shell.",
+        "reload" => "reload \t\tRestart the remote supervisord.",
+        "remove" => "remove <name> [...]\tRemoves process/group from active config",
+        "reread" => "reread \t\t\tReload the daemon's configuration files without add/remove",
+        "restart" => {
+            "restart <name>\t\tRestart a process\nrestart <gname>:*\tRestart all processes in a \
+             group\nrestart <name> <name>\tRestart multiple processes or groups\nrestart all\t\t\
+             Restart all processes\nNote: restart does not reread config files. For that, see \
+             reread and update."
+        }
+        "shutdown" => "shutdown \tShut the remote supervisord down.",
+        "signal" => {
+            "signal <signal name> <name>\t\tSignal a process\nsignal <signal name> <gname>:*\t\t\
+             Signal all processes in a group\nsignal <signal name> <name> <name>\tSignal multiple \
+             processes or groups\nsignal <signal name> all\t\tSignal all processes"
+        }
+        "start" => {
+            "start <name>\t\tStart a process\nstart <gname>:*\t\tStart all processes in a group\n\
+             start <name> <name>\tStart multiple processes or groups\nstart all\t\tStart all \
+             processes"
+        }
+        "status" => {
+            "status <name>\t\tGet status for a single process\nstatus <gname>:*\tGet status for \
+             all processes in a group\nstatus <name> <name>\tGet status for multiple named \
+             processes\nstatus\t\t\tGet all process status info"
+        }
+        "stop" => {
+            "stop <name>\t\tStop a process\nstop <gname>:*\t\tStop all processes in a group\n\
+             stop <name> <name>\tStop multiple processes or groups\nstop all\t\tStop all processes"
+        }
+        "tail" => {
+            "tail [-f] <name> [stdout|stderr] (default stdout)\nEx:\ntail -f <name>\t\tContinuous \
+             tail of named process stdout\n\t\t\tCtrl-C to exit.\ntail -100 <name>\tlast 100 \
+             *bytes* of process stdout\ntail <name> stderr\tlast 1600 *bytes* of process stderr"
+        }
+        "update" => {
+            "update\t\t\tReload config and add/remove as necessary, and will restart affected \
+             programs\nupdate all\t\tReload config and add/remove as necessary, and will restart \
+             affected programs\nupdate <gname> [...]\tUpdate specific groups"
+        }
+        "version" => "version\t\t\tShow the version of the remote supervisord process",
+        _ => return None,
+    })
+}
+
+/// `*** No help on <topic>`.
+pub fn no_help(topic: &str) -> String {
+    format!("*** No help on {topic}")
+}
+
+/// `*** Unknown syntax: <line>`.
+pub fn unknown_syntax(line: &str) -> String {
+    format!("*** Unknown syntax: {line}")
+}
+
+/// The output of `help` with no topic: a blank line, the header, its ruler, the verbs in
+/// columns (Python `cmd.Cmd.columnize`, 79 columns wide) and a blank line.
+pub fn help_index() -> String {
+    let header = "default commands (type help <topic>):";
+    let mut out = format!("\n{header}\n{}\n", "=".repeat(header.len()));
+    out.push_str(&columnize(&HELP_TOPICS, 79));
+    out.push('\n');
+    out
+}
+
+/// Python's `cmd.Cmd.columnize`: as few rows as fit in `width`, columns separated by two
+/// spaces, every cell but the last of a row padded to its column's width.
+pub fn columnize(items: &[&str], width: usize) -> String {
+    let size = items.len();
+    if size == 0 {
+        return "<empty>\n".to_owned();
+    }
+    if size == 1 {
+        return format!("{}\n", items[0]);
+    }
+    let mut layout = (size, 1, vec![0]);
+    for rows in 1..size {
+        let cols = size.div_ceil(rows);
+        let mut widths = Vec::new();
+        let mut total: isize = -2;
+        for col in 0..cols {
+            let colwidth = (0..rows)
+                .map(|row| row + rows * col)
+                .take_while(|&i| i < size)
+                .map(|i| items[i].len())
+                .max()
+                .unwrap_or(0);
+            widths.push(colwidth);
+            total += colwidth as isize + 2;
+            if total > width as isize {
+                break;
+            }
+        }
+        if total <= width as isize {
+            layout = (rows, cols, widths);
+            break;
+        }
+    }
+    let (rows, cols, widths) = layout;
+    let mut out = String::new();
+    for row in 0..rows {
+        let mut texts: Vec<&str> = (0..cols)
+            .map(|col| items.get(row + rows * col).copied().unwrap_or(""))
+            .collect();
+        while texts.last().is_some_and(|text| text.is_empty()) {
+            texts.pop();
+        }
+        let cells: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(col, text)| format!("{text:<w$}", w = widths.get(col).copied().unwrap_or(0)))
+            .collect();
+        out.push_str(&cells.join("  "));
+        out.push('\n');
+    }
+    out
+}
+
+/// `status --json`: the process info structs, each with its `namespec` added.
+pub fn status_json(infos: &[ProcessInfo]) -> serde_json::Value {
+    serde_json::Value::Array(
+        infos
+            .iter()
+            .map(|info| {
+                let mut value = serde_json::to_value(info).unwrap_or(serde_json::Value::Null);
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("namespec".into(), info.namespec().into());
+                }
+                value
+            })
+            .collect(),
+    )
+}
+
+/// Pretty-printed JSON, as printed by `--json`.
+pub fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(group: &str, name: &str, state: &str, description: &str) -> ProcessInfo {
+        ProcessInfo {
+            name: name.into(),
+            group: group.into(),
+            description: description.into(),
+            start: 0,
+            stop: 0,
+            now: 0,
+            state: 20,
+            statename: state.into(),
+            spawnerr: String::new(),
+            exitstatus: 0,
+            logfile: String::new(),
+            stdout_logfile: String::new(),
+            stderr_logfile: String::new(),
+            pid: 0,
+        }
+    }
+
+    #[test]
+    fn status_table_matches_observed_output() {
+        let infos = [
+            info("exit0", "exit0", "EXITED", "Nov 22 11:30 PM"),
+            info("good", "good", "RUNNING", "pid 6100, uptime 0:00:27"),
+            info("grp", "gb", "STOPPED", "Not started"),
+            info("multi", "multi_00", "RUNNING", "pid 6101, uptime 0:00:27"),
+            info(
+                "quick",
+                "quick",
+                "FATAL",
+                "Exited too quickly (process log may have details)",
+            ),
+            info("slowstart", "slowstart", "STARTING", ""),
+        ];
+        let expected = [
+            "exit0                            EXITED    Nov 22 11:30 PM",
+            "good                             RUNNING   pid 6100, uptime 0:00:27",
+            "grp:gb                           STOPPED   Not started",
+            "multi:multi_00                   RUNNING   pid 6101, uptime 0:00:27",
+            "quick                            FATAL     Exited too quickly (process log may have details)",
+            "slowstart                        STARTING  ",
+        ];
+        assert_eq!(status_lines(&infos), expected);
+    }
+
+    #[test]
+    fn status_table_widens_for_long_names() {
+        let long = "a".repeat(40);
+        let infos = [
+            info(&long, &long, "RUNNING", "pid 1, uptime 0:00:01"),
+            info("b", "b", "STOPPED", ""),
+        ];
+        let lines = status_lines(&infos);
+        assert_eq!(
+            lines[0],
+            format!("{long}   RUNNING   pid 1, uptime 0:00:01")
+        );
+        assert_eq!(lines[1], format!("b{}STOPPED   ", " ".repeat(42)));
+        assert!(status_lines(&[]).is_empty());
+    }
+
+    #[test]
+    fn status_width_counts_characters_not_bytes() {
+        let lines = status_lines(&[info("é", "é", "RUNNING", "")]);
+        assert_eq!(lines[0], format!("é{}RUNNING   ", " ".repeat(32)));
+    }
+
+    #[test]
+    fn avail_line_matches_observed_output() {
+        let config = ConfigInfo {
+            name: "gb".into(),
+            group: "grp".into(),
+            inuse: true,
+            autostart: false,
+            group_prio: 500,
+            process_prio: 999,
+            command: "x".into(),
+            directory: "none".into(),
+            uid: "none".into(),
+            exitcodes: vec![0],
+            killasgroup: false,
+            redirect_stderr: false,
+            startretries: 3,
+            startsecs: 1,
+            stopsignal: 15,
+            stopwaitsecs: 10,
+            stdout_logfile: "auto".into(),
+            stdout_logfile_maxbytes: 0,
+            stdout_logfile_backups: 0,
+            stderr_logfile: "auto".into(),
+            stderr_logfile_maxbytes: 0,
+            stderr_logfile_backups: 0,
+            serverurl: "auto".into(),
+        };
+        assert_eq!(
+            avail_line(&config),
+            "grp:gb                           in use    manual    500:999"
+        );
+        let other = ConfigInfo {
+            name: "web".into(),
+            group: "web".into(),
+            inuse: false,
+            autostart: true,
+            ..config
+        };
+        assert_eq!(
+            avail_line(&other),
+            "web                              avail     auto      500:999"
+        );
+    }
+
+    #[test]
+    fn start_results() {
+        assert_eq!(start_result("good", 80, "OK"), "good: started");
+        assert_eq!(
+            start_result("good", 60, ""),
+            "good: ERROR (already started)"
+        );
+        assert_eq!(
+            start_result("nosuch", 10, ""),
+            "nosuch: ERROR (no such process)"
+        );
+        assert_eq!(start_result("x", 20, ""), "x: ERROR (no such file)");
+        assert_eq!(
+            start_result("x", 21, ""),
+            "x: ERROR (file is not executable)"
+        );
+        assert_eq!(start_result("quick", 50, ""), "quick: ERROR (spawn error)");
+        assert_eq!(start_result("x", 40, ""), "x: ERROR (abnormal termination)");
+        assert_eq!(
+            start_result("x", 6, "SHUTDOWN_STATE"),
+            "x: ERROR (SHUTDOWN_STATE)"
+        );
+    }
+
+    #[test]
+    fn stop_and_signal_results() {
+        assert_eq!(signal_result("good", 80, "OK", "stopped"), "good: stopped");
+        assert_eq!(
+            signal_result("good", 80, "OK", "signalled"),
+            "good: signalled"
+        );
+        assert_eq!(
+            signal_result("g", 70, "", "stopped"),
+            "g: ERROR (not running)"
+        );
+        assert_eq!(
+            signal_result("g", 11, "", "signalled"),
+            "g: ERROR (bad signal name)"
+        );
+        assert_eq!(
+            signal_result("n", 10, "", "stopped"),
+            "n: ERROR (no such process)"
+        );
+        assert_eq!(
+            signal_result("n", 30, "FAILED: kill failed", "stopped"),
+            "FAILED: kill failed"
+        );
+    }
+
+    #[test]
+    fn clear_results() {
+        assert_eq!(clear_result("quick", 80, "OK"), "quick: cleared");
+        assert_eq!(clear_result("n", 10, ""), "n: ERROR (no such process)");
+        assert_eq!(clear_result("n", 30, ""), "n: ERROR (failed)");
+    }
+
+    #[test]
+    fn reread_lists_sorted_changes() {
+        let result = ReloadResult {
+            added: vec!["zeta".into(), "alpha".into()],
+            changed: vec!["mid".into()],
+            removed: vec!["gone".into()],
+            ..ReloadResult::default()
+        };
+        assert_eq!(
+            reread_lines(&result),
+            [
+                "alpha: available",
+                "gone: disappeared",
+                "mid: changed",
+                "zeta: available"
+            ]
+        );
+        assert_eq!(
+            reread_lines(&ReloadResult::default()),
+            ["No config updates to processes"]
+        );
+    }
+
+    #[test]
+    fn needs_restart_wording() {
+        assert_eq!(
+            needs_restart_line("unix_http_server:file"),
+            "unix_http_server:file: changed (restart rsupervisord to apply)"
+        );
+    }
+
+    #[test]
+    fn help_index_matches_supervisorctl() {
+        let expected = "\n\
+default commands (type help <topic>):\n\
+=====================================\n\
+add    exit      open  reload  restart   start   tail   \n\
+avail  fg        pid   remove  shutdown  status  update \n\
+clear  maintail  quit  reread  signal    stop    version\n\
+\n";
+        assert_eq!(help_index(), expected);
+    }
+
+    #[test]
+    fn columnize_edge_cases() {
+        assert_eq!(columnize(&[], 79), "<empty>\n");
+        assert_eq!(columnize(&["one"], 79), "one\n");
+        assert_eq!(columnize(&["aaaa", "bbbb", "cc"], 10), "aaaa  cc\nbbbb\n");
+    }
+
+    #[test]
+    fn help_texts_are_verbatim() {
+        assert_eq!(
+            help_text("start"),
+            Some(
+                "start <name>\t\tStart a process\nstart <gname>:*\t\tStart all processes in a group\n\
+                 start <name> <name>\tStart multiple processes or groups\nstart all\t\tStart all processes"
+            )
+        );
+        assert_eq!(
+            help_text("tail"),
+            Some(
+                "tail [-f] <name> [stdout|stderr] (default stdout)\nEx:\ntail -f <name>\t\tContinuous tail of named process stdout\n\t\t\tCtrl-C to exit.\ntail -100 <name>\tlast 100 *bytes* of process stdout\ntail <name> stderr\tlast 1600 *bytes* of process stderr"
+            )
+        );
+        assert_eq!(
+            help_text("reread"),
+            Some("reread \t\t\tReload the daemon's configuration files without add/remove")
+        );
+        assert!(help_text("update")
+            .is_some_and(|t| t.starts_with("update\t\t\tReload config and add/remove as necessary, and will restart affected programs\n")));
+        assert!(help_text("restart").is_some_and(|t| t.ends_with(
+            "restart all\t\tRestart all processes\nNote: restart does not reread config files. For that, see reread and update."
+        )));
+        assert_eq!(
+            help_text("help"),
+            Some(
+                "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>"
+            )
+        );
+        for topic in HELP_TOPICS {
+            assert!(help_text(topic).is_some(), "{topic} has help");
+        }
+        assert_eq!(help_text("EOF"), None);
+        assert_eq!(no_help("bogus"), "*** No help on bogus");
+        assert_eq!(unknown_syntax("foo bar"), "*** Unknown syntax: foo bar");
+    }
+
+    #[test]
+    fn status_json_adds_namespec() {
+        let value = status_json(&[info("grp", "a", "RUNNING", "")]);
+        assert_eq!(value[0]["namespec"], "grp:a");
+        assert_eq!(value[0]["statename"], "RUNNING");
+    }
+}

@@ -1,0 +1,410 @@
+//! One connection's worth of state, as supervisorctl's `Controller`: the settings, the lazily
+//! opened client, the exit status, and the dispatch of a command line to its verb (including
+//! the up-check most verbs do first and the reporting of errors no verb handles).
+
+use jsonrpsee::async_client::Client;
+use jsonrpsee::core::ClientError;
+use rsupervisor_api::transport::{connect, ConnectError};
+use rsupervisor_api::{Fault, SupervisorRpcClient, API_VERSION};
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use crate::action::{self, Action, Line, Verb};
+use crate::commands::{self, fault_of, Output};
+use crate::settings::{socket_path, Settings};
+use crate::{exit, output};
+
+/// Long enough for `start` to wait out any `startsecs` and `stop` any `stopwaitsecs`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether the shell should go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next command.
+    Continue,
+    /// `quit`, `exit` or end of input.
+    Quit,
+}
+
+/// The controller state shared by one-shot and interactive use.
+pub struct Session {
+    settings: Settings,
+    interactive: bool,
+    client: Option<Client>,
+    /// supervisorctl's `exitstatus`: set by commands, never reset.
+    pub status: i32,
+}
+
+impl Session {
+    /// A session that has not connected yet.
+    pub fn new(settings: Settings, interactive: bool) -> Self {
+        Session {
+            settings,
+            interactive,
+            client: None,
+            status: exit::OK,
+        }
+    }
+
+    /// The settings in use (the shell reads the prompt and history file).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Namespecs and group names for tab completion, from the daemon if already connected.
+    pub async fn process_infos(&self) -> Vec<rsupervisor_api::ProcessInfo> {
+        match &self.client {
+            Some(client) => client.get_all_process_info().await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Runs one command line.
+    pub async fn execute(&mut self, line: &str) -> Flow {
+        let mut out = Output::terminal(self.settings.json);
+        out.status = self.status;
+        let flow = self.dispatch(line, &mut out).await;
+        self.status = out.status;
+        flow
+    }
+
+    async fn dispatch(&mut self, line: &str, out: &mut Output) -> Flow {
+        let (verb, rest) = match action::split_line(line) {
+            Line::Empty => return Flow::Continue,
+            Line::Unknown(line) => {
+                out.line(output::unknown_syntax(&line));
+                out.status = exit::GENERIC;
+                return Flow::Continue;
+            }
+            Line::Verb(verb, rest) => (verb, rest),
+        };
+        let mut args: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
+        if verb.supports_json() && args.iter().any(|arg| arg == "--json") {
+            args.retain(|arg| arg != "--json");
+            out.json = true;
+        }
+        let parsed = action::parse(verb, args);
+        let upcheck_first = matches!(
+            verb,
+            Verb::Status
+                | Verb::Start
+                | Verb::Stop
+                | Verb::Restart
+                | Verb::Signal
+                | Verb::Pid
+                | Verb::Tail
+                | Verb::Maintail
+                | Verb::Clear
+                | Verb::Fg
+        ) || (verb == Verb::Version && parsed.is_ok());
+        if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
+            return Flow::Continue;
+        }
+        match parsed {
+            Ok(action) => self.run(action, out).await,
+            Err(error) => {
+                out.line(&error.message);
+                if let Some(text) = error.help.and_then(|verb| output::help_text(verb.name())) {
+                    out.line(text);
+                }
+                out.status = error.status;
+                Flow::Continue
+            }
+        }
+    }
+
+    async fn run(&mut self, action: Action, out: &mut Output) -> Flow {
+        match action {
+            Action::Quit => {
+                out.line("");
+                return Flow::Quit;
+            }
+            Action::Help(topic) => help(out, topic.as_deref()),
+            Action::Open(url) => self.open(out, &url).await,
+            Action::Reload
+                if !self.confirm("Really restart the remote supervisord process y/N? ") => {}
+            Action::Shutdown
+                if !self.confirm("Really shut the remote supervisord process down y/N? ") => {}
+            Action::Shutdown => match self.connect().await {
+                Ok(client) => {
+                    let result = commands::shutdown::run(client, out).await;
+                    self.report(out, result);
+                }
+                Err(error) => {
+                    let url = &self.settings.serverurl;
+                    match error {
+                        Unreachable::Connect(error) => out.line(format!(
+                            "ERROR: {url} {} (already shut down?)",
+                            connect_reason(&error)
+                        )),
+                        Unreachable::Url(message) => out.error(message),
+                    }
+                    out.status = exit::GENERIC;
+                }
+            },
+            action => {
+                let client = match self.connect().await {
+                    Ok(client) => client,
+                    Err(error) => {
+                        self.report_unreachable(out, error, false);
+                        return Flow::Continue;
+                    }
+                };
+                let result = run_verb(client, out, action).await;
+                self.report(out, result);
+            }
+        }
+        Flow::Continue
+    }
+
+    async fn open(&mut self, out: &mut Output, url: &str) {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_lowercase());
+        if !matches!(scheme.as_deref(), Some("unix" | "http")) {
+            out.line("ERROR: url must be http:// or unix://");
+            out.status = exit::GENERIC;
+            return;
+        }
+        self.settings.serverurl = url.to_owned();
+        self.client = None;
+        if self.upcheck(out, true).await {
+            if let Some(client) = &self.client {
+                let result = commands::status::run(client, out, &[], true).await;
+                self.report(out, result);
+            }
+        }
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        if !self.interactive {
+            return true;
+        }
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        answer.trim_start().to_lowercase().starts_with('y')
+    }
+
+    async fn connect(&mut self) -> Result<&Client, Unreachable> {
+        if self
+            .client
+            .as_ref()
+            .is_some_and(|client| !client.is_connected())
+        {
+            self.client = None;
+        }
+        if self.client.is_none() {
+            let path = socket_path(&self.settings.serverurl).map_err(Unreachable::Url)?;
+            let client = connect(&path, REQUEST_TIMEOUT)
+                .await
+                .map_err(Unreachable::Connect)?;
+            self.client = Some(client);
+        }
+        self.client.as_ref().ok_or(Unreachable::Url(String::new()))
+    }
+
+    fn report_unreachable(&self, out: &mut Output, error: Unreachable, for_status: bool) {
+        match error {
+            Unreachable::Url(message) => {
+                out.error(message);
+                out.status = exit::INVALID_ARGS;
+            }
+            Unreachable::Connect(error) => {
+                out.problem(format!(
+                    "{} {}",
+                    self.settings.serverurl,
+                    connect_reason(&error)
+                ));
+                out.status = exit::for_connect_error(&error);
+            }
+        }
+        if for_status {
+            out.status = exit::status_after_upcheck_failure(out.status);
+        }
+    }
+
+    /// supervisorctl's `upcheck`: connect and compare API versions. Prints why on failure.
+    async fn upcheck(&mut self, out: &mut Output, for_status: bool) -> bool {
+        let result = match self.connect().await {
+            Ok(client) => client.get_version().await,
+            Err(error) => {
+                self.report_unreachable(out, error, for_status);
+                return false;
+            }
+        };
+        let ok = match result {
+            Ok(version) if version == API_VERSION => true,
+            Ok(version) => {
+                out.problem(format!(
+                    "Sorry, this version of supervisorctl expects to talk to a server with API \
+                     version {API_VERSION}, but the remote version is {version}."
+                ));
+                out.status = exit::NOT_INSTALLED;
+                false
+            }
+            Err(error) if fault_of(&error).is_some_and(|f| f.fault == Fault::UnknownMethod) => {
+                out.problem(
+                    "Sorry, supervisord responded but did not recognize the supervisor namespace \
+                     commands that supervisorctl uses to control it.  Please check that the \
+                     [rpcinterface:supervisor] section is enabled in the configuration file \
+                     (see sample.conf).",
+                );
+                out.status = exit::UNIMPLEMENTED_FEATURE;
+                false
+            }
+            Err(error) => {
+                self.report(out, Err(error));
+                false
+            }
+        };
+        if !ok && for_status {
+            out.status = exit::status_after_upcheck_failure(out.status);
+        }
+        ok
+    }
+
+    /// Prints an error no verb handled and sets status 1; a lost connection is dropped so the
+    /// next command reconnects.
+    fn report(&mut self, out: &mut Output, result: Result<(), ClientError>) {
+        let Err(error) = result else { return };
+        out.status = exit::GENERIC;
+        if let Some(fault) = fault_of(&error) {
+            out.problem(format!("error: {fault}"));
+            return;
+        }
+        let url = &self.settings.serverurl;
+        match error {
+            ClientError::RequestTimeout => {
+                out.error(format!(
+                    "rsupervisorctl: rsupervisord at {url} did not answer in time"
+                ));
+            }
+            ClientError::RestartNeeded(_) | ClientError::Transport(_) => {
+                out.error(format!(
+                    "rsupervisorctl: lost the connection to rsupervisord at {url} (daemon \
+                     stopped or restarting?)"
+                ));
+                self.client = None;
+            }
+            other => out.error(format!(
+                "rsupervisorctl: unexpected answer from {url}: {other}"
+            )),
+        }
+    }
+}
+
+/// Why no client could be had.
+enum Unreachable {
+    /// The URL cannot be used (not `unix://`); the message is complete.
+    Url(String),
+    /// The socket could not be connected.
+    Connect(ConnectError),
+}
+
+/// The end of supervisorctl's message, after the URL: `no such file`, `refused connection`.
+fn connect_reason(error: &ConnectError) -> String {
+    match error {
+        ConnectError::NoSuchFile { .. } => "no such file".to_owned(),
+        ConnectError::Refused { .. } => "refused connection".to_owned(),
+        ConnectError::PermissionDenied { .. } => {
+            "permission denied (check [unix_http_server] chmod/chown)".to_owned()
+        }
+        ConnectError::Other { message, .. } => message.clone(),
+    }
+}
+
+fn help(out: &mut Output, topic: Option<&str>) {
+    match topic {
+        None => out.raw(&output::help_index()),
+        Some(topic) => match output::help_text(topic) {
+            Some(text) => out.line(text),
+            None => out.line(output::no_help(topic)),
+        },
+    }
+}
+
+/// Runs a verb that needs nothing but the client.
+async fn run_verb<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    action: Action,
+) -> Result<(), ClientError> {
+    match action {
+        Action::Add(groups) => commands::add::run(client, out, &groups).await,
+        Action::Avail => commands::avail::run(client, out).await,
+        Action::Clear(targets) => commands::clear::run(client, out, &targets).await,
+        Action::Fg(name) => commands::fg::run(client, out, &name).await,
+        Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
+        Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
+        Action::Reload => commands::reload::run(client, out).await,
+        Action::Remove(groups) => commands::remove::run(client, out, &groups).await,
+        Action::Reread => commands::reread::run(client, out).await,
+        Action::Restart(targets) => commands::restart::run(client, out, &targets).await,
+        Action::Shutdown => commands::shutdown::run(client, out).await,
+        Action::Signal { signal, targets } => {
+            commands::signal::run(client, out, &signal, &targets).await
+        }
+        Action::Start(targets) => commands::start::run(client, out, &targets).await,
+        Action::Status(names) => commands::status::run(client, out, &names, false).await,
+        Action::Stop(targets) => commands::stop::run(client, out, &targets).await,
+        Action::Tail {
+            name,
+            channel,
+            mode,
+        } => commands::tail::run(client, out, &name, channel, mode).await,
+        Action::Update(groups) => commands::update::run(client, out, &groups).await,
+        Action::Version => commands::version::run(client, out).await,
+        // Handled by the session itself.
+        Action::Quit | Action::Help(_) | Action::Open(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(url: &str) -> Session {
+        Session::new(
+            Settings {
+                serverurl: url.to_owned(),
+                ..Settings::default()
+            },
+            false,
+        )
+    }
+
+    #[tokio::test]
+    async fn missing_socket_exits_7_and_4_for_status() {
+        let url = "unix:///nonexistent/rsupervisor-test.sock";
+        let mut s = session(url);
+        s.execute("start web").await;
+        assert_eq!(s.status, 7);
+        let mut s = session(url);
+        s.execute("status").await;
+        assert_eq!(s.status, 4);
+        let mut s = session(url);
+        s.execute("shutdown").await;
+        assert_eq!(s.status, 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_syntax_and_help_need_no_daemon() {
+        let mut s = session("unix:///nonexistent/x.sock");
+        s.execute("foo bar").await;
+        assert_eq!(s.status, 1);
+        let mut s = session("unix:///nonexistent/x.sock");
+        s.execute("help start").await;
+        assert_eq!(s.status, 0);
+        assert_eq!(s.execute("quit").await, Flow::Quit);
+    }
+
+    #[tokio::test]
+    async fn usage_errors_of_arg_first_verbs() {
+        let mut s = session("unix:///nonexistent/x.sock");
+        s.execute("reread now").await;
+        assert_eq!(s.status, 1);
+        let mut s = session("http://localhost:9001");
+        s.execute("avail").await;
+        assert_eq!(s.status, 2);
+    }
+}
