@@ -137,12 +137,18 @@ pub struct FaultError {
 impl FaultError {
     /// A fault with a detail text.
     pub fn new(fault: Fault, detail: impl Into<String>) -> Self {
-        FaultError { fault, detail: Some(detail.into()) }
+        FaultError {
+            fault,
+            detail: Some(detail.into()),
+        }
     }
 
     /// A fault without detail.
     pub fn bare(fault: Fault) -> Self {
-        FaultError { fault, detail: None }
+        FaultError {
+            fault,
+            detail: None,
+        }
     }
 
     /// Reads a fault back from a JSON-RPC error object; `None` for errors that are not faults
@@ -212,8 +218,10 @@ mod tests {
 
     #[test]
     fn fault_round_trips_through_error_object() {
-        for error in [FaultError::new(Fault::BadName, "sixbtc:api"), FaultError::bare(Fault::Failed)]
-        {
+        for error in [
+            FaultError::new(Fault::BadName, "sixbtc:api"),
+            FaultError::bare(Fault::Failed),
+        ] {
             let object: ErrorObjectOwned = error.clone().into();
             assert_eq!(FaultError::from_error_object(&object), Some(error));
         }

@@ -7,16 +7,15 @@
 
 #![allow(missing_docs)] // the generated server/client traits carry the docs written here
 
-#[cfg(feature = "server")]
-#[allow(unused_imports)]
-use jsonrpsee::SubscriptionCloseResponse;
 #[allow(unused_imports)]
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
+#[cfg(feature = "server")]
+#[allow(unused_imports)]
+use jsonrpsee::SubscriptionCloseResponse;
 
 use crate::types::{
-    ConfigInfo, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice,
-    UpdateOutcome,
+    ConfigInfo, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice, UpdateOutcome,
 };
 
 /// One call of `system.multicall`.

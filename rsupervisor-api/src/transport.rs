@@ -45,15 +45,20 @@ pub enum ConnectError {
 /// `request_timeout` bounds every single call; long calls such as `startProcess` with
 /// `wait=true` must fit in it.
 pub async fn connect(path: &Path, request_timeout: Duration) -> Result<Client, ConnectError> {
-    let stream = tokio::net::UnixStream::connect(path).await.map_err(|error| {
-        let path = path.to_path_buf();
-        match error.kind() {
-            std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
-            std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
-            std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
-            _ => ConnectError::Other { path, message: error.to_string() },
-        }
-    })?;
+    let stream = tokio::net::UnixStream::connect(path)
+        .await
+        .map_err(|error| {
+            let path = path.to_path_buf();
+            match error.kind() {
+                std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
+                std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
+                std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
+                _ => ConnectError::Other {
+                    path,
+                    message: error.to_string(),
+                },
+            }
+        })?;
     // The host only fills the Host header; the socket path decides where we talk to.
     let url = Url::parse("ws://localhost/").map_err(|error| ConnectError::Other {
         path: path.to_path_buf(),

@@ -67,25 +67,36 @@ impl ProcessState {
 
     /// The state with this code, if any.
     pub fn from_code(code: i32) -> Option<ProcessState> {
-        ProcessState::ALL.into_iter().find(|state| state.code() == code)
+        ProcessState::ALL
+            .into_iter()
+            .find(|state| state.code() == code)
     }
 
     /// supervisord's "stopped states": STOPPED, EXITED, FATAL, UNKNOWN.
     pub fn is_stopped(self) -> bool {
         matches!(
             self,
-            ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal | ProcessState::Unknown
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Fatal
+                | ProcessState::Unknown
         )
     }
 
     /// supervisord's "running states": RUNNING, BACKOFF, STARTING.
     pub fn is_running(self) -> bool {
-        matches!(self, ProcessState::Running | ProcessState::Backoff | ProcessState::Starting)
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Backoff | ProcessState::Starting
+        )
     }
 
     /// supervisord's "signallable states": RUNNING, STARTING, STOPPING.
     pub fn is_signallable(self) -> bool {
-        matches!(self, ProcessState::Running | ProcessState::Starting | ProcessState::Stopping)
+        matches!(
+            self,
+            ProcessState::Running | ProcessState::Starting | ProcessState::Stopping
+        )
     }
 }
 
@@ -136,7 +147,10 @@ pub struct StateInfo {
 
 impl From<SupervisorState> for StateInfo {
     fn from(state: SupervisorState) -> Self {
-        StateInfo { statecode: state.code(), statename: state.name().to_owned() }
+        StateInfo {
+            statecode: state.code(),
+            statename: state.name().to_owned(),
+        }
     }
 }
 
@@ -372,12 +386,20 @@ mod tests {
     #[test]
     fn state_groups_match_supervisord() {
         use ProcessState::*;
-        let stopped: Vec<_> = ProcessState::ALL.into_iter().filter(|s| s.is_stopped()).collect();
+        let stopped: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_stopped())
+            .collect();
         assert_eq!(stopped, [Stopped, Exited, Fatal, Unknown]);
-        let running: Vec<_> = ProcessState::ALL.into_iter().filter(|s| s.is_running()).collect();
+        let running: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_running())
+            .collect();
         assert_eq!(running, [Starting, Running, Backoff]);
-        let signallable: Vec<_> =
-            ProcessState::ALL.into_iter().filter(|s| s.is_signallable()).collect();
+        let signallable: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_signallable())
+            .collect();
         assert_eq!(signallable, [Starting, Running, Stopping]);
     }
 

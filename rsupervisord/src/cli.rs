@@ -75,7 +75,8 @@ pub struct Args {
 impl Args {
     /// Applies the command-line overrides to the loaded configuration.
     pub fn apply(&self, config: &mut Config) -> Result<(), String> {
-        let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?;
         let settings = &mut config.supervisord;
         if self.nodaemon {
             settings.nodaemon = true;

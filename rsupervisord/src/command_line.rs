@@ -51,7 +51,11 @@ pub fn split(command: &str) -> Result<Vec<String>, String> {
                 in_word = true;
                 match chars.next() {
                     Some(c) => word.push(c),
-                    None => return Err(format!("can't parse command '{command}': No escaped character")),
+                    None => {
+                        return Err(format!(
+                            "can't parse command '{command}': No escaped character"
+                        ))
+                    }
                 }
             }
             c => {
@@ -84,12 +88,16 @@ mod tests {
             (r#"echo "x\ny""#, &["echo", "x\\ny"]),
             (r"echo a\ b", &["echo", "a b"]),
             ("echo ''", &["echo", ""]),
-            ("first\n  second line\n\tthird", &["first", "second", "line", "third"]),
+            (
+                "first\n  second line\n\tthird",
+                &["first", "second", "line", "third"],
+            ),
             ("a'b'c\"d\"", &["abcd"]),
             ("echo $HOME *", &["echo", "$HOME", "*"]),
         ];
         for (input, expected) in cases {
-            assert_eq!(split(input).as_deref(), Ok(*expected), "{input:?}");
+            let expected: Vec<String> = expected.iter().map(|word| word.to_string()).collect();
+            assert_eq!(split(input), Ok(expected), "{input:?}");
         }
     }
 

@@ -35,7 +35,9 @@ const EXIT_USAGE: u8 = 2;
 
 /// Prints a startup error the way supervisord does and returns its exit status.
 fn fail(message: &str) -> ExitCode {
-    let argv0 = std::env::args().next().unwrap_or_else(|| "rsupervisord".to_owned());
+    let argv0 = std::env::args()
+        .next()
+        .unwrap_or_else(|| "rsupervisord".to_owned());
     for line in message.lines() {
         eprintln!("Error: {line}");
     }
@@ -110,9 +112,15 @@ fn start(config: Config, options: LoadOptions) -> Result<(), String> {
         None => None,
     };
     if !config.supervisord.nodaemon {
-        notes.push((LogLevel::Info, "daemonizing the supervisord process".to_owned()));
-        sys::daemonize(config.supervisord.directory.as_deref(), config.supervisord.umask)
-            .map_err(|error| format!("could not daemonize: {error}"))?;
+        notes.push((
+            LogLevel::Info,
+            "daemonizing the supervisord process".to_owned(),
+        ));
+        sys::daemonize(
+            config.supervisord.directory.as_deref(),
+            config.supervisord.umask,
+        )
+        .map_err(|error| format!("could not daemonize: {error}"))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -145,7 +153,10 @@ fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Resu
                 .and_then(|()| nix::unistd::setgid(gid))
                 .and_then(|()| nix::unistd::setuid(nix::unistd::Uid::from_raw(user.uid)))
                 .map_err(|errno| format!("could not switch to user {}: {errno}", user.name))?;
-            notes.push((LogLevel::Info, format!("Set uid to user {} succeeded", user.uid)));
+            notes.push((
+                LogLevel::Info,
+                format!("Set uid to user {} succeeded", user.uid),
+            ));
             Ok(())
         }
     }
@@ -168,11 +179,20 @@ async fn run(
         settings.nodaemon && !settings.silent,
         hub.clone(),
     )
-    .map_err(|error| format!("could not open the main log {:?}: {error}", settings.logfile))?;
+    .map_err(|error| {
+        format!(
+            "could not open the main log {:?}: {error}",
+            settings.logfile
+        )
+    })?;
     let main_log = Arc::new(main_log);
     // supervisord writes queued parse messages CRIT first, then WARN, then INFO.
-    let mut messages: Vec<(LogLevel, String)> =
-        config.messages.iter().map(|m| (m.level, m.text.clone())).chain(notes).collect();
+    let mut messages: Vec<(LogLevel, String)> = config
+        .messages
+        .iter()
+        .map(|m| (m.level, m.text.clone()))
+        .chain(notes)
+        .collect();
     messages.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
     for (level, text) in &messages {
         main_log.log(*level, text);
@@ -182,13 +202,19 @@ async fn run(
         Err(error) => {
             main_log.log(
                 LogLevel::Critical,
-                &format!("could not write pidfile {}: {error}", settings.pidfile.display()),
+                &format!(
+                    "could not write pidfile {}: {error}",
+                    settings.pidfile.display()
+                ),
             );
             None
         }
     };
     let socket_path: Option<PathBuf> = config.unix_http_server.as_ref().map(|s| s.file.clone());
-    let authorization = config.unix_http_server.as_ref().and_then(server::expected_authorization);
+    let authorization = config
+        .unix_http_server
+        .as_ref()
+        .and_then(server::expected_authorization);
     let (state_changes, _) = tokio::sync::broadcast::channel(1024);
     let identifier = settings.identifier.clone();
     let services = supervisor::Services {
@@ -196,14 +222,22 @@ async fn run(
         hub: hub.clone(),
         state_changes: state_changes.clone(),
         load_options,
-        server_url: socket_path.as_ref().map(|path| format!("unix://{}", path.display())),
+        server_url: socket_path
+            .as_ref()
+            .map(|path| format!("unix://{}", path.display())),
     };
     let (actor, handle) = supervisor::Supervisor::new(config, services);
-    signals::forward(handle.clone()).map_err(|error| format!("could not install signal handlers: {error}"))?;
+    signals::forward(handle.clone())
+        .map_err(|error| format!("could not install signal handlers: {error}"))?;
     let server = match listener {
         Some(listener) => {
-            let methods =
-                rpc::RpcHandler::methods(handle.clone(), hub, main_log.clone(), identifier, state_changes);
+            let methods = rpc::RpcHandler::methods(
+                handle.clone(),
+                hub,
+                main_log.clone(),
+                identifier,
+                state_changes,
+            );
             let server = server::serve(listener, methods, authorization)
                 .map_err(|error| format!("could not serve the control socket: {error}"))?;
             main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
@@ -211,7 +245,10 @@ async fn run(
         }
         None => None,
     };
-    main_log.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id()));
+    main_log.log(
+        LogLevel::Info,
+        &format!("supervisord started with pid {}", std::process::id()),
+    );
     actor.run().await;
     if let Some(server) = server {
         let _ = server.stop();

@@ -9,8 +9,18 @@ use rsupervisor_config::{LogLevel, SupervisordConfig};
 pub fn raise(settings: &SupervisordConfig) -> Result<Vec<(LogLevel, String)>, String> {
     let mut notes = Vec::new();
     for (resource, minimum, name, label) in [
-        (Resource::RLIMIT_NOFILE, settings.minfds, "RLIMIT_NOFILE", "file descriptors"),
-        (Resource::RLIMIT_NPROC, settings.minprocs, "RLIMIT_NPROC", "processes"),
+        (
+            Resource::RLIMIT_NOFILE,
+            settings.minfds,
+            "RLIMIT_NOFILE",
+            "file descriptors",
+        ),
+        (
+            Resource::RLIMIT_NPROC,
+            settings.minprocs,
+            "RLIMIT_NPROC",
+            "processes",
+        ),
     ] {
         let (soft, hard) = getrlimit(resource).map_err(|e| format!("getrlimit {name}: {e}"))?;
         if soft >= minimum {
@@ -23,7 +33,10 @@ pub fn raise(settings: &SupervisordConfig) -> Result<Vec<(LogLevel, String)>, St
                 if label == "processes" { "minprocs" } else { "minfds" }
             ));
         }
-        notes.push((LogLevel::Info, format!("Increased {name} limit to {minimum}")));
+        notes.push((
+            LogLevel::Info,
+            format!("Increased {name} limit to {minimum}"),
+        ));
     }
     Ok(notes)
 }

@@ -12,7 +12,9 @@ impl PidFile {
     /// Writes `<pid>\n` to `path`.
     pub fn write(path: &Path) -> std::io::Result<PidFile> {
         std::fs::write(path, format!("{}\n", std::process::id()))?;
-        Ok(PidFile { path: path.to_path_buf() })
+        Ok(PidFile {
+            path: path.to_path_buf(),
+        })
     }
 }
 

@@ -150,17 +150,15 @@ impl RpcHandler {
     }
 
     /// Runs `op` on every process `spec` names (None: all) that `wanted` selects, concurrently.
-    async fn fan_out(
-        &self,
-        spec: Option<String>,
-        op: GroupOp,
-    ) -> RpcResult<Vec<ProcessStatus>> {
+    async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
         let names = self.handle.resolve(spec).await.map_err(fault)?;
         let infos = self.handle.all_process_info().await.map_err(fault)?;
         let mut tasks = tokio::task::JoinSet::new();
         let mut order = Vec::new();
         for name in names {
-            let Some(info) = infos.iter().find(|info| info.namespec() == name) else { continue };
+            let Some(info) = infos.iter().find(|info| info.namespec() == name) else {
+                continue;
+            };
             let state = info.process_state();
             let wanted = match op {
                 GroupOp::Start(_) => !state.is_running(),
@@ -235,7 +233,9 @@ impl RpcHandler {
                     if text.is_empty() {
                         continue;
                     }
-                    let Ok(raw) = serde_json::value::to_raw_value(&text) else { continue };
+                    let Ok(raw) = serde_json::value::to_raw_value(&text) else {
+                        continue;
+                    };
                     if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
                         return SubscriptionCloseResponse::None;
                     }
@@ -290,7 +290,10 @@ fn read_file(path: &Path, offset: i64, length: i64) -> RpcResult<String> {
     match read::read_range(path, offset, length) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         Err(ReadError::BadArguments { .. }) => Err(fault(FaultError::bare(Fault::BadArguments))),
-        Err(ReadError::NoFile(_)) => Err(fault(FaultError::new(Fault::NoFile, path.display().to_string()))),
+        Err(ReadError::NoFile(_)) => Err(fault(FaultError::new(
+            Fault::NoFile,
+            path.display().to_string(),
+        ))),
         Err(error) => Err(fault(FaultError::new(Fault::Failed, error.to_string()))),
     }
 }
@@ -345,7 +348,9 @@ impl SupervisorRpcServer for RpcHandler {
     }
 
     async fn clear_log(&self) -> RpcResult<bool> {
-        self.main_log.clear().map_err(|error| fault(FaultError::new(Fault::Failed, error.to_string())))?;
+        self.main_log
+            .clear()
+            .map_err(|error| fault(FaultError::new(Fault::Failed, error.to_string())))?;
         Ok(true)
     }
 
@@ -379,10 +384,14 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
         if is_group_spec(&name) {
-            self.fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true))).await?;
+            self.fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true)))
+                .await?;
             return Ok(true);
         }
-        self.handle.start(name, wait.unwrap_or(true)).await.map_err(fault)?;
+        self.handle
+            .start(name, wait.unwrap_or(true))
+            .await
+            .map_err(fault)?;
         Ok(true)
     }
 
@@ -391,19 +400,28 @@ impl SupervisorRpcServer for RpcHandler {
         name: String,
         wait: Option<bool>,
     ) -> RpcResult<Vec<ProcessStatus>> {
-        self.fan_out(Some(group_spec(&name)), GroupOp::Start(wait.unwrap_or(true))).await
+        self.fan_out(
+            Some(group_spec(&name)),
+            GroupOp::Start(wait.unwrap_or(true)),
+        )
+        .await
     }
 
     async fn start_all_processes(&self, wait: Option<bool>) -> RpcResult<Vec<ProcessStatus>> {
-        self.fan_out(None, GroupOp::Start(wait.unwrap_or(true))).await
+        self.fan_out(None, GroupOp::Start(wait.unwrap_or(true)))
+            .await
     }
 
     async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
         if is_group_spec(&name) {
-            self.fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true))).await?;
+            self.fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true)))
+                .await?;
             return Ok(true);
         }
-        self.handle.stop(name, wait.unwrap_or(true)).await.map_err(fault)?;
+        self.handle
+            .stop(name, wait.unwrap_or(true))
+            .await
+            .map_err(fault)?;
         Ok(true)
     }
 
@@ -412,11 +430,13 @@ impl SupervisorRpcServer for RpcHandler {
         name: String,
         wait: Option<bool>,
     ) -> RpcResult<Vec<ProcessStatus>> {
-        self.fan_out(Some(group_spec(&name)), GroupOp::Stop(wait.unwrap_or(true))).await
+        self.fan_out(Some(group_spec(&name)), GroupOp::Stop(wait.unwrap_or(true)))
+            .await
     }
 
     async fn stop_all_processes(&self, wait: Option<bool>) -> RpcResult<Vec<ProcessStatus>> {
-        self.fan_out(None, GroupOp::Stop(wait.unwrap_or(true))).await
+        self.fan_out(None, GroupOp::Stop(wait.unwrap_or(true)))
+            .await
     }
 
     async fn signal_process(&self, name: String, signal: String) -> RpcResult<bool> {
@@ -435,7 +455,8 @@ impl SupervisorRpcServer for RpcHandler {
         signal: String,
     ) -> RpcResult<Vec<ProcessStatus>> {
         let number = parse_signal(&signal)?;
-        self.fan_out(Some(group_spec(&name)), GroupOp::Signal(number)).await
+        self.fan_out(Some(group_spec(&name)), GroupOp::Signal(number))
+            .await
     }
 
     async fn signal_all_processes(&self, signal: String) -> RpcResult<Vec<ProcessStatus>> {
@@ -461,7 +482,8 @@ impl SupervisorRpcServer for RpcHandler {
         offset: i64,
         length: i64,
     ) -> RpcResult<String> {
-        self.read_process_log(name, Channel::Stdout, offset, length).await
+        self.read_process_log(name, Channel::Stdout, offset, length)
+            .await
     }
 
     async fn read_process_stderr_log(
@@ -470,7 +492,8 @@ impl SupervisorRpcServer for RpcHandler {
         offset: i64,
         length: i64,
     ) -> RpcResult<String> {
-        self.read_process_log(name, Channel::Stderr, offset, length).await
+        self.read_process_log(name, Channel::Stderr, offset, length)
+            .await
     }
 
     async fn tail_process_stdout_log(
@@ -479,7 +502,8 @@ impl SupervisorRpcServer for RpcHandler {
         offset: i64,
         length: i64,
     ) -> RpcResult<TailSlice> {
-        self.tail_process_log(name, Channel::Stdout, offset, length).await
+        self.tail_process_log(name, Channel::Stdout, offset, length)
+            .await
     }
 
     async fn tail_process_stderr_log(
@@ -488,7 +512,8 @@ impl SupervisorRpcServer for RpcHandler {
         offset: i64,
         length: i64,
     ) -> RpcResult<TailSlice> {
-        self.tail_process_log(name, Channel::Stderr, offset, length).await
+        self.tail_process_log(name, Channel::Stderr, offset, length)
+            .await
     }
 
     async fn clear_process_logs(&self, name: String) -> RpcResult<bool> {
@@ -504,13 +529,21 @@ impl SupervisorRpcServer for RpcHandler {
                 Ok(()) => (Fault::Success.code(), "OK".to_owned()),
                 Err(error) => (error.fault.code(), error.to_string()),
             };
-            statuses.push(ProcessStatus { name: info.name, group: info.group, status, description });
+            statuses.push(ProcessStatus {
+                name: info.name,
+                group: info.group,
+                status,
+                description,
+            });
         }
         Ok(statuses)
     }
 
     async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool> {
-        self.handle.send_stdin(name, chars.into_bytes()).await.map_err(fault)?;
+        self.handle
+            .send_stdin(name, chars.into_bytes())
+            .await
+            .map_err(fault)?;
         Ok(true)
     }
 
@@ -520,7 +553,10 @@ impl SupervisorRpcServer for RpcHandler {
     }
 
     fn list_methods(&self) -> RpcResult<Vec<String>> {
-        Ok(METHOD_HELP.iter().map(|(name, _)| (*name).to_owned()).collect())
+        Ok(METHOD_HELP
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect())
     }
 
     fn method_help(&self, name: String) -> RpcResult<String> {
@@ -549,7 +585,9 @@ impl SupervisorRpcServer for RpcHandler {
                     .await
                     .map_err(|error| match error {
                         jsonrpsee::core::server::MethodsError::JsonRpc(object) => object,
-                        other => FaultError::new(Fault::IncorrectParameters, other.to_string()).into(),
+                        other => {
+                            FaultError::new(Fault::IncorrectParameters, other.to_string()).into()
+                        }
                     })
             };
             results.push(match outcome {
@@ -585,7 +623,10 @@ impl SupervisorRpcServer for RpcHandler {
         tail_bytes: u64,
     ) -> SubscriptionCloseResponse {
         match self.main_log.path() {
-            Some(path) => self.follow_path(pending, path.to_path_buf(), tail_bytes).await,
+            Some(path) => {
+                self.follow_path(pending, path.to_path_buf(), tail_bytes)
+                    .await
+            }
             None => {
                 pending.reject(fault(FaultError::bare(Fault::NoFile))).await;
                 SubscriptionCloseResponse::None
@@ -608,7 +649,9 @@ impl SupervisorRpcServer for RpcHandler {
             };
             match change {
                 Ok(change) => {
-                    let Ok(raw) = serde_json::value::to_raw_value(&change) else { continue };
+                    let Ok(raw) = serde_json::value::to_raw_value(&change) else {
+                        continue;
+                    };
                     if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
                         return SubscriptionCloseResponse::None;
                     }

@@ -56,8 +56,13 @@ pub fn bind(
             let pid = std::fs::read_to_string(pidfile)
                 .ok()
                 .and_then(|text| text.trim().parse::<i32>().ok())
-                .filter(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), None).is_ok());
-            return Err(BindError::InUse { path: path.clone(), pid });
+                .filter(|pid| {
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), None).is_ok()
+                });
+            return Err(BindError::InUse {
+                path: path.clone(),
+                pid,
+            });
         }
         // Nothing answers: a socket left by a daemon that crashed.
         let message = format!("Unlinking stale socket {}", path.display());
@@ -75,7 +80,11 @@ pub fn bind(
         source,
     })?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(config.chmod)).map_err(
-        |source| BindError::Io { action: "setting the mode of", path: path.clone(), source },
+        |source| BindError::Io {
+            action: "setting the mode of",
+            path: path.clone(),
+            source,
+        },
     )?;
     if let Some((uid, gid)) = config.chown {
         nix::unistd::chown(
@@ -89,25 +98,34 @@ pub fn bind(
             source: std::io::Error::from(errno),
         })?;
     }
-    listener.set_nonblocking(true).map_err(|source| BindError::Io {
-        action: "configuring",
-        path: path.clone(),
-        source,
-    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| BindError::Io {
+            action: "configuring",
+            path: path.clone(),
+            source,
+        })?;
     Ok((listener, note))
 }
 
 /// The expected `Authorization` header value, when credentials are configured.
 pub fn expected_authorization(config: &UnixHttpServerConfig) -> Option<String> {
     let (user, password) = (config.username.as_ref()?, config.password.as_ref()?);
-    Some(format!("Basic {}", base64_encode(format!("{user}:{password}").as_bytes())))
+    Some(format!(
+        "Basic {}",
+        base64_encode(format!("{user}:{password}").as_bytes())
+    ))
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -134,7 +152,9 @@ pub fn serve(
         .max_request_body_size(64 * 1024 * 1024)
         .max_response_body_size(256 * 1024 * 1024)
         .build();
-    let builder = Server::builder().set_config(server_config).to_service_builder();
+    let builder = Server::builder()
+        .set_config(server_config)
+        .to_service_builder();
     tokio::spawn(async move {
         loop {
             let stream = tokio::select! {
@@ -147,31 +167,36 @@ pub fn serve(
             };
             let service = builder.clone().build(methods.clone(), stop_handle.clone());
             let authorization = authorization.clone();
-            let service = tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                let mut service = service.clone();
-                let authorized = match &authorization {
-                    None => true,
-                    Some(expected) => request
-                        .headers()
-                        .get(http::header::AUTHORIZATION)
-                        .is_some_and(|value| value.as_bytes() == expected.as_bytes()),
-                };
-                async move {
-                    if !authorized {
-                        let mut response = jsonrpsee::server::HttpResponse::new(
-                            jsonrpsee::server::HttpBody::from("401 Unauthorized\n".to_owned()),
-                        );
-                        *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-                        response.headers_mut().insert(
-                            http::header::WWW_AUTHENTICATE,
-                            http::HeaderValue::from_static("Basic realm=\"default\""),
-                        );
-                        return Ok(response);
+            let service =
+                tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let mut service = service.clone();
+                    let authorized = match &authorization {
+                        None => true,
+                        Some(expected) => request
+                            .headers()
+                            .get(http::header::AUTHORIZATION)
+                            .is_some_and(|value| value.as_bytes() == expected.as_bytes()),
+                    };
+                    async move {
+                        if !authorized {
+                            let mut response = jsonrpsee::server::HttpResponse::new(
+                                jsonrpsee::server::HttpBody::from("401 Unauthorized\n".to_owned()),
+                            );
+                            *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+                            response.headers_mut().insert(
+                                http::header::WWW_AUTHENTICATE,
+                                http::HeaderValue::from_static("Basic realm=\"default\""),
+                            );
+                            return Ok(response);
+                        }
+                        tower::Service::call(&mut service, request).await
                     }
-                    tower::Service::call(&mut service, request).await
-                }
-            });
-            tokio::spawn(serve_with_graceful_shutdown(stream, service, stop_handle.clone().shutdown()));
+                });
+            tokio::spawn(serve_with_graceful_shutdown(
+                stream,
+                service,
+                stop_handle.clone().shutdown(),
+            ));
         }
     });
     Ok(server_handle)
@@ -183,7 +208,13 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")];
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (input, expected) in cases {
             assert_eq!(base64_encode(input.as_bytes()), expected);
         }

@@ -68,7 +68,10 @@ pub fn resolve_command(
     let argv = command_line::split(&config.command)
         .map_err(|message| SpawnError::new(Fault::SpawnError, message))?;
     let Some(program) = argv.first() else {
-        return Err(SpawnError::new(Fault::NoFile, "command is empty".to_owned()));
+        return Err(SpawnError::new(
+            Fault::NoFile,
+            "command is empty".to_owned(),
+        ));
     };
     let path = if program.contains('/') {
         PathBuf::from(program)
@@ -88,7 +91,10 @@ pub fn resolve_command(
             })?
     };
     let metadata = std::fs::metadata(&path).map_err(|_| {
-        SpawnError::new(Fault::NoFile, format!("can't find command '{}'", path.display()))
+        SpawnError::new(
+            Fault::NoFile,
+            format!("can't find command '{}'", path.display()),
+        )
     })?;
     if metadata.is_dir() {
         return Err(SpawnError::new(
@@ -134,7 +140,9 @@ struct Credentials {
 }
 
 fn credentials(config: &ProcessConfig) -> Result<Option<Credentials>, SpawnError> {
-    let Some(user) = &config.user else { return Ok(None) };
+    let Some(user) = &config.user else {
+        return Ok(None);
+    };
     let current = Uid::current();
     if current.as_raw() == user.uid {
         return Ok(None);
@@ -142,11 +150,17 @@ fn credentials(config: &ProcessConfig) -> Result<Option<Credentials>, SpawnError
     if !current.is_root() {
         return Err(SpawnError::new(
             Fault::SpawnError,
-            format!("couldn't setuid to {}: Can't drop privilege as nonroot user", user.uid),
+            format!(
+                "couldn't setuid to {}: Can't drop privilege as nonroot user",
+                user.uid
+            ),
         ));
     }
     let name = CString::new(user.name.clone()).map_err(|_| {
-        SpawnError::new(Fault::SpawnError, format!("invalid user name {:?}", user.name))
+        SpawnError::new(
+            Fault::SpawnError,
+            format!("invalid user name {:?}", user.name),
+        )
     })?;
     let gid = Gid::from_raw(user.gid);
     let groups = nix::unistd::getgrouplist(&name, gid).map_err(|errno| {
@@ -155,7 +169,11 @@ fn credentials(config: &ProcessConfig) -> Result<Option<Credentials>, SpawnError
             format!("couldn't look up the groups of user {}: {errno}", user.name),
         )
     })?;
-    Ok(Some(Credentials { uid: Uid::from_raw(user.uid), gid, groups }))
+    Ok(Some(Credentials {
+        uid: Uid::from_raw(user.uid),
+        gid,
+        groups,
+    }))
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
@@ -185,7 +203,10 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = if config.redirect_stderr {
         let write = stdout_write.try_clone().map_err(|error| {
-            SpawnError::new(Fault::SpawnError, format!("couldn't duplicate a pipe: {error}"))
+            SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't duplicate a pipe: {error}"),
+            )
         })?;
         (None, write)
     } else {
@@ -227,14 +248,27 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
             // Descriptors inherited by the daemon from whoever started it must not leak
             // into programs (supervisord closes 3..minfds). Marking them close-on-exec rather
             // than closing them keeps the standard library's exec-error pipe working.
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
+            libc::syscall(
+                libc::SYS_close_range,
+                3u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
             Ok(())
         });
     }
-    let mut child = command.spawn().map_err(|error| spawn_failure(&program, error))?;
+    let mut child = command
+        .spawn()
+        .map_err(|error| spawn_failure(&program, error))?;
     let pid = child.id().map(|pid| pid as i32).unwrap_or(0);
     let stdin = child.stdin.take();
-    Ok(Spawned { child, pid, stdout: stdout_read, stderr: stderr_read, stdin })
+    Ok(Spawned {
+        child,
+        pid,
+        stdout: stdout_read,
+        stderr: stderr_read,
+        stdin,
+    })
 }
 
 fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {

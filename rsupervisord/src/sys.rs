@@ -92,21 +92,6 @@ pub fn syslog(priority: SyslogPriority, message: &str) {
     unsafe { libc::syslog(libc::LOG_USER | level, c"%s".as_ptr(), text.as_ptr()) };
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_time_is_plausible() {
-        let now = local_time(1_700_000_000).expect("representable");
-        // 2023-11-14 22:13:20 UTC; any time zone keeps the year and a valid calendar date.
-        assert!(now.year == 2023);
-        assert!((1..=12).contains(&now.month));
-        assert!((1..=31).contains(&now.day));
-        assert!(now.hour < 24 && now.minute < 60 && now.second <= 60);
-    }
-}
-
 /// Detaches the daemon from its terminal as supervisord does: fork (the parent exits at once),
 /// `setsid()`, stdin/stdout/stderr to /dev/null, then `chdir(directory)` and `umask`.
 ///
@@ -123,7 +108,10 @@ pub fn daemonize(directory: Option<&std::path::Path>, umask: u32) -> std::io::Re
         nix::unistd::ForkResult::Child => {}
     }
     nix::unistd::setsid().map_err(std::io::Error::from)?;
-    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
     for target in 0..=2 {
         use std::os::fd::AsRawFd;
         // SAFETY: dup2 on a valid open descriptor onto 0, 1 or 2 only replaces those.
@@ -137,4 +125,19 @@ pub fn daemonize(directory: Option<&std::path::Path>, umask: u32) -> std::io::Re
     // SAFETY: umask only sets the process's file-creation mask.
     unsafe { libc::umask(umask as libc::mode_t) };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_plausible() {
+        let now = local_time(1_700_000_000).expect("representable");
+        // 2023-11-14 22:13:20 UTC; any time zone keeps the year and a valid calendar date.
+        assert!(now.year == 2023);
+        assert!((1..=12).contains(&now.month));
+        assert!((1..=31).contains(&now.day));
+        assert!(now.hour < 24 && now.minute < 60 && now.second <= 60);
+    }
 }

@@ -301,7 +301,7 @@ mod tests {
             seen
         });
         let mut file = RotatingFile::open(&path, 1000, 3, MODE_EXPLICIT).expect("open");
-        let mut written = Vec::new();
+        let mut written: Vec<u8> = Vec::new();
         for round in 0..60u8 {
             let data: Vec<u8> = (0..97)
                 .map(|i| round.wrapping_mul(7).wrapping_add(i))

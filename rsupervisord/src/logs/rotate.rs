@@ -283,7 +283,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("y.log");
         let mut file = RotatingFile::open(&path, 500, 100, MODE_EXPLICIT).expect("open");
-        let mut written = Vec::new();
+        let mut written: Vec<u8> = Vec::new();
         for seed in 0..30 {
             let data = chunk(seed, 64 + seed * 13);
             file.write_chunk(&data).expect("write");

@@ -73,9 +73,15 @@ impl ExitStatus {
     pub fn describe(self) -> String {
         match self {
             ExitStatus::Code(code) => format!("exit status {code}"),
-            ExitStatus::Signal { signal, core_dumped } => {
+            ExitStatus::Signal {
+                signal,
+                core_dumped,
+            } => {
                 let core = if core_dumped { " (core dumped)" } else { "" };
-                format!("terminated by SIG{}{core}", rsupervisor_config::signal_name(signal))
+                format!(
+                    "terminated by SIG{}{core}",
+                    rsupervisor_config::signal_name(signal)
+                )
             }
         }
     }
@@ -204,7 +210,9 @@ pub struct Refused {
 /// order; on `Err`, nothing changed (the input does not apply in this state).
 pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Effect>, Refused> {
     use ProcessState::*;
-    let refused = Refused { state: machine.state };
+    let refused = Refused {
+        state: machine.state,
+    };
     let mut effects = Vec::new();
     match (machine.state, input) {
         (Stopped | Exited | Fatal | Backoff, Input::Start) => {
@@ -236,17 +244,33 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             enter_backoff(machine, rules, &mut effects);
         }
         (Starting, Input::StartSecsElapsed) => enter_running(machine, rules, &mut effects),
-        (Starting, Input::Exited { status, after_startsecs: false }) => {
+        (
+            Starting,
+            Input::Exited {
+                status,
+                after_startsecs: false,
+            },
+        ) => {
             machine.pid = None;
             machine.exitstatus = status.code();
             effects.push(Effect::Log(
                 LogLevel::Warn,
-                format!("exited: {} ({}; not expected)", rules.name, status.describe()),
+                format!(
+                    "exited: {} ({}; not expected)",
+                    rules.name,
+                    status.describe()
+                ),
             ));
             machine.spawnerr = "Exited too quickly (process log may have details)".to_owned();
             enter_backoff(machine, rules, &mut effects);
         }
-        (Starting, Input::Exited { status, after_startsecs: true }) => {
+        (
+            Starting,
+            Input::Exited {
+                status,
+                after_startsecs: true,
+            },
+        ) => {
             // Up long enough, but its startsecs timer had not fired yet: promote, then exit.
             enter_running(machine, rules, &mut effects);
             exit_running(machine, rules, status, &mut effects);
@@ -261,10 +285,18 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         (Running | Starting, Input::Stop) => {
             machine.state = Stopping;
             let signal = rules.stopsignal;
-            effects.push(Effect::Log(LogLevel::Debug, kill_message(machine, rules, signal)));
-            effects.push(Effect::Signal { signal, group: rules.stopasgroup });
-            effects
-                .push(Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(rules.stopwaitsecs)));
+            effects.push(Effect::Log(
+                LogLevel::Debug,
+                kill_message(machine, rules, signal),
+            ));
+            effects.push(Effect::Signal {
+                signal,
+                group: rules.stopasgroup,
+            });
+            effects.push(Effect::Timer(
+                TimerKind::StopTimeout,
+                Duration::from_secs(rules.stopwaitsecs),
+            ));
         }
         (Backoff, Input::Stop) => {
             machine.state = Stopped;
@@ -275,16 +307,25 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
                 LogLevel::Warn,
                 format!("killing '{}' ({pid}) with SIGKILL", rules.name),
             ));
-            effects.push(Effect::Signal { signal: libc::SIGKILL, group: rules.killasgroup });
-            effects
-                .push(Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(rules.stopwaitsecs)));
+            effects.push(Effect::Signal {
+                signal: libc::SIGKILL,
+                group: rules.killasgroup,
+            });
+            effects.push(Effect::Timer(
+                TimerKind::StopTimeout,
+                Duration::from_secs(rules.stopwaitsecs),
+            ));
         }
         (Stopping, Input::Exited { status, .. }) => {
             machine.pid = None;
             machine.state = Stopped;
             machine.exitstatus = status.code();
             let expected = is_expected(rules, status);
-            let level = if expected { LogLevel::Info } else { LogLevel::Warn };
+            let level = if expected {
+                LogLevel::Info
+            } else {
+                LogLevel::Warn
+            };
             effects.push(Effect::Log(
                 level,
                 format!("stopped: {} ({})", rules.name, status.describe()),
@@ -309,7 +350,11 @@ pub fn is_expected(rules: &Rules, status: ExitStatus) -> bool {
 
 fn kill_message(machine: &Machine, rules: &Rules, signal: i32) -> String {
     let pid = machine.pid.unwrap_or(0);
-    let target = if rules.stopasgroup { " process group" } else { "" };
+    let target = if rules.stopasgroup {
+        " process group"
+    } else {
+        ""
+    };
     format!(
         "killing {} (pid {pid}){target} with signal SIG{}",
         rules.name,
@@ -361,8 +406,11 @@ fn exit_running(
     machine.state = ProcessState::Exited;
     machine.exitstatus = status.code();
     let expected = is_expected(rules, status);
-    let (level, word) =
-        if expected { (LogLevel::Info, "expected") } else { (LogLevel::Warn, "not expected") };
+    let (level, word) = if expected {
+        (LogLevel::Info, "expected")
+    } else {
+        (LogLevel::Warn, "not expected")
+    };
     effects.push(Effect::Log(
         level,
         format!("exited: {} ({}; {word})", rules.name, status.describe()),
@@ -404,19 +452,32 @@ mod tests {
     }
 
     fn machine(state: ProcessState) -> Machine {
-        let pid = if matches!(state, Starting | Running | Stopping) { Some(42) } else { None };
-        Machine { state, pid, ..Machine::new() }
+        let pid = if matches!(state, Starting | Running | Stopping) {
+            Some(42)
+        } else {
+            None
+        };
+        Machine {
+            state,
+            pid,
+            ..Machine::new()
+        }
     }
 
     fn exited(code: i32, after_startsecs: bool) -> Input {
-        Input::Exited { status: ExitStatus::Code(code), after_startsecs }
+        Input::Exited {
+            status: ExitStatus::Code(code),
+            after_startsecs,
+        }
     }
 
     fn all_inputs() -> Vec<Input> {
         vec![
             Input::Start,
             Input::Spawned { pid: 7 },
-            Input::SpawnFailed { error: "can't find command 'x'".into() },
+            Input::SpawnFailed {
+                error: "can't find command 'x'".into(),
+            },
             exited(0, false),
             exited(1, true),
             Input::StartSecsElapsed,
@@ -472,7 +533,11 @@ mod tests {
         for from in ProcessState::ALL {
             for input in all_inputs() {
                 let label = format!("{input:?}");
-                let label = label.split([' ', '{']).next().unwrap_or_default().to_owned();
+                let label = label
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
                 let expect = accepted.contains(&(from, label.as_str()));
                 let result = step(&mut machine(from), &rules(), input.clone());
                 assert_eq!(result.is_ok(), expect, "{from:?} with {input:?}");
@@ -483,7 +548,10 @@ mod tests {
     #[test]
     fn start_spawns_then_running_after_startsecs() {
         let mut m = machine(Stopped);
-        assert_eq!(step(&mut m, &rules(), Input::Start), Ok(vec![Effect::Spawn]));
+        assert_eq!(
+            step(&mut m, &rules(), Input::Start),
+            Ok(vec![Effect::Spawn])
+        );
         assert_eq!(m.state, Starting);
         let effects = step(&mut m, &rules(), Input::Spawned { pid: 7 }).expect("accepted");
         assert_eq!(
@@ -508,10 +576,15 @@ mod tests {
     fn startsecs_zero_is_running_at_once() {
         let mut m = machine(Starting);
         m.pid = None;
-        let r = Rules { startsecs: 0, ..rules() };
+        let r = Rules {
+            startsecs: 0,
+            ..rules()
+        };
         let effects = step(&mut m, &r, Input::Spawned { pid: 9 }).expect("accepted");
         assert_eq!(m.state, Running);
-        assert!(effects.iter().any(|e| matches!(e, Effect::Log(_, t) if t.contains("> than 0 seconds"))));
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::Log(_, t) if t.contains("> than 0 seconds"))));
     }
 
     #[test]
@@ -520,29 +593,59 @@ mod tests {
         let mut m = machine(Starting);
         let effects = step(&mut m, &r, exited(0, false)).expect("accepted");
         assert_eq!(m.state, Backoff);
-        assert_eq!(m.spawnerr, "Exited too quickly (process log may have details)");
-        assert_eq!(effects[0], Effect::Log(LogLevel::Warn, "exited: web (exit status 0; not expected)".into()));
-        assert_eq!(effects[1], Effect::Timer(TimerKind::Backoff, Duration::from_secs(1)));
-        assert_eq!(step(&mut m, &r, Input::BackoffElapsed), Ok(vec![Effect::Spawn]));
+        assert_eq!(
+            m.spawnerr,
+            "Exited too quickly (process log may have details)"
+        );
+        assert_eq!(
+            effects[0],
+            Effect::Log(
+                LogLevel::Warn,
+                "exited: web (exit status 0; not expected)".into()
+            )
+        );
+        assert_eq!(
+            effects[1],
+            Effect::Timer(TimerKind::Backoff, Duration::from_secs(1))
+        );
+        assert_eq!(
+            step(&mut m, &r, Input::BackoffElapsed),
+            Ok(vec![Effect::Spawn])
+        );
         step(&mut m, &r, Input::Spawned { pid: 8 }).expect("accepted");
         let effects = step(&mut m, &r, exited(1, false)).expect("accepted");
-        assert_eq!(effects[1], Effect::Timer(TimerKind::Backoff, Duration::from_secs(2)));
+        assert_eq!(
+            effects[1],
+            Effect::Timer(TimerKind::Backoff, Duration::from_secs(2))
+        );
         step(&mut m, &r, Input::BackoffElapsed).expect("accepted");
         step(&mut m, &r, Input::Spawned { pid: 9 }).expect("accepted");
         let effects = step(&mut m, &r, exited(1, false)).expect("accepted");
         assert_eq!(m.state, Fatal);
         assert_eq!(
             effects[1],
-            Effect::Log(LogLevel::Info, "gave up: web entered FATAL state, too many start retries too quickly".into())
+            Effect::Log(
+                LogLevel::Info,
+                "gave up: web entered FATAL state, too many start retries too quickly".into()
+            )
         );
     }
 
     #[test]
     fn startretries_zero_is_fatal_after_first_failure() {
-        let r = Rules { startretries: 0, ..rules() };
+        let r = Rules {
+            startretries: 0,
+            ..rules()
+        };
         let mut m = machine(Starting);
-        step(&mut m, &r, Input::SpawnFailed { error: "can't find command 'nope'".into() })
-            .expect("accepted");
+        step(
+            &mut m,
+            &r,
+            Input::SpawnFailed {
+                error: "can't find command 'nope'".into(),
+            },
+        )
+        .expect("accepted");
         assert_eq!(m.state, Fatal);
         assert_eq!(m.spawnerr, "can't find command 'nope'");
     }
@@ -550,13 +653,40 @@ mod tests {
     #[test]
     fn running_exit_and_autorestart() {
         let cases = [
-            (AutoRestart::Unexpected, 0, Exited, "exited: web (exit status 0; expected)", LogLevel::Info),
-            (AutoRestart::Unexpected, 3, Starting, "exited: web (exit status 3; not expected)", LogLevel::Warn),
-            (AutoRestart::Always, 0, Starting, "exited: web (exit status 0; expected)", LogLevel::Info),
-            (AutoRestart::Never, 3, Exited, "exited: web (exit status 3; not expected)", LogLevel::Warn),
+            (
+                AutoRestart::Unexpected,
+                0,
+                Exited,
+                "exited: web (exit status 0; expected)",
+                LogLevel::Info,
+            ),
+            (
+                AutoRestart::Unexpected,
+                3,
+                Starting,
+                "exited: web (exit status 3; not expected)",
+                LogLevel::Warn,
+            ),
+            (
+                AutoRestart::Always,
+                0,
+                Starting,
+                "exited: web (exit status 0; expected)",
+                LogLevel::Info,
+            ),
+            (
+                AutoRestart::Never,
+                3,
+                Exited,
+                "exited: web (exit status 3; not expected)",
+                LogLevel::Warn,
+            ),
         ];
         for (autorestart, code, state, line, level) in cases {
-            let r = Rules { autorestart, ..rules() };
+            let r = Rules {
+                autorestart,
+                ..rules()
+            };
             let mut m = machine(Running);
             let effects = step(&mut m, &r, exited(code, true)).expect("accepted");
             assert_eq!(m.state, state, "{autorestart:?} exit {code}");
@@ -568,7 +698,11 @@ mod tests {
 
     #[test]
     fn no_autorestart_while_daemon_stops() {
-        let r = Rules { autorestart: AutoRestart::Always, daemon_running: false, ..rules() };
+        let r = Rules {
+            autorestart: AutoRestart::Always,
+            daemon_running: false,
+            ..rules()
+        };
         let mut m = machine(Running);
         step(&mut m, &r, exited(1, true)).expect("accepted");
         assert_eq!(m.state, Exited);
@@ -579,24 +713,50 @@ mod tests {
     #[test]
     fn signal_exit_is_never_expected() {
         let mut m = machine(Running);
-        let status = ExitStatus::Signal { signal: libc::SIGKILL, core_dumped: false };
-        let effects = step(&mut m, &rules(), Input::Exited { status, after_startsecs: true })
-            .expect("accepted");
-        assert_eq!(effects[0], Effect::Log(LogLevel::Warn, "exited: web (terminated by SIGKILL; not expected)".into()));
+        let status = ExitStatus::Signal {
+            signal: libc::SIGKILL,
+            core_dumped: false,
+        };
+        let effects = step(
+            &mut m,
+            &rules(),
+            Input::Exited {
+                status,
+                after_startsecs: true,
+            },
+        )
+        .expect("accepted");
+        assert_eq!(
+            effects[0],
+            Effect::Log(
+                LogLevel::Warn,
+                "exited: web (terminated by SIGKILL; not expected)".into()
+            )
+        );
         assert_eq!(m.exitstatus, -1);
     }
 
     #[test]
     fn stop_signals_then_escalates_to_kill() {
-        let r = Rules { stopasgroup: true, killasgroup: true, ..rules() };
+        let r = Rules {
+            stopasgroup: true,
+            killasgroup: true,
+            ..rules()
+        };
         let mut m = machine(Running);
         let effects = step(&mut m, &r, Input::Stop).expect("accepted");
         assert_eq!(m.state, Stopping);
         assert_eq!(
             effects,
             vec![
-                Effect::Log(LogLevel::Debug, "killing web (pid 42) process group with signal SIGTERM".into()),
-                Effect::Signal { signal: libc::SIGTERM, group: true },
+                Effect::Log(
+                    LogLevel::Debug,
+                    "killing web (pid 42) process group with signal SIGTERM".into()
+                ),
+                Effect::Signal {
+                    signal: libc::SIGTERM,
+                    group: true
+                },
                 Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(10)),
             ]
         );
@@ -605,22 +765,47 @@ mod tests {
             effects,
             vec![
                 Effect::Log(LogLevel::Warn, "killing 'web' (42) with SIGKILL".into()),
-                Effect::Signal { signal: libc::SIGKILL, group: true },
+                Effect::Signal {
+                    signal: libc::SIGKILL,
+                    group: true
+                },
                 Effect::Timer(TimerKind::StopTimeout, Duration::from_secs(10)),
             ]
         );
-        let status = ExitStatus::Signal { signal: libc::SIGKILL, core_dumped: false };
-        let effects = step(&mut m, &r, Input::Exited { status, after_startsecs: true })
-            .expect("accepted");
+        let status = ExitStatus::Signal {
+            signal: libc::SIGKILL,
+            core_dumped: false,
+        };
+        let effects = step(
+            &mut m,
+            &r,
+            Input::Exited {
+                status,
+                after_startsecs: true,
+            },
+        )
+        .expect("accepted");
         assert_eq!(m.state, Stopped);
-        assert_eq!(effects, vec![Effect::Log(LogLevel::Warn, "stopped: web (terminated by SIGKILL)".into())]);
+        assert_eq!(
+            effects,
+            vec![Effect::Log(
+                LogLevel::Warn,
+                "stopped: web (terminated by SIGKILL)".into()
+            )]
+        );
     }
 
     #[test]
     fn stopped_with_expected_code_logs_info() {
         let mut m = machine(Stopping);
         let effects = step(&mut m, &rules(), exited(0, true)).expect("accepted");
-        assert_eq!(effects, vec![Effect::Log(LogLevel::Info, "stopped: web (exit status 0)".into())]);
+        assert_eq!(
+            effects,
+            vec![Effect::Log(
+                LogLevel::Info,
+                "stopped: web (exit status 0)".into()
+            )]
+        );
     }
 
     #[test]

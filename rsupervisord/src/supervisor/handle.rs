@@ -22,7 +22,10 @@ fn gone() -> FaultError {
 }
 
 impl SupervisorHandle {
-    pub(super) fn new(commands: mpsc::Sender<Command>, events: mpsc::UnboundedSender<Event>) -> Self {
+    pub(super) fn new(
+        commands: mpsc::Sender<Command>,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
         SupervisorHandle { commands, events }
     }
 
@@ -40,17 +43,24 @@ impl SupervisorHandle {
 
     /// Starts one process.
     pub async fn start(&self, name: String, wait: bool) -> Outcome {
-        self.ask(|reply| Command::Start { name, wait, reply }).await?
+        self.ask(|reply| Command::Start { name, wait, reply })
+            .await?
     }
 
     /// Stops one process.
     pub async fn stop(&self, name: String, wait: bool) -> Outcome {
-        self.ask(|reply| Command::Stop { name, wait, reply }).await?
+        self.ask(|reply| Command::Stop { name, wait, reply })
+            .await?
     }
 
     /// Signals one process.
     pub async fn signal(&self, name: String, signal: i32) -> Outcome {
-        self.ask(|reply| Command::Signal { name, signal, reply }).await?
+        self.ask(|reply| Command::Signal {
+            name,
+            signal,
+            reply,
+        })
+        .await?
     }
 
     /// Expands a namespec or group (`None`: all) into process namespecs.
@@ -60,7 +70,8 @@ impl SupervisorHandle {
 
     /// One process's info.
     pub async fn process_info(&self, name: String) -> Outcome<ProcessInfo> {
-        self.ask(|reply| Command::ProcessInfo { name, reply }).await?
+        self.ask(|reply| Command::ProcessInfo { name, reply })
+            .await?
     }
 
     /// Every process's info.
@@ -85,7 +96,8 @@ impl SupervisorHandle {
 
     /// Writes to one process's stdin.
     pub async fn send_stdin(&self, name: String, data: Vec<u8>) -> Outcome {
-        self.ask(|reply| Command::SendStdin { name, data, reply }).await?
+        self.ask(|reply| Command::SendStdin { name, data, reply })
+            .await?
     }
 
     /// Re-reads the configuration.
@@ -100,13 +112,19 @@ impl SupervisorHandle {
 
     /// Removes a stopped group.
     pub async fn remove_group(&self, name: String) -> Outcome {
-        self.ask(|reply| Command::RemoveGroup { name, reply }).await?
+        self.ask(|reply| Command::RemoveGroup { name, reply })
+            .await?
     }
 
     /// Applies the last-read configuration to one group: stops what must stop, then swaps the
     /// changed processes and starts them.
     pub async fn update_group(&self, name: String) -> Outcome<UpdateOutcome> {
-        let to_stop = self.ask(|reply| Command::PlanUpdate { name: name.clone(), reply }).await??;
+        let to_stop = self
+            .ask(|reply| Command::PlanUpdate {
+                name: name.clone(),
+                reply,
+            })
+            .await??;
         let mut stopped = Vec::new();
         for process in to_stop {
             match self.stop(process.clone(), true).await {
@@ -115,7 +133,9 @@ impl SupervisorHandle {
                 Err(error) => return Err(error),
             }
         }
-        let mut outcome = self.ask(|reply| Command::ApplyUpdate { name, reply }).await??;
+        let mut outcome = self
+            .ask(|reply| Command::ApplyUpdate { name, reply })
+            .await??;
         outcome.stopped = stopped;
         Ok(outcome)
     }

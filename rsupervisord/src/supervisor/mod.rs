@@ -106,7 +106,10 @@ impl Supervisor {
             events_tx: events_tx.clone(),
             services,
         };
-        (supervisor, handle::SupervisorHandle::new(commands_tx, events_tx))
+        (
+            supervisor,
+            handle::SupervisorHandle::new(commands_tx, events_tx),
+        )
     }
 
     /// Starts the configured groups and serves commands and events until shutdown completes.
@@ -174,20 +177,29 @@ impl Supervisor {
         };
         let id = self.next_id;
         self.next_id += 1;
-        self.processes.insert(id, Process::new(config, stdout_path, stderr_path));
+        self.processes
+            .insert(id, Process::new(config, stdout_path, stderr_path));
         id
     }
 
     /// The file a stream logs to; AUTO files are created now, as supervisord names them when
     /// the group is added.
-    fn log_path(&self, config: &ProcessConfig, logfile: &LogFile, channel: &str) -> Option<PathBuf> {
+    fn log_path(
+        &self,
+        config: &ProcessConfig,
+        logfile: &LogFile,
+        channel: &str,
+    ) -> Option<PathBuf> {
         match logfile {
             LogFile::None => None,
             LogFile::Path(path) => Some(path.clone()),
             LogFile::Auto => {
                 let supervisord = &self.config.supervisord;
-                let channel =
-                    if channel == "stdout" { logs::Channel::Stdout } else { logs::Channel::Stderr };
+                let channel = if channel == "stdout" {
+                    logs::Channel::Stdout
+                } else {
+                    logs::Channel::Stderr
+                };
                 match logs::create_auto_log(
                     &supervisord.childlogdir,
                     &config.name,
@@ -224,7 +236,9 @@ impl Supervisor {
             .find(|g| g.config.name == group)
             .and_then(|g| {
                 g.members.iter().copied().find(|id| {
-                    self.processes.get(id).is_some_and(|p| p.config.name == name)
+                    self.processes
+                        .get(id)
+                        .is_some_and(|p| p.config.name == name)
                 })
             })
             .ok_or_else(|| FaultError::new(Fault::BadName, spec))
@@ -233,7 +247,11 @@ impl Supervisor {
     /// Expands a namespec, `group:*`, or `None` (all) into process ids in start order.
     fn resolve(&self, spec: Option<&str>) -> Result<Vec<ProcessId>, FaultError> {
         match spec {
-            None => Ok(self.groups.iter().flat_map(|g| g.members.iter().copied()).collect()),
+            None => Ok(self
+                .groups
+                .iter()
+                .flat_map(|g| g.members.iter().copied())
+                .collect()),
             Some(spec) => match spec.split_once(':') {
                 Some((group, "*" | "")) => self
                     .group_index(group)
@@ -271,7 +289,9 @@ impl Supervisor {
     }
 
     fn after_transition(&mut self, id: ProcessId, before: ProcessState) {
-        let Some(process) = self.processes.get_mut(&id) else { return };
+        let Some(process) = self.processes.get_mut(&id) else {
+            return;
+        };
         let after = process.machine.state;
         if before == after {
             return;
@@ -298,7 +318,9 @@ impl Supervisor {
             Effect::Spawn => self.spawn(id),
             Effect::Signal { signal, group } => self.signal(id, signal, group),
             Effect::Timer(kind, delay) => {
-                let Some(process) = self.processes.get(&id) else { return };
+                let Some(process) = self.processes.get(&id) else {
+                    return;
+                };
                 let epoch = process.epoch;
                 let events = self.events_tx.clone();
                 tokio::spawn(async move {
@@ -310,8 +332,12 @@ impl Supervisor {
     }
 
     fn signal(&mut self, id: ProcessId, signal: i32, group: bool) {
-        let Some(process) = self.processes.get(&id) else { return };
-        let Some(pid) = process.machine.pid else { return };
+        let Some(process) = self.processes.get(&id) else {
+            return;
+        };
+        let Some(pid) = process.machine.pid else {
+            return;
+        };
         let target = if group { -pid } else { pid };
         let signal = match nix::sys::signal::Signal::try_from(signal) {
             Ok(signal) => signal,
@@ -348,7 +374,10 @@ impl Supervisor {
             return Err("process record vanished".to_owned());
         };
         let config = process.config.clone();
-        context.server_url = config.serverurl.clone().or_else(|| self.services.server_url.clone());
+        context.server_url = config
+            .serverurl
+            .clone()
+            .or_else(|| self.services.server_url.clone());
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
         let stderr_file = if config.redirect_stderr {
@@ -358,21 +387,30 @@ impl Supervisor {
         };
         let spawned = spawn::spawn(&config, &context).map_err(|error| error.message)?;
         let pid = spawned.pid;
-        let log_files: Vec<LogHandle> =
-            stdout_file.iter().chain(stderr_file.iter()).cloned().collect();
-        let sink = |file: Option<LogHandle>, stream: &rsupervisor_config::StreamLogConfig, channel| {
-            LogSink {
-                file,
-                syslog_name: stream.syslog.then(|| config.name.clone()),
-                strip_ansi,
-                main_log_copy: self.services.main_log.enabled(LogLevel::Debug).then(|| MainLogCopy {
-                    main_log: self.services.main_log.clone(),
-                    process_name: config.name.clone(),
-                    channel,
-                }),
-            }
-        };
-        logs::spawn_pump(spawned.stdout, sink(stdout_file, &config.stdout, logs::Channel::Stdout));
+        let log_files: Vec<LogHandle> = stdout_file
+            .iter()
+            .chain(stderr_file.iter())
+            .cloned()
+            .collect();
+        let sink =
+            |file: Option<LogHandle>, stream: &rsupervisor_config::StreamLogConfig, channel| {
+                LogSink {
+                    file,
+                    syslog_name: stream.syslog.then(|| config.name.clone()),
+                    strip_ansi,
+                    main_log_copy: self.services.main_log.enabled(LogLevel::Debug).then(|| {
+                        MainLogCopy {
+                            main_log: self.services.main_log.clone(),
+                            process_name: config.name.clone(),
+                            channel,
+                        }
+                    }),
+                }
+            };
+        logs::spawn_pump(
+            spawned.stdout,
+            sink(stdout_file, &config.stdout, logs::Channel::Stdout),
+        );
         if let Some(fd) = spawned.stderr {
             logs::spawn_pump(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
@@ -388,7 +426,9 @@ impl Supervisor {
         });
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
-            process.stdin = spawned.stdin.map(|stdin| Arc::new(tokio::sync::Mutex::new(stdin)));
+            process.stdin = spawned
+                .stdin
+                .map(|stdin| Arc::new(tokio::sync::Mutex::new(stdin)));
             process.spawned_at = Some(std::time::Instant::now());
             process.start_time = epoch_seconds(SystemTime::now());
         }
@@ -403,17 +443,30 @@ impl Supervisor {
         stream: &rsupervisor_config::StreamLogConfig,
     ) -> Result<Option<LogHandle>, String> {
         let Some(path) = path else { return Ok(None) };
-        let mode = if stream.logfile == LogFile::Auto { logs::MODE_AUTO } else { logs::MODE_EXPLICIT };
-        LogHandle::open(path, stream.maxbytes, stream.backups, mode, self.services.hub.clone())
-            .map(Some)
-            .map_err(|error| {
-                let code = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
-                if code == nix::errno::Errno::EMFILE {
-                    format!("too many open files to spawn '{}'", config.name)
-                } else {
-                    format!("unknown error making dispatchers for '{}': {code:?}", config.name)
-                }
-            })
+        let mode = if stream.logfile == LogFile::Auto {
+            logs::MODE_AUTO
+        } else {
+            logs::MODE_EXPLICIT
+        };
+        LogHandle::open(
+            path,
+            stream.maxbytes,
+            stream.backups,
+            mode,
+            self.services.hub.clone(),
+        )
+        .map(Some)
+        .map_err(|error| {
+            let code = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
+            if code == nix::errno::Errno::EMFILE {
+                format!("too many open files to spawn '{}'", config.name)
+            } else {
+                format!(
+                    "unknown error making dispatchers for '{}': {code:?}",
+                    config.name
+                )
+            }
+        })
     }
 
     // ----- events -----
@@ -434,7 +487,10 @@ impl Supervisor {
                 let _ = self.apply(id, input);
             }
             Event::ShutdownSignal(name) => {
-                self.log(LogLevel::Warn, &format!("received {name} indicating exit request"));
+                self.log(
+                    LogLevel::Warn,
+                    &format!("received {name} indicating exit request"),
+                );
                 self.begin_shutdown(Mood::ShuttingDown);
             }
             Event::ReloadSignal => {
@@ -451,7 +507,10 @@ impl Supervisor {
                 }
             }
             Event::ReopenSignal => {
-                self.log(LogLevel::Info, "received SIGUSR2 indicating log reopen request");
+                self.log(
+                    LogLevel::Info,
+                    "received SIGUSR2 indicating log reopen request",
+                );
                 self.reopen_logs();
             }
             Event::ShutdownReminder => {
@@ -465,7 +524,9 @@ impl Supervisor {
 
     fn on_exit(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
         let shutting_down = self.mood != Mood::Running;
-        let Some(process) = self.processes.get_mut(&id) else { return };
+        let Some(process) = self.processes.get_mut(&id) else {
+            return;
+        };
         if process.machine.pid != Some(pid) {
             return;
         }
@@ -481,9 +542,21 @@ impl Supervisor {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        if self.apply(id, Input::Exited { status, after_startsecs }).is_err() {
+        if self
+            .apply(
+                id,
+                Input::Exited {
+                    status,
+                    after_startsecs,
+                },
+            )
+            .is_err()
+        {
             // An exit in a state that expects none (cannot happen with a pid recorded).
-            self.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({})", status.describe()));
+            self.log(
+                LogLevel::Info,
+                &format!("reaped unknown pid {pid} ({})", status.describe()),
+            );
         }
     }
 
@@ -512,7 +585,11 @@ impl Supervisor {
                 .members
                 .iter()
                 .copied()
-                .filter(|id| self.processes.get(id).is_some_and(|p| !p.machine.state.is_stopped()))
+                .filter(|id| {
+                    self.processes
+                        .get(id)
+                        .is_some_and(|p| !p.machine.state.is_stopped())
+                })
                 .collect();
             if unstopped.is_empty() {
                 continue;
@@ -544,7 +621,10 @@ impl Supervisor {
         if names.is_empty() {
             return;
         }
-        self.log(LogLevel::Info, &format!("waiting for {} to die", names.join(", ")));
+        self.log(
+            LogLevel::Info,
+            &format!("waiting for {} to die", names.join(", ")),
+        );
         self.reminder_armed = true;
         let events = self.events_tx.clone();
         tokio::spawn(async move {
@@ -574,7 +654,10 @@ impl Supervisor {
         for message in self.config.messages.clone() {
             self.log(message.level, &message.text);
         }
-        self.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id()));
+        self.log(
+            LogLevel::Info,
+            &format!("supervisord started with pid {}", std::process::id()),
+        );
         self.add_all_groups();
     }
 
@@ -626,13 +709,20 @@ impl Supervisor {
                 }
                 self.stop(&name, wait, reply);
             }
-            Command::Signal { name, signal, reply } => {
+            Command::Signal {
+                name,
+                signal,
+                reply,
+            } => {
                 let _ = reply.send(self.send_signal(&name, signal));
             }
             Command::Resolve { spec, reply } => {
-                let result = self
-                    .resolve(spec.as_deref())
-                    .map(|ids| ids.iter().filter_map(|id| self.processes.get(id)).map(Process::namespec).collect());
+                let result = self.resolve(spec.as_deref()).map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| self.processes.get(id))
+                        .map(Process::namespec)
+                        .collect()
+                });
                 let _ = reply.send(result);
             }
             Command::ProcessInfo { name, reply } => {
@@ -669,19 +759,27 @@ impl Supervisor {
                 let _ = reply.send(result);
             }
             Command::AddGroup { name, reply } => {
-                let result = self.refuse_if_stopping().and_then(|()| self.add_named_group(&name));
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.add_named_group(&name));
                 let _ = reply.send(result);
             }
             Command::RemoveGroup { name, reply } => {
-                let result = self.refuse_if_stopping().and_then(|()| self.remove_group(&name));
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.remove_group(&name));
                 let _ = reply.send(result);
             }
             Command::PlanUpdate { name, reply } => {
-                let result = self.refuse_if_stopping().and_then(|()| self.plan_update(&name));
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.plan_update(&name));
                 let _ = reply.send(result);
             }
             Command::ApplyUpdate { name, reply } => {
-                let result = self.refuse_if_stopping().and_then(|()| self.apply_update(&name));
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.apply_update(&name));
                 let _ = reply.send(result);
             }
             Command::Shutdown { reply } => {
@@ -692,7 +790,9 @@ impl Supervisor {
                 let _ = reply.send(result);
             }
             Command::Restart { reply } => {
-                let result = self.refuse_if_stopping().and_then(|()| self.prepare_restart());
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.prepare_restart());
                 let _ = reply.send(result);
             }
             Command::ReopenLogs { reply } => {
@@ -720,10 +820,13 @@ impl Supervisor {
         };
         let process = &self.processes[&id];
         // supervisord checks the command before the state: NO_FILE, NOT_EXECUTABLE first.
-        let environment = spawn::environment(&process.config, &SpawnContext {
-            global_environment: self.config.supervisord.environment.clone(),
-            server_url: None,
-        });
+        let environment = spawn::environment(
+            &process.config,
+            &SpawnContext {
+                global_environment: self.config.supervisord.environment.clone(),
+                server_url: None,
+            },
+        );
         if let Err(error) = spawn::resolve_command(&process.config, &environment) {
             if matches!(error.fault, Fault::NoFile | Fault::NotExecutable) {
                 let _ = reply.send(Err(FaultError::new(error.fault, error.message)));
@@ -748,7 +851,9 @@ impl Supervisor {
             let _ = reply.send(Err(FaultError::new(Fault::Failed, name)));
             return;
         }
-        let Some(process) = self.processes.get_mut(&id) else { return };
+        let Some(process) = self.processes.get_mut(&id) else {
+            return;
+        };
         if wait {
             process.waiters.push(Waiter::Start(reply));
             process.resolve_waiters();
@@ -779,7 +884,9 @@ impl Supervisor {
             let _ = reply.send(Err(FaultError::new(Fault::Failed, name)));
             return;
         }
-        let Some(process) = self.processes.get_mut(&id) else { return };
+        let Some(process) = self.processes.get_mut(&id) else {
+            return;
+        };
         if wait && !process.machine.state.is_stopped() {
             process.waiters.push(Waiter::Stop(reply));
             self.log(LogLevel::Info, &format!("waiting for {name_only} to stop"));
@@ -815,7 +922,10 @@ impl Supervisor {
                 return;
             }
         };
-        let process = self.processes.get_mut(&id).expect("invariant: found ids exist");
+        let process = self
+            .processes
+            .get_mut(&id)
+            .expect("invariant: found ids exist");
         if process.machine.pid.is_none() || process.machine.state == ProcessState::Stopping {
             let _ = reply.send(Err(FaultError::new(Fault::NotRunning, name)));
             return;
@@ -842,7 +952,10 @@ impl Supervisor {
         if process.log_files.is_empty() {
             // Not running: empty the files directly (supervisord does nothing here; we follow
             // its documented intent).
-            for path in [&process.stdout_path, &process.stderr_path].into_iter().flatten() {
+            for path in [&process.stdout_path, &process.stderr_path]
+                .into_iter()
+                .flatten()
+            {
                 if let Err(error) = std::fs::File::create(path) {
                     failed = Some(format!("{name}: {error}"));
                 }
@@ -903,11 +1016,14 @@ impl Supervisor {
     }
 
     fn remove_group(&mut self, name: &str) -> Outcome {
-        let index = self.group_index(name).ok_or_else(|| FaultError::new(Fault::BadName, name))?;
-        let running = self.groups[index]
-            .members
-            .iter()
-            .any(|id| self.processes.get(id).is_some_and(|p| !p.machine.state.is_stopped()));
+        let index = self
+            .group_index(name)
+            .ok_or_else(|| FaultError::new(Fault::BadName, name))?;
+        let running = self.groups[index].members.iter().any(|id| {
+            self.processes
+                .get(id)
+                .is_some_and(|p| !p.machine.state.is_stopped())
+        });
         if running {
             return Err(FaultError::new(Fault::StillRunning, name));
         }
@@ -921,7 +1037,10 @@ impl Supervisor {
 
     fn forget_process(&mut self, id: ProcessId) {
         if let Some(process) = self.processes.remove(&id) {
-            for path in [&process.stdout_path, &process.stderr_path].into_iter().flatten() {
+            for path in [&process.stdout_path, &process.stderr_path]
+                .into_iter()
+                .flatten()
+            {
                 self.services.hub.close(path);
             }
         }
@@ -939,10 +1058,11 @@ impl Supervisor {
         let group = &self.groups[index];
         let mut to_stop = Vec::new();
         for id in &group.members {
-            let Some(process) = self.processes.get(id) else { continue };
-            let unchanged = new.is_some_and(|new| {
-                new.processes.iter().any(|p| *p == process.config)
-            });
+            let Some(process) = self.processes.get(id) else {
+                continue;
+            };
+            let unchanged =
+                new.is_some_and(|new| new.processes.contains(&process.config));
             if !unchanged && process.machine.state.is_running() {
                 to_stop.push(process.namespec());
             }
@@ -986,8 +1106,10 @@ impl Supervisor {
         let old_members = self.groups[index].members.clone();
         let mut keep: BTreeMap<String, ProcessId> = BTreeMap::new();
         for id in &old_members {
-            let Some(process) = self.processes.get(id) else { continue };
-            let same = new.processes.iter().any(|p| *p == process.config);
+            let Some(process) = self.processes.get(id) else {
+                continue;
+            };
+            let same = new.processes.contains(&process.config);
             if same {
                 keep.insert(process.config.name.clone(), *id);
             } else if !process.machine.state.is_stopped() {
@@ -1004,7 +1126,10 @@ impl Supervisor {
             let id = self.create_process(process_config.clone());
             if process_config.autostart {
                 to_start.push(id);
-                outcome.started.push(rsupervisor_api::namespec(&process_config.group, &process_config.name));
+                outcome.started.push(rsupervisor_api::namespec(
+                    &process_config.group,
+                    &process_config.name,
+                ));
             }
             members.push(id);
         }
@@ -1020,7 +1145,13 @@ impl Supervisor {
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (new.priority, &new.name))
             .unwrap_or(self.groups.len());
-        self.groups.insert(position, Group { config: new, members });
+        self.groups.insert(
+            position,
+            Group {
+                config: new,
+                members,
+            },
+        );
         self.log(LogLevel::Info, &format!("updated process group {name}"));
         for id in to_start {
             let _ = self.apply(id, Input::Start);
@@ -1034,7 +1165,10 @@ fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => ExitStatus::Code(code),
-        (None, Some(signal)) => ExitStatus::Signal { signal, core_dumped: status.core_dumped() },
+        (None, Some(signal)) => ExitStatus::Signal {
+            signal,
+            core_dumped: status.core_dumped(),
+        },
         (None, None) => ExitStatus::Code(-1),
     }
 }
@@ -1064,7 +1198,11 @@ fn config_info(
             .as_ref()
             .map(|d| d.display().to_string())
             .unwrap_or_else(|| "none".to_owned()),
-        uid: process.user.as_ref().map(|u| u.uid.to_string()).unwrap_or_else(|| "none".to_owned()),
+        uid: process
+            .user
+            .as_ref()
+            .map(|u| u.uid.to_string())
+            .unwrap_or_else(|| "none".to_owned()),
         exitcodes: process.exitcodes.clone(),
         killasgroup: process.killasgroup,
         redirect_stderr: process.redirect_stderr,
@@ -1072,13 +1210,22 @@ fn config_info(
         startsecs: process.startsecs,
         stopsignal: process.stopsignal.number,
         stopwaitsecs: process.stopwaitsecs,
-        stdout_logfile: logfile(&process.stdout.logfile, live.and_then(|p| p.stdout_path.as_ref())),
+        stdout_logfile: logfile(
+            &process.stdout.logfile,
+            live.and_then(|p| p.stdout_path.as_ref()),
+        ),
         stdout_logfile_maxbytes: process.stdout.maxbytes,
         stdout_logfile_backups: process.stdout.backups,
-        stderr_logfile: logfile(&process.stderr.logfile, live.and_then(|p| p.stderr_path.as_ref())),
+        stderr_logfile: logfile(
+            &process.stderr.logfile,
+            live.and_then(|p| p.stderr_path.as_ref()),
+        ),
         stderr_logfile_maxbytes: process.stderr.maxbytes,
         stderr_logfile_backups: process.stderr.backups,
-        serverurl: process.serverurl.clone().unwrap_or_else(|| "auto".to_owned()),
+        serverurl: process
+            .serverurl
+            .clone()
+            .unwrap_or_else(|| "auto".to_owned()),
     }
 }
 
@@ -1091,15 +1238,19 @@ fn diff(active: &[Group], new: &Config, old: &Config) -> ReloadResult {
             Some(current) if current.config != *group => {
                 result.changed.push(group.name.clone());
                 for process in &group.processes {
-                    let same = current.config.processes.iter().any(|p| p == process);
+                    let same = current.config.processes.contains(process);
                     if !same {
-                        result.changed_processes.push(rsupervisor_api::namespec(&process.group, &process.name));
+                        result
+                            .changed_processes
+                            .push(rsupervisor_api::namespec(&process.group, &process.name));
                     }
                 }
                 for process in &current.config.processes {
                     let still = group.processes.iter().any(|p| p.name == process.name);
                     if !still {
-                        result.changed_processes.push(rsupervisor_api::namespec(&process.group, &process.name));
+                        result
+                            .changed_processes
+                            .push(rsupervisor_api::namespec(&process.group, &process.name));
                     }
                 }
             }

@@ -110,8 +110,10 @@ impl Process {
                         let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
                     }
                     _ => {
-                        let _ = reply
-                            .send(Err(FaultError::new(Fault::AbnormalTermination, name.clone())));
+                        let _ = reply.send(Err(FaultError::new(
+                            Fault::AbnormalTermination,
+                            name.clone(),
+                        )));
                     }
                 },
                 Waiter::Stop(reply) => {
@@ -153,7 +155,11 @@ impl Process {
         match self.machine.state {
             ProcessState::Running => {
                 let uptime = (now - self.start_time).max(0);
-                format!("pid {}, uptime {}", self.machine.pid.unwrap_or(0), format_uptime(uptime))
+                format!(
+                    "pid {}, uptime {}",
+                    self.machine.pid.unwrap_or(0),
+                    format_uptime(uptime)
+                )
             }
             ProcessState::Stopped | ProcessState::Exited => {
                 if self.start_time == 0 {
@@ -169,24 +175,31 @@ impl Process {
                     self.machine.spawnerr.clone()
                 }
             }
-            ProcessState::Starting | ProcessState::Stopping | ProcessState::Unknown => String::new(),
+            ProcessState::Starting | ProcessState::Stopping | ProcessState::Unknown => {
+                String::new()
+            }
         }
     }
 }
 
 /// Seconds since the epoch.
 pub fn epoch_seconds(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn path_string(path: &Option<PathBuf>) -> String {
-    path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+    path.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
 /// supervisord's `strftime('%b %d %I:%M %p')` of a stop time, in local time.
 fn format_stop_time(epoch: i64) -> String {
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let Some(time) = crate::sys::local_time(epoch) else {
         return String::new();
     };
@@ -197,7 +210,10 @@ fn format_stop_time(epoch: i64) -> String {
         12 => (12, "PM"),
         _ => (time.hour - 12, "PM"),
     };
-    format!("{month} {:02} {hour:02}:{:02} {meridiem}", time.day, time.minute)
+    format!(
+        "{month} {:02} {hour:02}:{:02} {meridiem}",
+        time.day, time.minute
+    )
 }
 
 /// Python's `timedelta` rendering: `H:MM:SS`, or `N day(s), H:MM:SS`.
