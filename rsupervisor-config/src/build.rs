@@ -497,11 +497,9 @@ impl<'a> Builder<'a> {
 
     /// Validates the `[fcgi-program:x]` socket options.
     fn fcgi_socket(&mut self, section: &str, name: &str, common: &Expansions) {
-        let proc_user = self
-            .conv_opt(section, "user", common, dt::user)
-            .ok()
-            .flatten();
-        let _ = proc_user;
+        // supervisord resolves `user` here first (for the socket owner); an unknown user is
+        // reported once, under the `user` key.
+        let _ = self.conv_opt(section, "user", common, dt::user);
         if let Ok(Some(backlog)) = self.conv_opt(section, "socket_backlog", common, dt::integer) {
             if !(1..=65535).contains(&backlog) {
                 self.error(

@@ -50,6 +50,9 @@ fn bad(msg: impl Into<String>) -> FormatError {
 fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
+    // The current argument (None: the mapping itself) and whether it was used.
+    let mut current: Option<&Value> = None;
+    let mut consumed = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -64,7 +67,6 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
             i += 1;
             continue;
         }
-        let mut value: Option<&Value> = None;
         if chars.get(i) == Some(&'(') {
             let mut depth = 1;
             let start = i + 1;
@@ -81,7 +83,8 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
                 return Err(bad("incomplete format key"));
             }
             let key: String = chars[start..j - 1].iter().collect();
-            value = Some(map.get(&key).ok_or(FormatError::Key(key))?);
+            current = Some(map.get(&key).ok_or(FormatError::Key(key))?);
+            consumed = false;
             i = j;
         }
         let (mut left, mut plus, mut space, mut alt, mut zero) =
@@ -124,8 +127,32 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
         let Some(&conv) = chars.get(i) else {
             return Err(bad("incomplete format"));
         };
-        let Some(value) = value else {
+        // Python takes the argument before checking the conversion: the looked-up value, or
+        // the whole mapping for an unnamed spec; each can be used once.
+        if consumed {
             return Err(bad("not enough arguments for format string"));
+        }
+        consumed = true;
+        if !"sradiuxXoeEfFgGc".contains(conv) {
+            return Err(bad(format!(
+                "unsupported format character {} (0x{:x}) at index {}",
+                py_repr(&conv.to_string()),
+                conv as u32,
+                i
+            )));
+        }
+        let Some(value) = current else {
+            // Type errors are reproduced; `%s` itself is refused because supervisord would
+            // insert the repr of its whole expansion dictionary.
+            return Err(bad(match conv {
+                'd' | 'i' | 'u' => format!("%{conv} format: a real number is required, not dict"),
+                'x' | 'X' | 'o' => format!("%{conv} format: an integer is required, not dict"),
+                'e' | 'E' | 'f' | 'F' | 'g' | 'G' => "must be real number, not dict".to_string(),
+                'c' => "%c requires int or char".to_string(),
+                _ => format!(
+                    "an unnamed %{conv} is not supported (supervisord would insert its whole table of names); use %(name){conv} or write %% for a literal %"
+                ),
+            }));
         };
         let body = match conv {
             's' | 'r' | 'a' => {
@@ -227,19 +254,17 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
                 };
                 pad(String::new(), ch.to_string(), width, left, false)
             }
-            other => {
-                return Err(bad(format!(
-                    "unsupported format character {} (0x{:x}) at index {}",
-                    py_repr(&other.to_string()),
-                    other as u32,
-                    i
-                )))
-            }
+            _ => unreachable_conversion(),
         };
         out.push_str(&body);
         i += 1;
     }
     Ok(out)
+}
+
+/// Conversions were checked before formatting; an empty body keeps this total without panicking.
+fn unreachable_conversion() -> String {
+    String::new()
 }
 
 fn sign(negative: bool, plus: bool, space: bool) -> String {
@@ -342,8 +367,25 @@ mod tests {
             Err(pre("%(a)%") + "unsupported format character '%' (0x25) at index 4")
         );
         assert_eq!(
-            f("%s"),
-            Err(pre("%s") + "not enough arguments for format string")
+            f("%d"),
+            Err(pre("%d") + "%d format: a real number is required, not dict")
+        );
+        assert_eq!(
+            f("% %"),
+            Err(pre("% %") + "unsupported format character '%' (0x25) at index 2")
+        );
+        assert_eq!(
+            f("%)"),
+            Err(pre("%)") + "unsupported format character ')' (0x29) at index 1")
+        );
+        assert!(f("%s").is_err_and(|e| e.contains("an unnamed %s is not supported")));
+        assert_eq!(
+            f("%(n)d%)"),
+            Err(pre("%(n)d%)") + "not enough arguments for format string")
+        );
+        assert_eq!(
+            f("%(n)d%s"),
+            Err(pre("%(n)d%s") + "not enough arguments for format string")
         );
         assert_eq!(
             f("x %(ENV_NOPE)s %(bad"),

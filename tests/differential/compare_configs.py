@@ -18,7 +18,9 @@ import subprocess
 import sys
 
 from supervisor import datatypes
-from supervisor.options import ServerOptions
+from supervisor.options import ServerOptions, normalize_path
+
+LEVELS = {50: "critical", 40: "error", 30: "warn", 20: "info", 10: "debug", 5: "trace", 3: "blather"}
 
 
 def logfile(value):
@@ -78,7 +80,36 @@ def python_side(path):
             }
     order = [g.name for g in opts.process_group_configs]
     messages = sorted(["WARN " + m for m in opts.parse_warnings] + ["INFO " + m for m in opts.parse_infos])
-    return {"processes": procs, "group_order": order, "messages": messages}, None
+    sv = opts.configroot.supervisord
+    main = {
+        "logfile": "syslog" if sv.logfile == "syslog" else normalize_path(sv.logfile),
+        "pidfile": normalize_path(sv.pidfile),
+        "childlogdir": sv.childlogdir,
+        "directory": sv.directory,
+        "loglevel": LEVELS[sv.loglevel],
+        "logfile_maxbytes": max(sv.logfile_maxbytes, 0),
+        "logfile_backups": max(sv.logfile_backups, 0),
+        "umask": sv.umask,
+        "nodaemon": sv.nodaemon,
+        "silent": sv.silent,
+        "minfds": sv.minfds,
+        "minprocs": sv.minprocs,
+        "nocleanup": sv.nocleanup,
+        "strip_ansi": sv.strip_ansi,
+        "identifier": sv.identifier,
+        "environment": dict(sv.environment),
+    }
+    servers = []
+    for c in sv.server_configs:
+        if "file" in c:
+            chown = None if c["chown"] == (-1, -1) else [c["chown"][0], None if c["chown"][1] == -1 else c["chown"][1]]
+            servers.append({"unix": c["file"], "chmod": c["chmod"], "chown": chown,
+                            "username": c["username"], "password": c["password"]})
+        else:
+            servers.append({"inet": [c["host"], c["port"]], "username": c["username"], "password": c["password"]})
+    servers = sorted(servers, key=json.dumps)[:2]
+    return {"processes": procs, "group_order": order, "messages": messages,
+            "supervisord": main, "servers": servers}, None
 
 
 def rust_logfile(value):
@@ -130,7 +161,37 @@ def rust_side(dump, path):
             }
     order = [g["name"] for g in cfg["groups"]]
     messages = sorted(line for line in run.stderr.splitlines() if line)
-    return {"processes": procs, "group_order": order, "messages": messages}, None
+    sv = cfg["supervisord"]
+    logfile = sv["logfile"]
+    main = {
+        "logfile": "syslog" if logfile["kind"] == "syslog" else logfile["path"],
+        "pidfile": sv["pidfile"],
+        "childlogdir": sv["childlogdir"],
+        "directory": sv["directory"],
+        "loglevel": sv["loglevel"],
+        "logfile_maxbytes": sv["logfile_maxbytes"],
+        "logfile_backups": sv["logfile_backups"],
+        "umask": sv["umask"],
+        "nodaemon": sv["nodaemon"],
+        "silent": sv["silent"],
+        "minfds": sv["minfds"],
+        "minprocs": sv["minprocs"],
+        "nocleanup": sv["nocleanup"],
+        "strip_ansi": sv["strip_ansi"],
+        "identifier": sv["identifier"],
+        "environment": dict(sv["environment"]),
+    }
+    servers = []
+    u = cfg["unix_http_server"]
+    if u:
+        servers.append({"unix": u["file"], "chmod": u["chmod"], "chown": u["chown"],
+                        "username": u["username"], "password": u["password"]})
+    i = cfg["inet_http_server"]
+    if i:
+        servers.append({"inet": [i["host"], i["port"]], "username": i["username"], "password": i["password"]})
+    servers = sorted(servers, key=json.dumps)
+    return {"processes": procs, "group_order": order, "messages": messages,
+            "supervisord": main, "servers": servers}, None
 
 
 SUFFIX = re.compile(r" in section '[^']*' \(file: '[^']*'\)$")
@@ -154,6 +215,9 @@ def main():
         if py != rs:
             failures += 1
             print("DIFF %s" % name)
+            for field in ("supervisord", "servers"):
+                if py[field] != rs[field]:
+                    print("  %s: python %r\n  %s  rust   %r" % (field, py[field], " " * len(field), rs[field]))
             if py["messages"] != rs["messages"]:
                 print("  messages: python %s rust %s" % (py["messages"], rs["messages"]))
             if py["group_order"] != rs["group_order"]:
