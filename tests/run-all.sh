@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project, as CI does: unit and end-to-end tests (the e2e tests start
+# the real binaries, so those are built first), the differential check of the configuration
+# loader against Python supervisor 4.3.0, and the package test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+echo "==> building binaries"
+cargo build --workspace --bins
+
+echo "==> unit and end-to-end tests"
+cargo test --workspace
+
+echo "==> differential check against supervisor 4.3.0"
+tests/differential/run.sh
+
+if [ -x packaging/test.sh ]; then
+    echo "==> package test"
+    packaging/test.sh
+fi
