@@ -9,6 +9,7 @@
 //! Versioning rule: `API_VERSION` is supervisord's (`3.0`), because the methods are its; our own
 //! additions (subscriptions) are new names and never change the meaning of an existing one.
 
+pub mod auth;
 pub mod fault;
 pub mod rpc;
 pub mod types;

@@ -43,8 +43,13 @@ pub enum ConnectError {
 /// Connects to the daemon's socket and returns a JSON-RPC client on it.
 ///
 /// `request_timeout` bounds every single call; long calls such as `startProcess` with
-/// `wait=true` must fit in it.
-pub async fn connect(path: &Path, request_timeout: Duration) -> Result<Client, ConnectError> {
+/// `wait=true` must fit in it. `credentials` (user, password) are sent as HTTP Basic
+/// authorization when the daemon's `[unix_http_server]` requires them.
+pub async fn connect(
+    path: &Path,
+    request_timeout: Duration,
+    credentials: Option<(&str, &str)>,
+) -> Result<Client, ConnectError> {
     let stream = tokio::net::UnixStream::connect(path)
         .await
         .map_err(|error| {
@@ -64,14 +69,30 @@ pub async fn connect(path: &Path, request_timeout: Duration) -> Result<Client, C
         path: path.to_path_buf(),
         message: error.to_string(),
     })?;
+    let mut headers = jsonrpsee::client_transport::ws::HeaderMap::new();
+    if let Some((user, password)) = credentials {
+        let value = crate::auth::basic_authorization(user, password);
+        let value = value.parse().map_err(|_| ConnectError::Other {
+            path: path.to_path_buf(),
+            message: "the username or password contains characters not allowed in HTTP headers"
+                .to_owned(),
+        })?;
+        headers.insert("authorization", value);
+    }
     let (sender, receiver) = WsTransportClientBuilder::default()
+        .set_headers(headers)
         .max_request_size(u32::MAX)
         .max_response_size(u32::MAX)
         .build_with_stream(url, stream)
         .await
         .map_err(|error| ConnectError::Other {
             path: path.to_path_buf(),
-            message: format!("websocket handshake failed: {error}"),
+            message: match &error {
+                jsonrpsee::client_transport::ws::WsHandshakeError::Rejected {
+                    status_code: 401,
+                } => "Server requires authentication (check the username and password)".to_owned(),
+                _ => format!("websocket handshake failed: {error}"),
+            },
         })?;
     Ok(ClientBuilder::default()
         .request_timeout(request_timeout)

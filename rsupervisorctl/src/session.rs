@@ -195,7 +195,11 @@ impl Session {
         }
         if self.client.is_none() {
             let path = socket_path(&self.settings.serverurl).map_err(Unreachable::Url)?;
-            let client = connect(&path, REQUEST_TIMEOUT)
+            let credentials = match (&self.settings.username, &self.settings.password) {
+                (Some(user), Some(password)) => Some((user.as_str(), password.as_str())),
+                _ => None,
+            };
+            let client = connect(&path, REQUEST_TIMEOUT, credentials)
                 .await
                 .map_err(Unreachable::Connect)?;
             self.client = Some(client);

@@ -111,31 +111,7 @@ pub fn bind(
 /// The expected `Authorization` header value, when credentials are configured.
 pub fn expected_authorization(config: &UnixHttpServerConfig) -> Option<String> {
     let (user, password) = (config.username.as_ref()?, config.password.as_ref()?);
-    Some(format!(
-        "Basic {}",
-        base64_encode(format!("{user}:{password}").as_bytes())
-    ))
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    Some(rsupervisor_api::auth::basic_authorization(user, password))
 }
 
 /// Serves `methods` on `listener` until the returned handle is stopped.
@@ -200,24 +176,4 @@ pub fn serve(
         }
     });
     Ok(server_handle)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64_encode;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(base64_encode(input.as_bytes()), expected);
-        }
-        assert_eq!(base64_encode(b"user:123"), "dXNlcjoxMjM=");
-    }
 }

@@ -1061,8 +1061,7 @@ impl Supervisor {
             let Some(process) = self.processes.get(id) else {
                 continue;
             };
-            let unchanged =
-                new.is_some_and(|new| new.processes.contains(&process.config));
+            let unchanged = new.is_some_and(|new| new.processes.contains(&process.config));
             if !unchanged && process.machine.state.is_running() {
                 to_stop.push(process.namespec());
             }
