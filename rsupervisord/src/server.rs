@@ -30,6 +30,9 @@ pub enum BindError {
         /// Pid from the pidfile, if it names a live process.
         pid: Option<i32>,
     },
+    /// A setting we cannot honour.
+    #[error("{0}")]
+    Unsupported(String),
     /// Any other failure, with what we were doing.
     #[error("Cannot open an HTTP server: {action} {}: {source}", .path.display())]
     Io {
@@ -50,6 +53,11 @@ pub fn bind(
     pidfile: &Path,
 ) -> Result<(StdUnixListener, Option<String>), BindError> {
     let path = &config.file;
+    if config.password.as_deref().is_some_and(|password| password.starts_with("{SHA}")) {
+        return Err(BindError::Unsupported(
+            "[unix_http_server] password: hashed {SHA} passwords are not supported yet; write the plain password (the socket's chmod protects the file's readers only, so keep the config file mode 0600)".to_owned(),
+        ));
+    }
     let mut note = None;
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
