@@ -838,10 +838,17 @@ impl Supervisor {
                 let _ = reply.send(Err(FaultError::new(Fault::AlreadyStarted, name)));
                 return;
             }
-            ProcessState::Unknown | ProcessState::Stopping => {
+            ProcessState::Unknown => {
                 let _ = reply.send(Err(FaultError::new(
                     Fault::Failed,
                     format!("{name} is in an unknown process state"),
+                )));
+                return;
+            }
+            ProcessState::Stopping => {
+                let _ = reply.send(Err(FaultError::new(
+                    Fault::Failed,
+                    format!("{name} is still stopping; start it again once it has stopped"),
                 )));
                 return;
             }
