@@ -262,9 +262,16 @@ impl Supervisor {
                 process.stdin = None;
             }
         }
+        // The transition's log lines come first, as in supervisord (which logs, then changes
+        // state): a `stopProcess(wait)` caller that reads the main log must find `stopped:`.
+        let (logs, actions): (Vec<Effect>, Vec<Effect>) =
+            effects.into_iter().partition(|effect| matches!(effect, Effect::Log(..)));
+        for effect in logs {
+            self.carry_out(id, effect);
+        }
         // Spawning feeds the result back into the machine, so publish this change first.
         self.after_transition(id, before);
-        for effect in effects {
+        for effect in actions {
             self.carry_out(id, effect);
         }
         Ok(())
