@@ -581,6 +581,18 @@ impl Supervisor {
         for message in self.config.messages.clone() {
             self.log(message.level, &message.text);
         }
+        // supervisord cleans the AUTO logs on every start, reloads included.
+        let settings = &self.config.supervisord;
+        if !settings.nocleanup {
+            if let Err(error) = logs::cleanup_auto_logs(&settings.childlogdir, &settings.identifier)
+            {
+                let message = format!(
+                    "could not clean up old AUTO logs in {}: {error}",
+                    settings.childlogdir.display()
+                );
+                self.log(LogLevel::Warn, &message);
+            }
+        }
         self.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id()));
         self.add_all_groups();
     }
