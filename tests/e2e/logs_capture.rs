@@ -265,18 +265,23 @@ fn reload_renames_auto_logs_and_cleans_the_old_ones() {
     dir.config("[program:auto]\ncommand={fixture} --print hi --sleep\nstartsecs=0\n");
     let daemon = Daemon::start(&dir);
     let old = wait_state(&daemon, "auto", "RUNNING", DEADLINE);
-    let old_path = old["stdout_logfile"].as_str().unwrap_or_default().to_owned();
+    let old_path = old["stdout_logfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(std::path::Path::new(&old_path).exists(), "{old}");
     daemon.signal(nix::sys::signal::Signal::SIGHUP);
     // supervisord cleans AUTO logs on every (re)start and names new ones for the new groups.
-    let new = wait_until(DEADLINE, "auto to run again with a new AUTO log", || {
-        match daemon.try_rpc("supervisor.getProcessInfo", json!(["auto"])) {
+    let new = wait_until(
+        DEADLINE,
+        "auto to run again with a new AUTO log",
+        || match daemon.try_rpc("supervisor.getProcessInfo", json!(["auto"])) {
             Ok(info) if info["statename"] == "RUNNING" && info["stdout_logfile"] != old_path => {
                 Ok(info)
             }
             other => Err(format!("{other:?}")),
-        }
-    });
+        },
+    );
     let new_path = new["stdout_logfile"].as_str().unwrap_or_default();
     assert!(std::path::Path::new(new_path).exists(), "{new}");
     assert!(
