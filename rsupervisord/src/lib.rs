@@ -88,17 +88,8 @@ pub fn main_entry() -> ExitCode {
 fn start(config: Config, options: LoadOptions) -> Result<(), String> {
     let mut notes = limits::raise(&config.supervisord)?;
     drop_privileges(&config, &mut notes)?;
-    if !config.supervisord.nocleanup {
-        let settings = &config.supervisord;
-        if let Err(error) = logs::cleanup_auto_logs(&settings.childlogdir, &settings.identifier) {
-            notes.push((
-                LogLevel::Warn,
-                format!(
-                    "could not clean up old AUTO logs in {}: {error}",
-                    settings.childlogdir.display()
-                ),
-            ));
-        }
+    if let Some(warning) = supervisor::clean_auto_logs(&config.supervisord) {
+        notes.push((LogLevel::Warn, warning));
     }
     let listener = match &config.unix_http_server {
         Some(server) => {

@@ -53,7 +53,11 @@ pub fn bind(
     pidfile: &Path,
 ) -> Result<(StdUnixListener, Option<String>), BindError> {
     let path = &config.file;
-    if config.password.as_deref().is_some_and(|password| password.starts_with("{SHA}")) {
+    if config
+        .password
+        .as_deref()
+        .is_some_and(|password| password.starts_with("{SHA}"))
+    {
         return Err(BindError::Unsupported(
             "[unix_http_server] password: hashed {SHA} passwords are not supported yet; write the plain password (the socket's chmod protects the file's readers only, so keep the config file mode 0600)".to_owned(),
         ));

@@ -191,14 +191,23 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {
     let environment = environment(config, context);
     let (program, argv) = resolve_command(config, &environment)?;
-    if let Some(directory) = &config.directory {
-        if !directory.is_dir() {
-            return Err(SpawnError::new(
-                Fault::SpawnError,
-                format!("couldn't chdir to {}: ENOENT", directory.display()),
-            ));
+    // supervisord changes directory in the child, after forking: a bad `directory=` is a
+    // child that exits 127 with its complaint in the stderr log, not a spawn error.
+    let chdir = match &config.directory {
+        Some(directory) => {
+            use std::os::unix::ffi::OsStrExt;
+            let path = CString::new(directory.as_os_str().as_bytes()).map_err(|_| {
+                SpawnError::new(
+                    Fault::SpawnError,
+                    format!("couldn't chdir to {}: EINVAL", directory.display()),
+                )
+            })?;
+            let complaint =
+                format!("supervisor: couldn't chdir to {}: ", directory.display()).into_bytes();
+            Some((path, complaint))
         }
-    }
+        None => None,
+    };
     let credentials = credentials(config)?;
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = if config.redirect_stderr {
@@ -228,22 +237,30 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         // the whole group.
         .process_group(0)
         .kill_on_drop(false);
-    if let Some(directory) = &config.directory {
-        command.current_dir(directory);
-    }
     let umask = config.umask;
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (umask, setgroups, setgid, setuid, close_range); it
-    // allocates nothing: `groups` was built in the parent and is only borrowed here.
+    // async-signal-safe system calls (setgroups, setgid, setuid, chdir, write, _exit, umask,
+    // close_range); it allocates nothing: `groups`, the directory and its complaint were
+    // built in the parent and are only borrowed here.
     unsafe {
         command.pre_exec(move || {
-            if let Some(mask) = umask {
-                libc::umask(mask as libc::mode_t);
-            }
+            // supervisord's order: setuid, chdir, umask.
             if let Some(credentials) = &credentials {
                 nix::unistd::setgroups(&credentials.groups)?;
                 nix::unistd::setgid(credentials.gid)?;
                 nix::unistd::setuid(credentials.uid)?;
+            }
+            if let Some((path, complaint)) = &chdir {
+                if libc::chdir(path.as_ptr()) != 0 {
+                    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+                    write_stderr(complaint);
+                    write_stderr(errno_name(errno));
+                    write_stderr(b"\nsupervisor: child process was not spawned\n");
+                    libc::_exit(127);
+                }
+            }
+            if let Some(mask) = umask {
+                libc::umask(mask as libc::mode_t);
             }
             // Descriptors inherited by the daemon from whoever started it must not leak
             // into programs (supervisord closes 3..minfds). Marking them close-on-exec rather
@@ -269,6 +286,34 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         stderr: stderr_read,
         stdin,
     })
+}
+
+/// Writes `bytes` to fd 2 from the forked child (async-signal-safe; errors are ignored, as
+/// there is nowhere left to report them).
+fn write_stderr(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writing a valid buffer to fd 2 is async-signal-safe.
+        let written = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if written <= 0 {
+            return;
+        }
+        bytes = &bytes[written as usize..];
+    }
+}
+
+/// Python's `errno.errorcode` name for the errors `chdir` can give, without allocating.
+fn errno_name(errno: i32) -> &'static [u8] {
+    match errno {
+        libc::ENOENT => b"ENOENT",
+        libc::ENOTDIR => b"ENOTDIR",
+        libc::EACCES => b"EACCES",
+        libc::ELOOP => b"ELOOP",
+        libc::ENAMETOOLONG => b"ENAMETOOLONG",
+        libc::EIO => b"EIO",
+        libc::ENOMEM => b"ENOMEM",
+        libc::EFAULT => b"EFAULT",
+        _ => b"EUNKNOWN",
+    }
 }
 
 fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {

@@ -2,4 +2,13 @@
 //!
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
+mod autorestart_backoff;
+mod follow;
 mod harness_selftest;
+mod logs_capture;
+mod priorities;
+mod shutdown_signals;
+mod spawn_errors;
+mod start_stop;
+mod stop_escalation;
+mod support;

@@ -280,9 +280,17 @@ impl Supervisor {
                 process.stdin = None;
             }
         }
+        // The transition's log lines come first, as in supervisord (which logs, then changes
+        // state): a `stopProcess(wait)` caller that reads the main log must find `stopped:`.
+        let (logs, actions): (Vec<Effect>, Vec<Effect>) = effects
+            .into_iter()
+            .partition(|effect| matches!(effect, Effect::Log(..)));
+        for effect in logs {
+            self.carry_out(id, effect);
+        }
         // Spawning feeds the result back into the machine, so publish this change first.
         self.after_transition(id, before);
-        for effect in effects {
+        for effect in actions {
             self.carry_out(id, effect);
         }
         Ok(())
@@ -653,6 +661,10 @@ impl Supervisor {
         self.mood = Mood::Running;
         for message in self.config.messages.clone() {
             self.log(message.level, &message.text);
+        }
+        // supervisord cleans the AUTO logs on every start, reloads included.
+        if let Some(warning) = clean_auto_logs(&self.config.supervisord) {
+            self.log(LogLevel::Warn, &warning);
         }
         self.log(
             LogLevel::Info,
@@ -1165,6 +1177,22 @@ impl Supervisor {
         outcome.action = "updated".to_owned();
         Ok(outcome)
     }
+}
+
+/// Deletes the AUTO logs of earlier runs unless `nocleanup`; a warning for the main log when
+/// that fails.
+pub fn clean_auto_logs(settings: &rsupervisor_config::SupervisordConfig) -> Option<String> {
+    if settings.nocleanup {
+        return None;
+    }
+    logs::cleanup_auto_logs(&settings.childlogdir, &settings.identifier)
+        .err()
+        .map(|error| {
+            format!(
+                "could not clean up old AUTO logs in {}: {error}",
+                settings.childlogdir.display()
+            )
+        })
 }
 
 fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
