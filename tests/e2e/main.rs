@@ -2,4 +2,6 @@
 //!
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
+mod ctl_errors;
+mod ctl_output;
 mod harness_selftest;
