@@ -4,4 +4,5 @@
 
 mod ctl_errors;
 mod ctl_output;
+mod ctl_tail;
 mod harness_selftest;
