@@ -6,3 +6,4 @@ mod ctl_errors;
 mod ctl_output;
 mod ctl_tail;
 mod harness_selftest;
+mod reload_update;
