@@ -113,6 +113,13 @@ fn bad_names_and_usage_errors() {
         (&["tail"], 1, &too_few),
         (&["tail", "-f", "web", "stdout", "x"], 1, &too_many),
         (&["maintail", "x"], 1, "Error: bad argument x\n"),
+        // tail -f of a bad name: rsupervisorctl reports it and exits 1 (supervisorctl prints
+        // the HTTP 404 on stderr and exits 0).
+        (
+            &["tail", "-f", "nosuch"],
+            1,
+            "==> Press Ctrl-C to exit <==\nnosuch: ERROR (no such process name)\n",
+        ),
         // clear
         (&["clear", "nosuch"], 1, "nosuch: ERROR (no such process)\n"),
         // fg

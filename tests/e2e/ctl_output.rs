@@ -37,7 +37,8 @@ autostart=false
 priority=1
 ";
 
-/// Replaces the `H:MM:SS` after each `uptime ` with `U`, which is not deterministic.
+/// Replaces the `H:MM:SS` after each `uptime ` with `U`, which is not deterministic; panics
+/// if an uptime is not in Python's timedelta format.
 pub(crate) fn without_uptime(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -48,6 +49,15 @@ pub(crate) fn without_uptime(text: &str) -> String {
         let end = after
             .find(|c: char| !(c.is_ascii_digit() || c == ':'))
             .unwrap_or(after.len());
+        let uptime: Vec<&str> = after[..end].split(':').collect();
+        assert!(
+            uptime.len() == 3
+                && !uptime[0].is_empty()
+                && uptime[1].len() == 2
+                && uptime[2].len() == 2,
+            "uptime {:?} is not H:MM:SS in {text:?}",
+            &after[..end]
+        );
         rest = &after[end..];
     }
     out.push_str(rest);
@@ -144,6 +154,84 @@ fn status_table_filters_and_exit_codes() {
     assert_eq!(list[1]["namespec"], "idle");
     assert_eq!(list[1]["statename"], "STOPPED");
     assert_eq!(list[1]["description"], "Not started");
+}
+
+/// Whether `text` is a stop time as supervisord shows it: `strftime('%b %d %I:%M %p')`.
+fn is_stop_time(text: &str) -> bool {
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = text.split(' ').collect();
+    let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    parts.len() == 4
+        && months.contains(&parts[0])
+        && two_digits(parts[1])
+        && parts[2].len() == 5
+        && two_digits(&parts[2][..2])
+        && &parts[2][2..3] == ":"
+        && two_digits(&parts[2][3..])
+        && (parts[3] == "AM" || parts[3] == "PM")
+}
+
+#[test]
+fn status_descriptions_and_wide_names() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:done]\n\
+         command={fixture} --exit-code 0\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         [program:quick]\n\
+         command={fixture} --exit-code 1\n\
+         startsecs=1\n\
+         startretries=0\n\
+         [group:a_group_with_a_long_name]\n\
+         programs=and_a_long_program\n\
+         [program:and_a_long_program]\n\
+         command={fixture} --sleep\n\
+         startsecs=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "done", "EXITED", DEADLINE);
+    wait_state(&daemon, "quick", "FATAL", DEADLINE);
+    let long = "a_group_with_a_long_name:and_a_long_program";
+    let pid = info_pid(&wait_state(&daemon, long, "RUNNING", DEADLINE));
+
+    let out = dir.ctl(&["status"]);
+    out.assert_status(3);
+    let lines: Vec<String> = without_uptime(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // The name column is the longest namespec + 3 wide.
+    let width = long.len() + 3;
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(
+        lines[0],
+        format!("{long:<width$}RUNNING   pid {pid}, uptime U")
+    );
+    let done = lines[1]
+        .strip_prefix(&format!("{:<width$}EXITED    ", "done"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(is_stop_time(done), "stop time {done:?}\n{out}");
+    assert_eq!(
+        lines[2],
+        format!(
+            "{:<width$}FATAL     Exited too quickly (process log may have details)",
+            "quick"
+        )
+    );
+
+    // A stopped process shows when it stopped.
+    dir.ctl(&["stop", long]).assert_status(0);
+    let out = dir.ctl(&["status", long]);
+    out.assert_status(3);
+    let when = out
+        .stdout
+        .strip_prefix(&format!("{long}   STOPPED   "))
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(is_stop_time(when), "stop time {when:?}\n{out}");
 }
 
 #[test]
