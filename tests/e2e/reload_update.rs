@@ -59,8 +59,12 @@ fn running_pids(daemon: &Daemon<'_>, names: &[&str]) -> BTreeMap<String, i32> {
 
 /// The pids of every process the daemon lists (0 for stopped ones).
 fn all_pids(daemon: &Daemon<'_>) -> BTreeMap<String, i32> {
-    daemon
-        .all_process_info()
+    pids_of(&daemon.all_process_info())
+}
+
+/// The pids in a list of process infos, by namespec.
+fn pids_of(infos: &[serde_json::Value]) -> BTreeMap<String, i32> {
+    infos
         .iter()
         .map(|info| {
             let group = info["group"].as_str().unwrap_or_default();
