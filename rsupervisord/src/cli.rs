@@ -5,7 +5,8 @@
 
 use clap::Parser;
 use rsupervisor_config::{datatypes, Config, MainLogTarget};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A supervisord-compatible process supervisor.
 #[derive(Debug, Parser)]
@@ -73,10 +74,19 @@ pub struct Args {
 }
 
 impl Args {
-    /// Applies the command-line overrides to the loaded configuration.
-    pub fn apply(&self, config: &mut Config) -> Result<(), String> {
+    /// Applies the command-line overrides to the loaded configuration, with relative paths
+    /// resolved against the current directory; returns the overrides for later re-reads.
+    pub fn apply(self, config: &mut Config) -> Result<Overrides, String> {
         let cwd = std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        self.apply_in(config, &cwd)?;
+        Ok(Overrides {
+            args: Arc::new(self),
+            cwd,
+        })
+    }
+
+    fn apply_in(&self, config: &mut Config, cwd: &Path) -> Result<(), String> {
         let settings = &mut config.supervisord;
         if self.nodaemon {
             settings.nodaemon = true;
@@ -97,7 +107,7 @@ impl Args {
             settings.logfile = if logfile == "syslog" {
                 MainLogTarget::Syslog
             } else {
-                MainLogTarget::File(datatypes::normalize_path(logfile, &cwd))
+                MainLogTarget::File(datatypes::normalize_path(logfile, cwd))
             };
         }
         if let Some(bytes) = &self.logfile_maxbytes {
@@ -133,5 +143,23 @@ impl Args {
             settings.strip_ansi = true;
         }
         Ok(())
+    }
+}
+
+/// The command-line overrides as given at startup, applied again to every configuration the
+/// daemon re-reads (`reread`, `update`, `reload`), as supervisord does: otherwise `-n` or `-l`
+/// would count as a `[supervisord]` change and be lost on reload.
+#[derive(Debug, Clone)]
+pub struct Overrides {
+    args: Arc<Args>,
+    /// The directory the daemon started in (relative paths on the command line are resolved
+    /// against it even after the daemon changes directory).
+    cwd: PathBuf,
+}
+
+impl Overrides {
+    /// Applies the overrides to a freshly read configuration.
+    pub fn apply(&self, config: &mut Config) -> Result<(), String> {
+        self.args.apply_in(config, &self.cwd)
     }
 }

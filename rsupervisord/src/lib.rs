@@ -66,18 +66,20 @@ pub fn main_entry() -> ExitCode {
         Ok(config) => config,
         Err(errors) => return fail(&errors.to_string()),
     };
-    if let Err(message) = args.apply(&mut config) {
-        return fail(&message);
-    }
-    if args.check {
-        if args.json {
+    let (check, json) = (args.check, args.json);
+    let overrides = match args.apply(&mut config) {
+        Ok(overrides) => overrides,
+        Err(message) => return fail(&message),
+    };
+    if check {
+        if json {
             println!("{}", rsupervisor_config::to_json(&config));
         } else {
             print!("{}", rsupervisor_config::summary(&config));
         }
         return ExitCode::SUCCESS;
     }
-    match start(config, options) {
+    match start(config, options, overrides) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
@@ -85,7 +87,7 @@ pub fn main_entry() -> ExitCode {
 
 /// Everything before the runtime: limits, privileges, AUTO log cleanup, the socket, and
 /// daemonizing; errors here reach the operator's terminal.
-fn start(config: Config, options: LoadOptions) -> Result<(), String> {
+fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Result<(), String> {
     let mut notes = limits::raise(&config.supervisord)?;
     drop_privileges(&config, &mut notes)?;
     if let Some(warning) = supervisor::clean_auto_logs(&config.supervisord) {
@@ -118,7 +120,7 @@ fn start(config: Config, options: LoadOptions) -> Result<(), String> {
         .thread_name("rsupervisord")
         .build()
         .map_err(|error| format!("could not start the async runtime: {error}"))?;
-    runtime.block_on(run(config, options, listener, notes))
+    runtime.block_on(run(config, options, overrides, listener, notes))
 }
 
 /// `[supervisord] user=`: switch to that user when started as root.
@@ -157,6 +159,7 @@ fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Resu
 async fn run(
     config: Config,
     load_options: LoadOptions,
+    overrides: cli::Overrides,
     listener: Option<std::os::unix::net::UnixListener>,
     notes: Vec<(LogLevel, String)>,
 ) -> Result<(), String> {
@@ -213,6 +216,7 @@ async fn run(
         hub: hub.clone(),
         state_changes: state_changes.clone(),
         load_options,
+        overrides,
         server_url: socket_path
             .as_ref()
             .map(|path| format!("unix://{}", path.display())),

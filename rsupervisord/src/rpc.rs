@@ -151,7 +151,11 @@ impl RpcHandler {
 
     /// Runs `op` on every process `spec` names (None: all) that `wanted` selects, concurrently.
     async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
-        let names = self.handle.resolve(spec).await.map_err(fault)?;
+        let mut names = self.handle.resolve(spec).await.map_err(fault)?;
+        // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse.
+        if matches!(op, GroupOp::Stop(_)) {
+            names.reverse();
+        }
         let infos = self.handle.all_process_info().await.map_err(fault)?;
         let mut tasks = tokio::task::JoinSet::new();
         let mut order = Vec::new();
@@ -169,16 +173,23 @@ impl RpcHandler {
                 continue;
             }
             order.push((info.name.clone(), info.group.clone()));
-            let handle = self.handle.clone();
             let index = order.len() - 1;
-            tasks.spawn(async move {
-                let result = match op {
-                    GroupOp::Start(wait) => handle.start(name, wait).await,
-                    GroupOp::Stop(wait) => handle.stop(name, wait).await,
-                    GroupOp::Signal(signal) => handle.signal(name, signal).await,
-                };
-                (index, result)
-            });
+            // Each command is queued to the actor here, in order; only the waits for the
+            // outcomes run concurrently (a spawned task could reach the actor in any order).
+            match op {
+                GroupOp::Start(wait) => {
+                    let outcome = self.handle.queue_start(name, wait).await;
+                    tasks.spawn(async move { (index, outcome.await) });
+                }
+                GroupOp::Stop(wait) => {
+                    let outcome = self.handle.queue_stop(name, wait).await;
+                    tasks.spawn(async move { (index, outcome.await) });
+                }
+                GroupOp::Signal(signal) => {
+                    let result = self.handle.signal(name, signal).await;
+                    tasks.spawn(async move { (index, result) });
+                }
+            }
         }
         let mut results: Vec<Option<Result<(), FaultError>>> = vec![None; order.len()];
         while let Some(joined) = tasks.join_next().await {

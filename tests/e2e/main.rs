@@ -3,10 +3,14 @@
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
 mod autorestart_backoff;
+mod ctl_errors;
+mod ctl_output;
+mod ctl_tail;
 mod follow;
 mod harness_selftest;
 mod logs_capture;
 mod priorities;
+mod reload_update;
 mod shutdown_signals;
 mod spawn_errors;
 mod start_stop;

@@ -48,9 +48,17 @@ pub struct DaemonCommand<'d> {
     args: Vec<String>,
     /// Extra environment variables.
     env: Vec<(String, String)>,
+    /// The control socket, when the config puts it elsewhere than `{dir}/s.sock`.
+    socket: Option<PathBuf>,
 }
 
 impl<'d> DaemonCommand<'d> {
+    /// Uses another control socket path (for configs that do not use `{dir}/s.sock`).
+    pub fn socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.socket = Some(path.into());
+        self
+    }
+
     /// Uses another config file (its socket must still be `{dir}/s.sock` for the RPC helpers).
     pub fn config(mut self, path: impl Into<PathBuf>) -> Self {
         self.config = path.into();
@@ -124,7 +132,7 @@ impl<'d> DaemonCommand<'d> {
             dir: self.dir,
             child,
             exited: None,
-            socket: self.dir.socket_path(),
+            socket: self.socket.unwrap_or_else(|| self.dir.socket_path()),
             stdout_path,
             stderr_path,
         }
@@ -156,6 +164,7 @@ impl<'d> Daemon<'d> {
             config: dir.config_path(),
             args: Vec::new(),
             env: Vec::new(),
+            socket: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use jsonrpsee::core::ClientError;
 use rsupervisor_api::{Fault, SupervisorRpcClient};
 
-use super::{is_fault, Output};
+use super::{fault_of, is_fault, Output};
 use crate::exit;
 
 /// Asks the daemon to restart. A connection closed by the restarting daemon counts as done.
@@ -15,6 +15,14 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
         Ok(_) => out.line("Restarted supervisord"),
         Err(error) if is_fault(&error, Fault::ShutdownState) => {
             out.line("ERROR: already shutting down");
+            out.status = exit::GENERIC;
+        }
+        // rsupervisord refuses to restart into a configuration it cannot read; print every
+        // error as reread does.
+        Err(error) if is_fault(&error, Fault::CantReread) => {
+            if let Some(fault) = fault_of(&error) {
+                out.line(format!("ERROR: {fault}"));
+            }
             out.status = exit::GENERIC;
         }
         Err(ClientError::RestartNeeded(_)) => out.line("Restarted supervisord"),
@@ -40,6 +48,19 @@ mod tests {
         assert_eq!(
             out.stdout_text(),
             "Restarted supervisord\nERROR: already shutting down\n"
+        );
+        assert_eq!(out.status, 1);
+    }
+
+    #[tokio::test]
+    async fn unreadable_config_prints_every_error() {
+        let client =
+            MockClient::new().fault("restart", Fault::CantReread, "a.conf:1: x\nb.conf:2: y");
+        let mut out = Output::captured();
+        run(&client, &mut out).await.expect("ok");
+        assert_eq!(
+            out.stdout_text(),
+            "ERROR: CANT_REREAD: a.conf:1: x\nb.conf:2: y\n"
         );
         assert_eq!(out.status, 1);
     }

@@ -39,6 +39,10 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
         for line in output::reread_lines(&result) {
             out.line(line);
         }
+        // Settings only a daemon restart applies; `update` reports them too.
+        for entry in &result.needs_restart {
+            out.line(output::needs_restart_line(entry));
+        }
     }
     Ok(())
 }
@@ -73,5 +77,21 @@ mod tests {
             "ERROR: CANT_REREAD: bad boolean in [program:a]\nno command in [program:b]\n"
         );
         assert_eq!(out.status, 1);
+    }
+
+    #[tokio::test]
+    async fn settings_needing_a_restart_are_reported() {
+        let result = ReloadResult {
+            needs_restart: vec!["[supervisord]".into()],
+            ..ReloadResult::default()
+        };
+        let client = MockClient::new().ok("reloadConfig", result);
+        let mut out = Output::captured();
+        run(&client, &mut out).await.expect("ok");
+        assert_eq!(
+            out.stdout_text(),
+            "No config updates to processes\n[supervisord]: changed (restart rsupervisord to apply)\n"
+        );
+        assert_eq!(out.status, 0);
     }
 }

@@ -35,6 +35,42 @@ impl SupervisorHandle {
         answer.await.map_err(|_| gone())
     }
 
+    /// Sends a command now and returns its pending reply: commands queued one after the other
+    /// reach the actor in that order, whenever their replies are awaited.
+    async fn queue<T>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Command,
+    ) -> Result<oneshot::Receiver<T>, FaultError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| gone())?;
+        Ok(answer)
+    }
+
+    /// Queues a start (see [`Self::queue_stop`]); the returned future resolves to its outcome.
+    pub async fn queue_start(
+        &self,
+        name: String,
+        wait: bool,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+        let answer = self
+            .queue(|reply| Command::Start { name, wait, reply })
+            .await;
+        async move { answer?.await.map_err(|_| gone())? }
+    }
+
+    /// Queues a stop: the actor acts on queued commands in the order they were queued, so a
+    /// group operation can issue them in priority order and then await them all together.
+    pub async fn queue_stop(
+        &self,
+        name: String,
+        wait: bool,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+        let answer = self
+            .queue(|reply| Command::Stop { name, wait, reply })
+            .await;
+        async move { answer?.await.map_err(|_| gone())? }
+    }
+
     /// Reports an event (signals use this).
     pub fn notify(&self, event: Event) {
         // The actor being gone means the daemon is exiting; nothing to tell.

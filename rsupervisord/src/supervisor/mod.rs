@@ -68,6 +68,8 @@ pub struct Services {
     pub state_changes: broadcast::Sender<StateChange>,
     /// How to re-read the configuration.
     pub load_options: LoadOptions,
+    /// The command-line overrides, applied to every re-read configuration.
+    pub overrides: crate::cli::Overrides,
     /// `SUPERVISOR_SERVER_URL` for children.
     pub server_url: Option<String>,
 }
@@ -674,8 +676,14 @@ impl Supervisor {
     }
 
     fn read_config(&self) -> Result<Config, FaultError> {
-        rsupervisor_config::load(&self.config.path, &self.services.load_options)
-            .map_err(|errors| FaultError::new(Fault::CantReread, errors.to_string()))
+        let mut config =
+            rsupervisor_config::load(&self.config.path, &self.services.load_options)
+                .map_err(|errors| FaultError::new(Fault::CantReread, errors.to_string()))?;
+        self.services
+            .overrides
+            .apply(&mut config)
+            .map_err(|message| FaultError::new(Fault::CantReread, message))?;
+        Ok(config)
     }
 
     fn reopen_logs(&mut self) {
