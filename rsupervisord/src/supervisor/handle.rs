@@ -29,10 +29,9 @@ impl SupervisorHandle {
         SupervisorHandle { commands, events }
     }
 
+    /// Sends a command and awaits its reply.
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, FaultError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(make(reply)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
+        self.queue(make).await?.await.map_err(|_| gone())
     }
 
     /// Sends a command now and returns its pending reply: commands queued one after the other
