@@ -184,3 +184,55 @@ fn killed_by_signal_is_never_expected() {
     });
     assert!(info_pid(&info) > 0);
 }
+
+/// Milliseconds since midnight of a main-log line (`YYYY-MM-DD HH:MM:SS,mmm ...`).
+fn log_millis(line: &str) -> i64 {
+    let clock = line.split(' ').nth(1).expect("a time field");
+    let (hms, millis) = clock.split_once(',').expect("milliseconds");
+    let parts: Vec<i64> = hms
+        .split(':')
+        .map(|p| p.parse().expect("a number"))
+        .collect();
+    ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + millis.parse::<i64>().expect("ms")
+}
+
+#[test]
+fn crash_loop_restarts_are_spaced_by_a_second() {
+    let dir = TestDir::new();
+    // startsecs=0 makes every exit an exit from RUNNING, so autorestart applies with no retry
+    // limit: without spacing, the daemon would fork it in a tight loop.
+    dir.config(
+        "[program:crashy]\ncommand={fixture} --exit-code 1\nstartsecs=0\nautorestart=true\n\
+         [program:calm]\ncommand={fixture} --sleep\nstartsecs=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let log = wait_until(DEADLINE, "three spawns of crashy", || {
+        let log = daemon.main_log();
+        let spawns = log
+            .lines()
+            .filter(|l| l.contains("spawned: 'crashy'"))
+            .count();
+        if spawns >= 3 {
+            Ok(log)
+        } else {
+            Err(tail(&log))
+        }
+    });
+    let spawns: Vec<i64> = log
+        .lines()
+        .filter(|line| line.contains("spawned: 'crashy'"))
+        .map(log_millis)
+        .collect();
+    for pair in spawns.windows(2) {
+        // Allow for the log's millisecond rounding.
+        assert!(
+            pair[1] - pair[0] >= 990,
+            "restarts closer than 1 s apart:\n{log}"
+        );
+    }
+    // The daemon keeps answering and the other program is untouched meanwhile.
+    assert_eq!(
+        wait_state(&daemon, "calm", "RUNNING", DEADLINE)["statename"],
+        "RUNNING"
+    );
+}

@@ -33,11 +33,16 @@ pub enum Input {
         status: ExitStatus,
         /// Whether it had been up for at least `startsecs` (decided by the actor's clock).
         after_startsecs: bool,
+        /// How long it ran.
+        ran_for: Duration,
     },
     /// `startsecs` passed while STARTING.
     StartSecsElapsed,
     /// The backoff delay passed while in BACKOFF.
     BackoffElapsed,
+    /// The delay before an automatic restart of a program that crashed right after starting
+    /// passed while EXITED.
+    RestartDelayElapsed,
     /// An operator (or shutdown) asks for the process to stop.
     Stop,
     /// `stopwaitsecs` passed while STOPPING.
@@ -96,7 +101,13 @@ pub enum TimerKind {
     Backoff,
     /// Fires [`Input::StopTimeout`].
     StopTimeout,
+    /// Fires [`Input::RestartDelayElapsed`].
+    Restart,
 }
+
+/// The shortest time between two automatic restarts of a program that keeps crashing; a
+/// program that ran longer than this is restarted at once.
+pub const MIN_RESTART_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the actor must do after a step, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +260,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             Input::Exited {
                 status,
                 after_startsecs: false,
+                ..
             },
         ) => {
             machine.pid = None;
@@ -269,14 +281,24 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             Input::Exited {
                 status,
                 after_startsecs: true,
+                ran_for,
             },
         ) => {
             // Up long enough, but its startsecs timer had not fired yet: promote, then exit.
             enter_running(machine, rules, &mut effects);
-            exit_running(machine, rules, status, &mut effects);
+            exit_running(machine, rules, status, ran_for, &mut effects);
         }
-        (Running, Input::Exited { status, .. }) => {
-            exit_running(machine, rules, status, &mut effects);
+        (
+            Running,
+            Input::Exited {
+                status, ran_for, ..
+            },
+        ) => {
+            exit_running(machine, rules, status, ran_for, &mut effects);
+        }
+        (Exited, Input::RestartDelayElapsed) if rules.daemon_running => {
+            machine.state = Starting;
+            effects.push(Effect::Spawn);
         }
         (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
             machine.state = Starting;
@@ -400,6 +422,7 @@ fn exit_running(
     machine: &mut Machine,
     rules: &Rules,
     status: ExitStatus,
+    ran_for: Duration,
     effects: &mut Vec<Effect>,
 ) {
     machine.pid = None;
@@ -426,8 +449,18 @@ fn exit_running(
         AutoRestart::Never => false,
     };
     if restart && rules.daemon_running {
-        machine.state = ProcessState::Starting;
-        effects.push(Effect::Spawn);
+        if ran_for < MIN_RESTART_INTERVAL {
+            // A program that dies right after starting (possible with startsecs=0) would
+            // otherwise be respawned in a tight loop; supervisord's one-second main loop
+            // spaced those restarts out, so we keep at least that interval.
+            effects.push(Effect::Timer(
+                TimerKind::Restart,
+                MIN_RESTART_INTERVAL - ran_for,
+            ));
+        } else {
+            machine.state = ProcessState::Starting;
+            effects.push(Effect::Spawn);
+        }
     }
 }
 
@@ -468,6 +501,7 @@ mod tests {
         Input::Exited {
             status: ExitStatus::Code(code),
             after_startsecs,
+            ran_for: Duration::from_secs(60),
         }
     }
 
@@ -482,6 +516,7 @@ mod tests {
             exited(1, true),
             Input::StartSecsElapsed,
             Input::BackoffElapsed,
+            Input::RestartDelayElapsed,
             Input::Stop,
             Input::StopTimeout,
             Input::GiveUp,
@@ -525,6 +560,7 @@ mod tests {
             (Running, "Exited"),
             (Running, "Stop"),
             (Backoff, "BackoffElapsed"),
+            (Exited, "RestartDelayElapsed"),
             (Backoff, "Stop"),
             (Backoff, "GiveUp"),
             (Stopping, "StopTimeout"),
@@ -723,6 +759,7 @@ mod tests {
             Input::Exited {
                 status,
                 after_startsecs: true,
+                ran_for: Duration::from_secs(60),
             },
         )
         .expect("accepted");
@@ -782,6 +819,7 @@ mod tests {
             Input::Exited {
                 status,
                 after_startsecs: true,
+                ran_for: Duration::from_secs(60),
             },
         )
         .expect("accepted");
@@ -825,5 +863,40 @@ mod tests {
         assert!(matches!(&effects[0], Effect::Log(_, t) if t.starts_with("success: web")));
         assert!(matches!(&effects[1], Effect::Log(_, t) if t.starts_with("exited: web")));
         assert_eq!(m.state, Exited);
+    }
+
+    #[test]
+    fn crash_loop_restarts_are_spaced_out() {
+        let r = Rules {
+            autorestart: AutoRestart::Always,
+            startsecs: 0,
+            ..rules()
+        };
+        let mut m = machine(Running);
+        let quick = Input::Exited {
+            status: ExitStatus::Code(1),
+            after_startsecs: true,
+            ran_for: Duration::from_millis(200),
+        };
+        let effects = step(&mut m, &r, quick).expect("accepted");
+        assert_eq!(m.state, Exited);
+        assert_eq!(
+            effects.last(),
+            Some(&Effect::Timer(
+                TimerKind::Restart,
+                Duration::from_millis(800)
+            ))
+        );
+        assert_eq!(
+            step(&mut m, &r, Input::RestartDelayElapsed),
+            Ok(vec![Effect::Spawn])
+        );
+        assert_eq!(m.state, Starting);
+        let stopping = Rules {
+            daemon_running: false,
+            ..r
+        };
+        let mut m = machine(Exited);
+        assert!(step(&mut m, &stopping, Input::RestartDelayElapsed).is_err());
     }
 }

@@ -493,6 +493,7 @@ impl Supervisor {
                     fsm::TimerKind::StartSecs => Input::StartSecsElapsed,
                     fsm::TimerKind::Backoff => Input::BackoffElapsed,
                     fsm::TimerKind::StopTimeout => Input::StopTimeout,
+                    fsm::TimerKind::Restart => Input::RestartDelayElapsed,
                 };
                 let _ = self.apply(id, input);
             }
@@ -540,9 +541,11 @@ impl Supervisor {
         if process.machine.pid != Some(pid) {
             return;
         }
-        let after_startsecs = process
+        let ran_for = process
             .spawned_at
-            .is_some_and(|at| at.elapsed() >= Duration::from_secs(process.config.startsecs));
+            .map(|at| at.elapsed())
+            .unwrap_or_default();
+        let after_startsecs = ran_for >= Duration::from_secs(process.config.startsecs);
         process.stop_time = epoch_seconds(SystemTime::now());
         if shutting_down {
             // The daemon is going away: leave nothing of this program's process group behind
@@ -558,6 +561,7 @@ impl Supervisor {
                 Input::Exited {
                     status,
                     after_startsecs,
+                    ran_for,
                 },
             )
             .is_err()
