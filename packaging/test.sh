@@ -165,6 +165,9 @@ if command -v rpm >/dev/null; then
     grep -qx '/etc/rsupervisor/rsupervisord.conf cn' "$work/rpm.flags" ||
         fail "/etc/rsupervisor/rsupervisord.conf is not %config(noreplace): $(cat "$work/rpm.flags")"
     ok ".rpm config files"
+    for script in packaging/rpm/*.sh; do
+        sh -n "$script" || fail "$script is not valid sh"
+    done
     rpm -qp --scripts "$rpm" >"$work/rpm.scripts"
     for pattern in 'postinstall scriptlet' 'preuninstall scriptlet' 'postuninstall scriptlet' \
         'systemctl enable --now rsupervisord.service' \
