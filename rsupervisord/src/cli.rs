@@ -71,6 +71,28 @@ pub struct Args {
     /// With --check: print the effective configuration as JSON.
     #[arg(long, requires = "check")]
     pub json: bool,
+    /// Print a completion script for SHELL to stdout and exit (used by packaging).
+    #[arg(long, value_name = "SHELL", hide = true, exclusive = true)]
+    pub generate_completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) to stdout and exit (used by packaging).
+    #[arg(long, hide = true, exclusive = true)]
+    pub generate_man: bool,
+}
+
+/// Writes what `--generate-completions` / `--generate-man` ask for to `out`; returns false
+/// when neither was given.
+pub fn generate(args: &Args, out: &mut dyn std::io::Write) -> std::io::Result<bool> {
+    use clap::CommandFactory;
+    let mut command = Args::command();
+    if let Some(shell) = args.generate_completions {
+        clap_complete::generate(shell, &mut command, "rsupervisord", out);
+        return Ok(true);
+    }
+    if args.generate_man {
+        clap_mangen::Man::new(command).render(out)?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 impl Args {

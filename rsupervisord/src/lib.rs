@@ -48,6 +48,11 @@ fn fail(message: &str) -> ExitCode {
 /// Runs the daemon from the command line; returns the process exit status.
 pub fn main_entry() -> ExitCode {
     let args = cli::Args::parse();
+    match cli::generate(&args, &mut std::io::stdout().lock()) {
+        Ok(true) => return ExitCode::SUCCESS,
+        Ok(false) => {}
+        Err(error) => return fail(&format!("cannot write to stdout: {error}")),
+    }
     let options = LoadOptions::from_process();
     let path = match &args.configuration {
         Some(path) => path.clone(),
