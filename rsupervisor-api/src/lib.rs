@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod fault;
+#[cfg(any(feature = "server", feature = "client"))]
 pub mod rpc;
 pub mod types;
 
@@ -18,6 +19,7 @@ pub mod types;
 pub mod transport;
 
 pub use fault::{Fault, FaultError};
+#[cfg(any(feature = "server", feature = "client"))]
 pub use rpc::*;
 pub use types::*;
 

@@ -15,19 +15,9 @@ use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::SubscriptionCloseResponse;
 
 use crate::types::{
-    ConfigInfo, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice, UpdateOutcome,
+    ConfigInfo, MulticallRequest, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice,
+    UpdateOutcome,
 };
-
-/// One call of `system.multicall`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct MulticallRequest {
-    /// The method to call, e.g. `supervisor.getProcessInfo`.
-    #[serde(rename = "methodName")]
-    pub method_name: String,
-    /// Its positional parameters.
-    #[serde(default)]
-    pub params: Vec<serde_json::Value>,
-}
 
 /// The supervisor's JSON-RPC interface.
 #[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client))]

@@ -350,6 +350,17 @@ pub struct StateChange {
     pub when: f64,
 }
 
+/// One call of `system.multicall`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MulticallRequest {
+    /// The method to call, e.g. `supervisor.getProcessInfo`.
+    #[serde(rename = "methodName")]
+    pub method_name: String,
+    /// Its positional parameters.
+    #[serde(default)]
+    pub params: Vec<serde_json::Value>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,170 @@
+//! Contract tests: every wire type survives a JSON round trip, and carries supervisord's field
+//! names, so the daemon and the ctl (and any script reading our JSON) agree on the shape.
+
+use rsupervisor_api::{
+    Channel, ConfigInfo, MulticallRequest, ProcessInfo, ProcessState, ProcessStatus, ReloadResult,
+    StateChange, StateInfo, SupervisorState, TailSlice, UpdateOutcome,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt::Debug;
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: T) -> serde_json::Value {
+    let json = serde_json::to_value(&value).expect("serializes");
+    let back: T = serde_json::from_value(json.clone()).expect("deserializes");
+    assert_eq!(back, value);
+    json
+}
+
+fn keys(json: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn sorted(list: &[&str]) -> Vec<String> {
+    let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    list.sort();
+    list
+}
+
+#[test]
+fn process_info_has_supervisords_keys() {
+    let json = round_trip(ProcessInfo {
+        name: "api".into(),
+        group: "sixbtc".into(),
+        description: "pid 42, uptime 0:00:01".into(),
+        start: 1_700_000_000,
+        stop: 0,
+        now: 1_700_000_001,
+        state: ProcessState::Running.code(),
+        statename: "RUNNING".into(),
+        spawnerr: String::new(),
+        exitstatus: 0,
+        logfile: "/var/log/api.log".into(),
+        stdout_logfile: "/var/log/api.log".into(),
+        stderr_logfile: String::new(),
+        pid: 42,
+    });
+    assert_eq!(
+        keys(&json),
+        sorted(&[
+            "name",
+            "group",
+            "description",
+            "start",
+            "stop",
+            "now",
+            "state",
+            "statename",
+            "spawnerr",
+            "exitstatus",
+            "logfile",
+            "stdout_logfile",
+            "stderr_logfile",
+            "pid",
+        ])
+    );
+}
+
+#[test]
+fn state_info_and_status_structs() {
+    let json = round_trip(StateInfo::from(SupervisorState::Running));
+    assert_eq!(
+        json,
+        serde_json::json!({"statecode": 1, "statename": "RUNNING"})
+    );
+    let json = round_trip(ProcessStatus {
+        name: "api".into(),
+        group: "sixbtc".into(),
+        status: 80,
+        description: "OK".into(),
+    });
+    assert_eq!(
+        keys(&json),
+        sorted(&["name", "group", "status", "description"])
+    );
+}
+
+#[test]
+fn config_info_has_supervisords_keys() {
+    let json = round_trip(ConfigInfo {
+        name: "api".into(),
+        group: "sixbtc".into(),
+        inuse: true,
+        autostart: true,
+        group_prio: 100,
+        process_prio: 900,
+        command: "/bin/api".into(),
+        directory: "none".into(),
+        uid: "none".into(),
+        exitcodes: vec![0],
+        killasgroup: false,
+        redirect_stderr: false,
+        startretries: 3,
+        startsecs: 1,
+        stopsignal: 15,
+        stopwaitsecs: 10,
+        stdout_logfile: "auto".into(),
+        stdout_logfile_maxbytes: 52_428_800,
+        stdout_logfile_backups: 10,
+        stderr_logfile: "auto".into(),
+        stderr_logfile_maxbytes: 52_428_800,
+        stderr_logfile_backups: 10,
+        serverurl: "auto".into(),
+    });
+    for key in [
+        "name",
+        "group",
+        "inuse",
+        "autostart",
+        "group_prio",
+        "process_prio",
+        "command",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing from {json}");
+    }
+}
+
+#[test]
+fn our_additions_round_trip() {
+    round_trip(ReloadResult {
+        added: vec!["new".into()],
+        changed: vec!["sixbtc".into()],
+        removed: vec!["old".into()],
+        changed_processes: vec!["sixbtc:api".into()],
+        needs_restart: vec!["[supervisord]".into()],
+    });
+    round_trip(UpdateOutcome {
+        group: "sixbtc".into(),
+        action: "updated".into(),
+        stopped: vec!["sixbtc:api".into()],
+        started: vec!["sixbtc:api".into()],
+    });
+    let json = round_trip(TailSlice {
+        bytes: "line\n".into(),
+        offset: 5,
+        overflow: false,
+    });
+    assert_eq!(keys(&json), sorted(&["bytes", "offset", "overflow"]));
+    assert_eq!(round_trip(Channel::Stderr), "stderr");
+    let json = round_trip(StateChange {
+        name: "api".into(),
+        group: "sixbtc".into(),
+        from_state: ProcessState::Starting,
+        to_state: ProcessState::Running,
+        pid: 42,
+        when: 1_700_000_000.5,
+    });
+    assert_eq!(json["to_state"], "RUNNING");
+    let json = round_trip(MulticallRequest {
+        method_name: "supervisor.getState".into(),
+        params: vec![],
+    });
+    assert_eq!(json["methodName"], "supervisor.getState");
+}
