@@ -7,6 +7,7 @@
 //!
 //! start, stop, signal and clear share their per-process loop and reporting
 //! ([`run_on_targets`], [`PerProcess`]); each states only what supervisorctl does differently.
+//! add and remove likewise share [`run_on_groups`].
 
 pub mod add;
 pub mod avail;
@@ -274,6 +275,83 @@ pub async fn run_on_targets<C: SupervisorRpcClient + Sync>(
             Some(process) => {
                 let answer = call.one(client, name.clone()).await;
                 rules.report_one(out, &namespec(&group, &process), answer)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The verbs that make one daemon call per group name, in turn: `add` and `remove`.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupCall {
+    /// `addProcessGroup`.
+    Add,
+    /// `removeProcessGroup`.
+    Remove,
+}
+
+impl GroupCall {
+    async fn call<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        group: String,
+    ) -> Result<bool, ClientError> {
+        match self {
+            GroupCall::Add => client.add_process_group(group).await,
+            GroupCall::Remove => client.remove_process_group(group).await,
+        }
+    }
+
+    /// What follows `<group>: ` on success.
+    fn done(self) -> &'static str {
+        match self {
+            GroupCall::Add => "added process group",
+            GroupCall::Remove => "removed process group",
+        }
+    }
+
+    /// supervisorctl's line for a fault of this call, and the status it sets (`None`: the
+    /// status is unchanged). `None` for a fault supervisorctl does not handle.
+    fn fault_reply(self, fault: Fault, group: &str) -> Option<(String, Option<i32>)> {
+        let failed = Some(exit::GENERIC);
+        match (self, fault) {
+            (GroupCall::Add, Fault::ShutdownState) => {
+                Some(("ERROR: shutting down".to_owned(), failed))
+            }
+            // Adding a group that is already active is not an error for supervisorctl.
+            (GroupCall::Add, Fault::AlreadyAdded) => {
+                Some(("ERROR: process group already active".to_owned(), None))
+            }
+            (GroupCall::Remove, Fault::StillRunning) => Some((
+                format!("ERROR: process/group still running: {group}"),
+                failed,
+            )),
+            (_, Fault::BadName) => Some((format!("ERROR: no such process/group: {group}"), failed)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `call` on each group in turn, printing one line per group. A fault supervisorctl does
+/// not handle is handed back, for the session to print.
+pub async fn run_on_groups<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    call: GroupCall,
+    groups: &[String],
+) -> Result<(), ClientError> {
+    for group in groups {
+        match call.call(client, group.clone()).await {
+            Ok(_) => out.line(format!("{group}: {}", call.done())),
+            Err(error) => {
+                let fault = fault_of(&error).ok_or(error)?;
+                let Some((line, status)) = call.fault_reply(fault.fault, group) else {
+                    return Err(ClientError::Call(fault.into()));
+                };
+                out.line(line);
+                if let Some(status) = status {
+                    out.status = status;
+                }
             }
         }
     }
