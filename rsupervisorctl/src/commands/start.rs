@@ -27,11 +27,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::mock::{result, MockClient};
-
-    fn names(list: &[&str]) -> Targets {
-        Targets::Names(list.iter().map(|s| s.to_string()).collect())
-    }
+    use crate::commands::mock::{names, result, MockClient};
 
     #[tokio::test]
     async fn names_in_turn_with_supervisorctl_statuses() {
