@@ -142,8 +142,9 @@ pub fn is_fault(error: &ClientError, fault: Fault) -> bool {
     fault_of(error).is_some_and(|found| found.fault == fault)
 }
 
-/// How a per-process verb (start, stop, signal, clear) reports its results. These are the
-/// only places where supervisorctl treats the verbs differently, so each verb states them once.
+/// How a per-process verb (start, stop, signal, clear) reports its results: the result
+/// wording, the ignored fault and the no-such-group status are where supervisorctl's verbs
+/// differ, so each verb states them once in a constant of this type.
 #[derive(Debug, Clone, Copy)]
 pub struct PerProcess {
     /// One process's result line from its namespec, fault code and description. SUCCESS gives
