@@ -299,6 +299,19 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The name after the `kind:` of a `[kind:name]` section, checked as a process or group
+    /// name. An invalid one is recorded on the section header, and gives `None`.
+    fn section_name(&mut self, section: &str) -> Option<String> {
+        let name = section.split_once(':').map_or("", |(_, name)| name);
+        match dt::process_or_group_name(name) {
+            Ok(name) => Some(name),
+            Err(message) => {
+                self.error(section, None, message);
+                None
+            }
+        }
+    }
+
     /// All process groups, sorted by (priority, name).
     pub fn groups(&mut self) -> Vec<GroupConfig> {
         let all: Vec<String> = self.ini.sections.iter().map(|s| s.name.clone()).collect();
@@ -308,13 +321,7 @@ impl<'a> Builder<'a> {
         let common = self.names(&[("here", s(&self.here))]);
 
         for section in all.iter().filter(|s| s.starts_with("group:")) {
-            let group_name = match dt::process_or_group_name(&section["group:".len()..]) {
-                Ok(n) => Some(n),
-                Err(m) => {
-                    self.error(section, None, m);
-                    None
-                }
-            };
+            let group_name = self.section_name(section);
             let programs = self
                 .get(section, "programs", Some(""), Some(&common))
                 .ok()
@@ -374,12 +381,8 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|s| s.starts_with("program:") && !exclude.contains(s))
         {
-            let name = match dt::process_or_group_name(&section["program:".len()..]) {
-                Ok(n) => n,
-                Err(m) => {
-                    self.error(section, None, m);
-                    continue;
-                }
+            let Some(name) = self.section_name(section) else {
+                continue;
             };
             let priority = self.conv(section, "priority", "999", &common, dt::integer);
             if let (Some(processes), Some(priority)) =
@@ -468,12 +471,8 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|s| s.starts_with("fcgi-program:") && !exclude.contains(s))
         {
-            let name = match dt::process_or_group_name(&section["fcgi-program:".len()..]) {
-                Ok(n) => n,
-                Err(m) => {
-                    self.error(section, None, m);
-                    continue;
-                }
+            let Some(name) = self.section_name(section) else {
+                continue;
             };
             let before = self.errors.len();
             let priority = self
@@ -509,32 +508,10 @@ impl<'a> Builder<'a> {
                 );
             }
         }
-        let owner = match self.get(section, "socket_owner", None, Some(common)) {
-            Ok(Some(v)) => {
-                if dt::colon_separated_user_group(&v).is_err() {
-                    self.error(
-                        section,
-                        Some("socket_owner"),
-                        format!("Invalid socket_owner value {v}"),
-                    );
-                }
-                true
-            }
-            _ => false,
-        };
-        let mode = match self.get(section, "socket_mode", None, Some(common)) {
-            Ok(Some(v)) => {
-                if dt::octal(&v).is_err() {
-                    self.error(
-                        section,
-                        Some("socket_mode"),
-                        format!("Invalid socket_mode value {v}"),
-                    );
-                }
-                true
-            }
-            _ => false,
-        };
+        let owner = self.socket_option(section, "socket_owner", common, |v| {
+            dt::colon_separated_user_group(v).is_ok()
+        });
+        let mode = self.socket_option(section, "socket_mode", common, |v| dt::octal(v).is_ok());
         let mut n = common.clone();
         n.insert("program_name".into(), s(name));
         let Ok(socket) = self.get(section, "socket", Some(""), Some(&n)) else {
@@ -583,6 +560,26 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether the fcgi socket option `key` is set (a failed expansion counts as not set). A
+    /// value `valid` rejects is recorded as `Invalid <key> value <value>`.
+    fn socket_option(
+        &mut self,
+        section: &str,
+        key: &str,
+        common: &Expansions,
+        valid: impl Fn(&str) -> bool,
+    ) -> bool {
+        match self.get(section, key, None, Some(common)) {
+            Ok(Some(value)) => {
+                if !valid(&value) {
+                    self.error(section, Some(key), format!("Invalid {key} value {value}"));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// supervisord's `processes_from_section`: one [`ProcessConfig`] per process number.
     /// `None` when the section has errors (they are recorded).
     fn processes_from_section(
@@ -591,14 +588,7 @@ impl<'a> Builder<'a> {
         group_name: &str,
     ) -> Option<Vec<ProcessConfig>> {
         let before = self.errors.len();
-        let program_name =
-            match dt::process_or_group_name(section.split_once(':').map_or("", |(_, n)| n)) {
-                Ok(n) => n,
-                Err(m) => {
-                    self.error(section, None, m);
-                    return None;
-                }
-            };
+        let program_name = self.section_name(section)?;
         let mut common = self.names(&[
             ("here", s(&self.here)),
             ("program_name", s(&program_name)),

@@ -528,12 +528,7 @@ fn shlex_legacy(input: &str) -> Result<Vec<String>, String> {
                             break;
                         }
                     }
-                    Some('#') => {
-                        while pos < chars.len() && chars[pos] != '\n' {
-                            pos += 1;
-                        }
-                        pos += 1;
-                    }
+                    Some('#') => pos = after_comment(&chars, pos),
                     Some(c) if is_word(c) => {
                         token.push(c);
                         state = Some('a');
@@ -558,12 +553,7 @@ fn shlex_legacy(input: &str) -> Result<Vec<String>, String> {
                             break;
                         }
                     }
-                    Some('#') => {
-                        while pos < chars.len() && chars[pos] != '\n' {
-                            pos += 1;
-                        }
-                        pos += 1;
-                    }
+                    Some('#') => pos = after_comment(&chars, pos),
                     Some(c) if is_word(c) || c == '"' || c == '\'' => token.push(c),
                     Some(c) => {
                         pushback = Some(c.to_string());
@@ -594,6 +584,15 @@ fn shlex_legacy(input: &str) -> Result<Vec<String>, String> {
         }
         tokens.push(token);
     }
+}
+
+/// shlex skips a `#` comment up to and including its newline: the position after it, for a
+/// comment whose text starts at `pos`.
+fn after_comment(chars: &[char], mut pos: usize) -> usize {
+    while pos < chars.len() && chars[pos] != '\n' {
+        pos += 1;
+    }
+    pos + 1
 }
 
 /// `environment=` key/value list (`KEY=VAL,KEY2="v, 2"`), in first-seen key order.

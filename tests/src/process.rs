@@ -81,20 +81,19 @@ pub fn pid_alive(pid: i32) -> bool {
 
 /// Pids of the live (non-zombie) members of process group `pgid`, sorted.
 pub fn process_group_members(pgid: i32) -> Vec<i32> {
-    let mut pids: Vec<i32> = all_processes()
-        .into_iter()
-        .filter(|stat| stat.pgrp == pgid && stat.state != 'Z')
-        .map(|stat| stat.pid)
-        .collect();
-    pids.sort_unstable();
-    pids
+    live_pids_where(|stat| stat.pgrp == pgid)
 }
 
 /// Pids of the live (non-zombie) direct children of `ppid`, sorted.
 pub fn children_of(ppid: i32) -> Vec<i32> {
+    live_pids_where(|stat| stat.ppid == ppid)
+}
+
+/// Pids of the live (non-zombie) processes that `keep` accepts, sorted.
+fn live_pids_where(keep: impl Fn(&ProcStat) -> bool) -> Vec<i32> {
     let mut pids: Vec<i32> = all_processes()
         .into_iter()
-        .filter(|stat| stat.ppid == ppid && stat.state != 'Z')
+        .filter(|stat| stat.state != 'Z' && keep(stat))
         .map(|stat| stat.pid)
         .collect();
     pids.sort_unstable();

@@ -1,10 +1,9 @@
 //! `add group...`: activate groups that a reread found.
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{Fault, SupervisorRpcClient};
+use rsupervisor_api::SupervisorRpcClient;
 
-use super::{fault_of, Output};
-use crate::exit;
+use super::{run_on_groups, GroupCall, Output};
 
 /// Adds each group in turn.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -12,33 +11,14 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     groups: &[String],
 ) -> Result<(), ClientError> {
-    for group in groups {
-        match client.add_process_group(group.clone()).await {
-            Ok(_) => out.line(format!("{group}: added process group")),
-            Err(error) => {
-                let fault = fault_of(&error).ok_or(error)?;
-                match fault.fault {
-                    Fault::ShutdownState => {
-                        out.line("ERROR: shutting down");
-                        out.status = exit::GENERIC;
-                    }
-                    Fault::AlreadyAdded => out.line("ERROR: process group already active"),
-                    Fault::BadName => {
-                        out.line(format!("ERROR: no such process/group: {group}"));
-                        out.status = exit::GENERIC;
-                    }
-                    _ => return Err(ClientError::Call(fault.into())),
-                }
-            }
-        }
-    }
-    Ok(())
+    run_on_groups(client, out, GroupCall::Add, groups).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::mock::MockClient;
+    use rsupervisor_api::Fault;
 
     #[tokio::test]
     async fn add_lines() {

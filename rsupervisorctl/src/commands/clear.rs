@@ -4,9 +4,16 @@
 use jsonrpsee::core::ClientError;
 use rsupervisor_api::{namespec, SupervisorRpcClient};
 
-use super::{fault_of, Output};
+use super::{Output, PerProcess};
 use crate::action::{split_namespec, Targets};
-use crate::output;
+use crate::{exit, output};
+
+/// supervisorctl's `clear`: no fault is ignored, and a group that does not exist gives 1.
+const CLEAR: PerProcess = PerProcess {
+    line: output::clear_result,
+    ignored: None,
+    no_such_group: exit::GENERIC,
+};
 
 /// Clears the targets' logs.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -16,21 +23,15 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
 ) -> Result<(), ClientError> {
     let names = match targets {
         Targets::All => {
-            for result in client.clear_all_process_logs().await? {
-                let name = namespec(&result.group, &result.name);
-                out.line(output::clear_result(
-                    &name,
-                    result.status,
-                    &result.description,
-                ));
-                out.fault(result.status, None);
-            }
+            let results = client.clear_all_process_logs().await?;
+            CLEAR.report(out, &results);
             return Ok(());
         }
         Targets::Names(names) => names,
     };
     for name in names {
         let (group, process) = split_namespec(name);
+        // There is no group method for clearing logs: a group is cleared process by process.
         let members: Vec<(String, String)> = match process {
             Some(process) => vec![(group, process)],
             None => {
@@ -41,24 +42,15 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
                     .map(|info| (info.group, info.name))
                     .collect();
                 if members.is_empty() {
-                    out.line(output::error_line(&group, "no such group"));
-                    out.status = crate::exit::GENERIC;
+                    CLEAR.report_no_such_group(out, &group);
                 }
                 members
             }
         };
         for (group, process) in members {
-            let spec = namespec(&group, &process);
             let wire = format!("{group}:{process}");
-            match client.clear_process_logs(wire).await {
-                Ok(_) => out.line(format!("{spec}: cleared")),
-                Err(error) => {
-                    let fault = fault_of(&error).ok_or(error)?;
-                    let code = fault.fault.code();
-                    out.line(output::clear_result(&spec, code, &fault.to_string()));
-                    out.fault(code, None);
-                }
-            }
+            let answer = client.clear_process_logs(wire).await;
+            CLEAR.report_one(out, &namespec(&group, &process), answer)?;
         }
     }
     Ok(())

@@ -7,6 +7,8 @@ use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee::core::ClientError;
 use jsonrpsee::types::ErrorObjectOwned;
 use rsupervisor_api::{Fault, FaultError, ProcessInfo, ProcessStatus};
+
+use crate::action::Targets;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -190,4 +192,9 @@ pub fn result(group: &str, name: &str, fault: Fault) -> ProcessStatus {
             fault.name().into()
         },
     }
+}
+
+/// `Targets::Names` from a list of names, as typed after a verb.
+pub fn names(list: &[&str]) -> Targets {
+    Targets::Names(list.iter().map(|s| s.to_string()).collect())
 }

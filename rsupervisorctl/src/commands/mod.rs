@@ -4,6 +4,10 @@
 //!
 //! A verb returns `Err` only for what supervisorctl does not handle itself (it would print a
 //! Python traceback line); the session prints those and sets status 1.
+//!
+//! start, stop, signal and clear share their per-process loop and reporting
+//! ([`run_on_targets`], [`PerProcess`]); each states only what supervisorctl does differently.
+//! add and remove likewise share [`run_on_groups`].
 
 pub mod add;
 pub mod avail;
@@ -29,10 +33,11 @@ pub mod version;
 pub mod mock;
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{Fault, FaultError};
+use rsupervisor_api::{namespec, Fault, FaultError, ProcessStatus, SupervisorRpcClient};
 use std::io::Write;
 
-use crate::exit;
+use crate::action::{split_namespec, Targets};
+use crate::{exit, output};
 
 /// Where a verb's lines go, plus the exit status it sets.
 #[derive(Debug)]
@@ -135,4 +140,221 @@ pub fn fault_of(error: &ClientError) -> Option<FaultError> {
 /// Whether the error is this fault.
 pub fn is_fault(error: &ClientError, fault: Fault) -> bool {
     fault_of(error).is_some_and(|found| found.fault == fault)
+}
+
+/// How a per-process verb (start, stop, signal, clear) reports its results: the result
+/// wording, the ignored fault and the no-such-group status are where supervisorctl's verbs
+/// differ, so each verb states them once in a constant of this type.
+#[derive(Debug, Clone, Copy)]
+pub struct PerProcess {
+    /// One process's result line from its namespec, fault code and description. SUCCESS gives
+    /// the verb's success word (`good: started`).
+    pub line: fn(&str, i32, &str) -> String,
+    /// The fault that leaves the exit status unchanged (ALREADY_STARTED for start,
+    /// NOT_RUNNING for stop, none for signal and clear).
+    pub ignored: Option<Fault>,
+    /// The exit status after `nogroup: ERROR (no such group)`.
+    pub no_such_group: i32,
+}
+
+impl PerProcess {
+    /// Prints one line per process of a group or `all` answer, each setting the status.
+    pub fn report(&self, out: &mut Output, results: &[ProcessStatus]) {
+        for result in results {
+            let name = namespec(&result.group, &result.name);
+            out.line((self.line)(&name, result.status, &result.description));
+            out.fault(result.status, self.ignored);
+        }
+    }
+
+    /// Prints the answer to a call on the one process `name`. An error that is not a fault is
+    /// handed back, for the session to print.
+    pub fn report_one(
+        &self,
+        out: &mut Output,
+        name: &str,
+        answer: Result<bool, ClientError>,
+    ) -> Result<(), ClientError> {
+        match answer {
+            Ok(_) => out.line((self.line)(name, Fault::Success.code(), "")),
+            Err(error) => {
+                let fault = fault_of(&error).ok_or(error)?;
+                let code = fault.fault.code();
+                out.line((self.line)(name, code, &fault.to_string()));
+                out.fault(code, self.ignored);
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints `group: ERROR (no such group)` and sets the verb's status for it.
+    pub fn report_no_such_group(&self, out: &mut Output, group: &str) {
+        out.line(output::error_line(group, "no such group"));
+        out.status = self.no_such_group;
+    }
+}
+
+/// The daemon calls of the verbs that have a group and an `all` method: start and stop (both
+/// waiting for the result), and signal with the signal as typed.
+#[derive(Debug, Clone, Copy)]
+pub enum TargetCall<'a> {
+    /// `startProcess`, `startProcessGroup`, `startAllProcesses`.
+    Start,
+    /// `stopProcess`, `stopProcessGroup`, `stopAllProcesses`.
+    Stop,
+    /// `signalProcess`, `signalProcessGroup`, `signalAllProcesses` with this signal.
+    Signal(&'a str),
+}
+
+impl TargetCall<'_> {
+    async fn all<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+    ) -> Result<Vec<ProcessStatus>, ClientError> {
+        match self {
+            TargetCall::Start => client.start_all_processes(Some(true)).await,
+            TargetCall::Stop => client.stop_all_processes(Some(true)).await,
+            TargetCall::Signal(signal) => client.signal_all_processes(signal.to_owned()).await,
+        }
+    }
+
+    async fn group<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        group: String,
+    ) -> Result<Vec<ProcessStatus>, ClientError> {
+        match self {
+            TargetCall::Start => client.start_process_group(group, Some(true)).await,
+            TargetCall::Stop => client.stop_process_group(group, Some(true)).await,
+            TargetCall::Signal(signal) => {
+                client.signal_process_group(group, signal.to_owned()).await
+            }
+        }
+    }
+
+    async fn one<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        name: String,
+    ) -> Result<bool, ClientError> {
+        match self {
+            TargetCall::Start => client.start_process(name, Some(true)).await,
+            TargetCall::Stop => client.stop_process(name, Some(true)).await,
+            TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
+        }
+    }
+}
+
+/// Runs `call` on `all` (one call), or on each name in turn: `group:*` with the group method,
+/// anything else with the one-process method, sent as typed. Each call completes before the
+/// next begins, as in supervisorctl.
+pub async fn run_on_targets<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    call: TargetCall<'_>,
+    rules: &PerProcess,
+    targets: &Targets,
+) -> Result<(), ClientError> {
+    let names = match targets {
+        Targets::All => {
+            let results = call.all(client).await?;
+            rules.report(out, &results);
+            return Ok(());
+        }
+        Targets::Names(names) => names,
+    };
+    for name in names {
+        let (group, process) = split_namespec(name);
+        match process {
+            None => match call.group(client, group.clone()).await {
+                Ok(results) => rules.report(out, &results),
+                Err(error) if is_fault(&error, Fault::BadName) => {
+                    rules.report_no_such_group(out, &group)
+                }
+                Err(error) => return Err(error),
+            },
+            Some(process) => {
+                let answer = call.one(client, name.clone()).await;
+                rules.report_one(out, &namespec(&group, &process), answer)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The verbs that make one daemon call per group name, in turn: `add` and `remove`.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupCall {
+    /// `addProcessGroup`.
+    Add,
+    /// `removeProcessGroup`.
+    Remove,
+}
+
+impl GroupCall {
+    async fn call<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        group: String,
+    ) -> Result<bool, ClientError> {
+        match self {
+            GroupCall::Add => client.add_process_group(group).await,
+            GroupCall::Remove => client.remove_process_group(group).await,
+        }
+    }
+
+    /// What follows `<group>: ` on success.
+    fn done(self) -> &'static str {
+        match self {
+            GroupCall::Add => "added process group",
+            GroupCall::Remove => "removed process group",
+        }
+    }
+
+    /// supervisorctl's line for a fault of this call, and the status it sets (`None`: the
+    /// status is unchanged). `None` for a fault supervisorctl does not handle.
+    fn fault_reply(self, fault: Fault, group: &str) -> Option<(String, Option<i32>)> {
+        let failed = Some(exit::GENERIC);
+        match (self, fault) {
+            (GroupCall::Add, Fault::ShutdownState) => {
+                Some(("ERROR: shutting down".to_owned(), failed))
+            }
+            // Adding a group that is already active is not an error for supervisorctl.
+            (GroupCall::Add, Fault::AlreadyAdded) => {
+                Some(("ERROR: process group already active".to_owned(), None))
+            }
+            (GroupCall::Remove, Fault::StillRunning) => Some((
+                format!("ERROR: process/group still running: {group}"),
+                failed,
+            )),
+            (_, Fault::BadName) => Some((format!("ERROR: no such process/group: {group}"), failed)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `call` on each group in turn, printing one line per group. A fault supervisorctl does
+/// not handle is handed back, for the session to print.
+pub async fn run_on_groups<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    call: GroupCall,
+    groups: &[String],
+) -> Result<(), ClientError> {
+    for group in groups {
+        match call.call(client, group.clone()).await {
+            Ok(_) => out.line(format!("{group}: {}", call.done())),
+            Err(error) => {
+                let fault = fault_of(&error).ok_or(error)?;
+                let Some((line, status)) = call.fault_reply(fault.fault, group) else {
+                    return Err(ClientError::Call(fault.into()));
+                };
+                out.line(line);
+                if let Some(status) = status {
+                    out.status = status;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,10 +1,9 @@
 //! `remove group...`: deactivate stopped groups.
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{Fault, SupervisorRpcClient};
+use rsupervisor_api::SupervisorRpcClient;
 
-use super::{fault_of, Output};
-use crate::exit;
+use super::{run_on_groups, GroupCall, Output};
 
 /// Removes each group in turn.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -12,29 +11,14 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     groups: &[String],
 ) -> Result<(), ClientError> {
-    for group in groups {
-        match client.remove_process_group(group.clone()).await {
-            Ok(_) => out.line(format!("{group}: removed process group")),
-            Err(error) => {
-                let fault = fault_of(&error).ok_or(error)?;
-                match fault.fault {
-                    Fault::StillRunning => {
-                        out.line(format!("ERROR: process/group still running: {group}"))
-                    }
-                    Fault::BadName => out.line(format!("ERROR: no such process/group: {group}")),
-                    _ => return Err(ClientError::Call(fault.into())),
-                }
-                out.status = exit::GENERIC;
-            }
-        }
-    }
-    Ok(())
+    run_on_groups(client, out, GroupCall::Remove, groups).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::mock::MockClient;
+    use rsupervisor_api::Fault;
 
     #[tokio::test]
     async fn remove_lines() {

@@ -2,24 +2,18 @@
 //! validates it (BAD_SIGNAL). Nothing is ignored: a process that is not running exits 7.
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{namespec, Fault, ProcessStatus, SupervisorRpcClient};
+use rsupervisor_api::SupervisorRpcClient;
 
-use super::{fault_of, is_fault, Output};
-use crate::action::{split_namespec, Targets};
+use super::{run_on_targets, Output, PerProcess, TargetCall};
+use crate::action::Targets;
 use crate::{exit, output};
 
-fn report(out: &mut Output, results: &[ProcessStatus]) {
-    for result in results {
-        let name = namespec(&result.group, &result.name);
-        out.line(output::signal_result(
-            &name,
-            result.status,
-            &result.description,
-            "signalled",
-        ));
-        out.fault(result.status, None);
-    }
-}
+/// supervisorctl's `signal`: no fault is ignored, and a group that does not exist gives 1.
+const SIGNAL: PerProcess = PerProcess {
+    line: |name, code, description| output::signal_result(name, code, description, "signalled"),
+    ignored: None,
+    no_such_group: exit::GENERIC,
+};
 
 /// Sends `signal` to the targets.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -28,52 +22,14 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     signal: &str,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    let names = match targets {
-        Targets::All => {
-            let results = client.signal_all_processes(signal.to_owned()).await?;
-            report(out, &results);
-            return Ok(());
-        }
-        Targets::Names(names) => names,
-    };
-    for name in names {
-        let (group, process) = split_namespec(name);
-        match process {
-            None => match client
-                .signal_process_group(group.clone(), signal.to_owned())
-                .await
-            {
-                Ok(results) => report(out, &results),
-                Err(error) if is_fault(&error, Fault::BadName) => {
-                    out.line(output::error_line(&group, "no such group"));
-                    out.status = exit::GENERIC;
-                }
-                Err(error) => return Err(error),
-            },
-            Some(process) => match client.signal_process(name.clone(), signal.to_owned()).await {
-                Ok(_) => out.line(format!("{}: signalled", namespec(&group, &process))),
-                Err(error) => {
-                    let fault = fault_of(&error).ok_or(error)?;
-                    let code = fault.fault.code();
-                    let name = namespec(&group, &process);
-                    out.line(output::signal_result(
-                        &name,
-                        code,
-                        &fault.to_string(),
-                        "signalled",
-                    ));
-                    out.fault(code, None);
-                }
-            },
-        }
-    }
-    Ok(())
+    run_on_targets(client, out, TargetCall::Signal(signal), &SIGNAL, targets).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::mock::{result, MockClient};
+    use rsupervisor_api::Fault;
 
     #[tokio::test]
     async fn signal_lines() {

@@ -1,23 +1,19 @@
 //! `start name... | group:* | all`: each name started in turn, waiting until it is RUNNING.
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{namespec, Fault, ProcessStatus, SupervisorRpcClient};
+use rsupervisor_api::{Fault, SupervisorRpcClient};
 
-use super::{fault_of, is_fault, Output};
-use crate::action::{split_namespec, Targets};
+use super::{run_on_targets, Output, PerProcess, TargetCall};
+use crate::action::Targets;
 use crate::{exit, output};
 
-fn report(out: &mut Output, results: &[ProcessStatus]) {
-    for result in results {
-        let name = namespec(&result.group, &result.name);
-        out.line(output::start_result(
-            &name,
-            result.status,
-            &result.description,
-        ));
-        out.fault(result.status, Some(Fault::AlreadyStarted));
-    }
-}
+/// supervisorctl's `start`: a process already running is not an error, and a group that does
+/// not exist is a usage error (2).
+const START: PerProcess = PerProcess {
+    line: output::start_result,
+    ignored: Some(Fault::AlreadyStarted),
+    no_such_group: exit::INVALID_ARGS,
+};
 
 /// Starts the targets, printing one line per process.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -25,49 +21,13 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    let names = match targets {
-        Targets::All => {
-            let results = client.start_all_processes(Some(true)).await?;
-            report(out, &results);
-            return Ok(());
-        }
-        Targets::Names(names) => names,
-    };
-    for name in names {
-        let (group, process) = split_namespec(name);
-        match process {
-            None => match client.start_process_group(group.clone(), Some(true)).await {
-                Ok(results) => report(out, &results),
-                Err(error) if is_fault(&error, Fault::BadName) => {
-                    out.line(output::error_line(&group, "no such group"));
-                    out.status = exit::INVALID_ARGS;
-                }
-                Err(error) => return Err(error),
-            },
-            Some(process) => match client.start_process(name.clone(), Some(true)).await {
-                Ok(_) => out.line(format!("{}: started", namespec(&group, &process))),
-                Err(error) => {
-                    let fault = fault_of(&error).ok_or(error)?;
-                    let code = fault.fault.code();
-                    let line =
-                        output::start_result(&namespec(&group, &process), code, &fault.to_string());
-                    out.line(line);
-                    out.fault(code, Some(Fault::AlreadyStarted));
-                }
-            },
-        }
-    }
-    Ok(())
+    run_on_targets(client, out, TargetCall::Start, &START, targets).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::mock::{result, MockClient};
-
-    fn names(list: &[&str]) -> Targets {
-        Targets::Names(list.iter().map(|s| s.to_string()).collect())
-    }
+    use crate::commands::mock::{names, result, MockClient};
 
     #[tokio::test]
     async fn names_in_turn_with_supervisorctl_statuses() {

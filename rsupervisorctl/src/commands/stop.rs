@@ -2,24 +2,19 @@
 //! next begins, as supervisorctl does).
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{namespec, Fault, ProcessStatus, SupervisorRpcClient};
+use rsupervisor_api::{Fault, SupervisorRpcClient};
 
-use super::{fault_of, is_fault, Output};
-use crate::action::{split_namespec, Targets};
+use super::{run_on_targets, Output, PerProcess, TargetCall};
+use crate::action::Targets;
 use crate::{exit, output};
 
-fn report(out: &mut Output, results: &[ProcessStatus]) {
-    for result in results {
-        let name = namespec(&result.group, &result.name);
-        out.line(output::signal_result(
-            &name,
-            result.status,
-            &result.description,
-            "stopped",
-        ));
-        out.fault(result.status, Some(Fault::NotRunning));
-    }
-}
+/// supervisorctl's `stop`: a process that is not running is not an error, and a group that
+/// does not exist gives 1.
+const STOP: PerProcess = PerProcess {
+    line: |name, code, description| output::signal_result(name, code, description, "stopped"),
+    ignored: Some(Fault::NotRunning),
+    no_such_group: exit::GENERIC,
+};
 
 /// Stops the targets, printing one line per process.
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -27,53 +22,13 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    let names = match targets {
-        Targets::All => {
-            let results = client.stop_all_processes(Some(true)).await?;
-            report(out, &results);
-            return Ok(());
-        }
-        Targets::Names(names) => names,
-    };
-    for name in names {
-        let (group, process) = split_namespec(name);
-        match process {
-            None => match client.stop_process_group(group.clone(), Some(true)).await {
-                Ok(results) => report(out, &results),
-                Err(error) if is_fault(&error, Fault::BadName) => {
-                    out.line(output::error_line(&group, "no such group"));
-                    out.status = exit::GENERIC;
-                }
-                Err(error) => return Err(error),
-            },
-            Some(process) => match client.stop_process(name.clone(), Some(true)).await {
-                Ok(_) => out.line(format!("{}: stopped", namespec(&group, &process))),
-                Err(error) => {
-                    let fault = fault_of(&error).ok_or(error)?;
-                    let code = fault.fault.code();
-                    let name = namespec(&group, &process);
-                    out.line(output::signal_result(
-                        &name,
-                        code,
-                        &fault.to_string(),
-                        "stopped",
-                    ));
-                    out.fault(code, Some(Fault::NotRunning));
-                }
-            },
-        }
-    }
-    Ok(())
+    run_on_targets(client, out, TargetCall::Stop, &STOP, targets).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::mock::{result, MockClient};
-
-    fn names(list: &[&str]) -> Targets {
-        Targets::Names(list.iter().map(|s| s.to_string()).collect())
-    }
+    use crate::commands::mock::{names, result, MockClient};
 
     #[tokio::test]
     async fn stop_lines_and_statuses() {
