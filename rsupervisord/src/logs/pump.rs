@@ -1,7 +1,9 @@
 //! The pump: one tokio task per child output pipe, copying it into the log.
 //!
-//! The task reads up to 64 KiB at a time (the measured sweet spot, see feasibility §5),
-//! writes each chunk straight to the log file with a plain `std::fs::File` write (a
+//! The task waits until the pipe is readable, then reads up to 64 KiB (the measured sweet
+//! spot, see feasibility §5) into a buffer owned by the worker thread, not by the task: an
+//! idle pump holds no buffer, so a thousand quiet programs do not cost 64 MiB (which would
+//! also make every fork of the daemon slower). Each chunk goes straight to the log file with a plain `std::fs::File` write (a
 //! page-cache copy, cheaper than `tokio::fs`), notifies the hub through [`LogHandle`],
 //! and ends at end of file — when the child and every process that inherited the write
 //! end have closed it. Output right before exit is never lost: EOF comes only after the
@@ -21,7 +23,7 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use rsupervisor_config::model::LogLevel;
-use tokio::io::AsyncReadExt;
+use std::cell::RefCell;
 use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 
@@ -82,9 +84,25 @@ pub fn spawn_pump(pipe: OwnedFd, sink: LogSink) -> JoinHandle<PumpReport> {
     tokio::spawn(run(pipe, sink))
 }
 
+thread_local! {
+    /// The read buffer of the pumps running on this worker thread. A pump reads into it and
+    /// writes the data out before it awaits again, so one buffer per thread is enough.
+    static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
+}
+
+/// What one read attempt found.
+enum Read {
+    /// Data was delivered; read again.
+    Data,
+    /// Nothing yet (readiness was spurious); wait again.
+    Empty,
+    /// End of file: the pump is done.
+    Eof,
+}
+
 async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     let mut report = PumpReport::default();
-    let mut receiver = match pipe::Receiver::from_owned_fd(pipe) {
+    let receiver = match pipe::Receiver::from_owned_fd(pipe) {
         Ok(receiver) => receiver,
         Err(error) => {
             report.read_error = Some(error);
@@ -92,28 +110,45 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
         }
     };
     let mut stripper = sink.strip_ansi.then(AnsiStripper::default);
-    let mut buffer = vec![0u8; CHUNK];
     let mut stripped = Vec::new();
     loop {
-        let n = match receiver.read(&mut buffer).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+        if let Err(error) = receiver.readable().await {
+            report.read_error = Some(error);
+            break;
+        }
+        let step = READ_BUFFER.with_borrow_mut(|buffer| match receiver.try_read(buffer) {
+            Ok(0) => Ok(Read::Eof),
+            Ok(n) => {
+                report.bytes_read += n as u64;
+                let data = match stripper.as_mut() {
+                    Some(stripper) => {
+                        stripped.clear();
+                        stripper.strip(&buffer[..n], &mut stripped);
+                        &stripped[..]
+                    }
+                    None => &buffer[..n],
+                };
+                deliver(&mut sink, data, &mut report);
+                Ok(Read::Data)
+            }
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(Read::Empty)
+            }
+            Err(error) => Err(error),
+        });
+        match step {
+            Ok(Read::Data | Read::Empty) => {}
+            Ok(Read::Eof) => break,
             Err(error) => {
                 report.read_error = Some(error);
                 break;
             }
-        };
-        report.bytes_read += n as u64;
-        let data = match stripper.as_mut() {
-            Some(stripper) => {
-                stripped.clear();
-                stripper.strip(&buffer[..n], &mut stripped);
-                &stripped[..]
-            }
-            None => &buffer[..n],
-        };
-        deliver(&mut sink, data, &mut report);
+        }
     }
     // A lone ESC held back at the very end was not the start of a sequence after all.
     if let Some(rest) = stripper.and_then(AnsiStripper::finish) {
