@@ -177,15 +177,27 @@ fn credentials(config: &ProcessConfig) -> Result<Option<Credentials>, SpawnError
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
         let message = if errno == nix::errno::Errno::EMFILE {
             "too many open files to spawn".to_owned()
         } else {
             format!("couldn't create a pipe: {errno}")
         };
         SpawnError::new(Fault::SpawnError, message)
-    })
+    })?;
+    if Uid::effective().is_root() {
+        // A larger pipe lets a chatty child write more before it waits for the pump: about
+        // a quarter more throughput measured with 1 GiB through one program. Only as root:
+        // for other users the kernel charges pipe pages against a per-user soft limit
+        // (fs.pipe-user-pages-soft), past which every new pipe of that user shrinks to two
+        // pages. Failure just keeps the default size.
+        let _ = nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_CAPACITY));
+    }
+    Ok((read, write))
 }
+
+/// Capacity of a child's output pipe when the daemon runs as root (the default is 64 KiB).
+const PIPE_CAPACITY: i32 = 1 << 20;
 
 /// Forks and execs the program. Must be called inside the tokio runtime.
 pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {
