@@ -605,7 +605,20 @@ def baseline_log(ctx, rnd):
             _, t0, _ = f.read().split()
         if os.path.getsize(out) != total:
             raise Fail("baseline writer>file lost bytes")
-        return {"log_mb_s": total / 1e6 / (t_end - float(t0))}
+        res = {"log_mb_s": total / 1e6 / (t_end - float(t0))}
+        os.unlink(out)
+        prefault(dirpath, total)
+        with open(out, "wb") as fo:
+            w = subprocess.Popen([ctx.python, script, str(n_lines), str(size), stamp],
+                                 stdout=subprocess.PIPE)
+            subprocess.run(["cat"], stdin=w.stdout, stdout=fo, check=True, timeout=600)
+            w.stdout.close()
+            w.wait()
+        t_end = time.monotonic()
+        with open(stamp) as f:
+            _, t0, _ = f.read().split()
+        res["log_pipe_cat_mb_s"] = total / 1e6 / (t_end - float(t0))
+        return res
     finally:
         shutil.rmtree(dirpath, ignore_errors=True)
 
@@ -795,7 +808,7 @@ class Params:
         self.n_idle = 100
         self.n_start = 100 if quick else 500
         self.n_scale = 5000
-        self.scale_deadline = 180
+        self.scale_deadline = 120
         self.idle_window = 5.0 if quick else 20.0
         self.settle = 2.0 if quick else 3.0
         self.ctl_runs = 10 if quick else 15  # per round
@@ -826,6 +839,7 @@ METRICS = [
     ("respawn_ms", "respawn after SIGKILL, median", "ms", True),
     ("respawn_ms:p90", "respawn after SIGKILL, p90", "ms", True),
     ("log_mb_s", "log throughput", "MB/s", False),
+    ("log_pipe_cat_mb_s", "baseline: writer | cat > file", "MB/s", False),
     ("log_bytes_lost", "log bytes lost", "B", True),
     ("log_daemon_cpu_s", "daemon CPU for the log run", "s", True),
     ("tail_ms", "tail -f latency, p50", "ms", True),
@@ -993,6 +1007,11 @@ def main():
         else:
             row["label"] = row["label"].replace(" N ", " 500 ")
         row["floor"] = ref.get(key)
+        if key == "log_pipe_cat_mb_s":
+            row["floor"] = ref.get(key)
+            if row["floor"] is not None:
+                table.append(row)
+            continue
         if any(s.name in row for s in systems):
             table.append(row)
 
