@@ -311,9 +311,9 @@ class Daemon:
             raise Fail(f"ctl {' '.join(verb)} timed out after {timeout}s")
         return time.monotonic() - t0, r.returncode, r.stdout.decode(errors="replace")
 
-    def status(self):
+    def status(self, timeout=60):
         """{name: (state, pid or None)} from `ctl status`."""
-        _, _, out = self.ctl("status")
+        _, _, out = self.ctl("status", timeout=timeout)
         res = {}
         for line in out.splitlines():
             parts = line.split()
@@ -322,24 +322,24 @@ class Daemon:
                 res[parts[0]] = (parts[1], int(m.group(1)) if m else None)
         return res
 
-    def wait_socket(self, deadline_s=30):
+    def wait_socket(self, deadline_s=30, ctl_timeout=30):
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
             self.check_alive()
             if os.path.exists(self.sock):
-                _, rc, out = self.ctl("status", timeout=30)
+                _, rc, out = self.ctl("status", timeout=ctl_timeout)
                 if "refused" not in out and "no such file" not in out.lower():
                     return
             time.sleep(0.02)
         raise Fail("control socket never answered: " + self.tail_out())
 
-    def wait_all_running(self, n, deadline_s=60):
+    def wait_all_running(self, n, deadline_s=60, ctl_timeout=30):
         """Wait until `ctl status` shows n RUNNING; returns {name: pid}."""
-        self.wait_socket()
+        self.wait_socket(ctl_timeout=ctl_timeout)
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
             self.check_alive()
-            st = self.status()
+            st = self.status(ctl_timeout)
             run = {k: p for k, (s, p) in st.items() if s == "RUNNING"}
             if len(run) >= n:
                 return run
@@ -715,11 +715,10 @@ def sc_scale(ctx, system, rnd):
             d.check_alive()
             time.sleep(0.05)
         t_all = time.monotonic() - d.t_spawn
-        d.wait_all_running(n, 120)
+        d.wait_all_running(n, 300, ctl_timeout=300)
         time.sleep(ctx.p.settle)
         rss = status_kib(d.pid, "VmRSS")
-        d.ctl("status", timeout=120)
-        lat = [d.ctl("status", timeout=120)[0] * 1000 for _ in range(5)]
+        lat = [d.ctl("status", timeout=300)[0] * 1000 for _ in range(5)]
         fds = fd_count(d.pid)
     return ({"scale_start_s": t_all, "scale_rss_mib": rss / 1024, "scale_status_ms": lat},
             {"fds": fds})
@@ -907,12 +906,15 @@ def main():
     ap.add_argument("--workdir", default="/tmp", help="parent of the per-round temp dirs")
     ap.add_argument("--keep", action="store_true", help="keep the temp dirs")
     ap.add_argument("--python", default=sys.executable, help="interpreter for test programs")
+    ap.add_argument("--scale-deadline", type=float, default=120.0,
+                    help="seconds the 5,000-program start may take before it counts as failed")
     args = ap.parse_args()
 
     ctx = Ctx()
     ctx.p = Params(args.quick)
     if args.rounds:
         ctx.p.rounds = args.rounds
+    ctx.p.scale_deadline = args.scale_deadline
     ctx.workdir, ctx.keep, ctx.python = args.workdir, args.keep, args.python
     if len(os.path.join(ctx.workdir, "rsb-xxxx-xxxxxxxx", "s.sock")) > 100:
         sys.exit("--workdir too long for an AF_UNIX socket path")
