@@ -710,9 +710,18 @@ def sc_scale(ctx, system, rnd):
     with Daemon(ctx, system, progs, minfds=20000) as d:
         deadline = d.t_spawn + ctx.p.scale_deadline
         while d.count_success() < n:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise Fail(f"{d.count_success()}/{n} RUNNING after {ctx.p.scale_deadline}s")
             d.check_alive()
+            with open(d.log, "rb") as f:
+                text = f.read()
+            if b"entered FATAL state" in text:
+                why = re.findall(rb"spawnerr: ([^\n]*)", text)
+                raise Fail(f"{d.count_success()}/{n} RUNNING after {now - d.t_spawn:.1f}s, "
+                           f"then FATAL ({why[-1].decode() if why else '?'}); daemon RSS "
+                           f"{status_kib(d.pid, 'VmRSS') / 1024:.0f} MiB, "
+                           f"{fd_count(d.pid)} fds")
             time.sleep(0.05)
         t_all = time.monotonic() - d.t_spawn
         d.wait_all_running(n, 300, ctl_timeout=300)
@@ -838,7 +847,7 @@ METRICS = [
     ("respawn_ms", "respawn after SIGKILL, median", "ms", True),
     ("respawn_ms:p90", "respawn after SIGKILL, p90", "ms", True),
     ("log_mb_s", "log throughput", "MB/s", False),
-    ("log_pipe_cat_mb_s", "baseline: writer | cat > file", "MB/s", False),
+    ("log_pipe_cat_mb_s", "baseline: writer piped to cat > file", "MB/s", False),
     ("log_bytes_lost", "log bytes lost", "B", True),
     ("log_daemon_cpu_s", "daemon CPU for the log run", "s", True),
     ("tail_ms", "tail -f latency, p50", "ms", True),
