@@ -714,8 +714,11 @@ def sc_scale(ctx, system, rnd):
             if now > deadline:
                 raise Fail(f"{d.count_success()}/{n} RUNNING after {ctx.p.scale_deadline}s")
             d.check_alive()
-            with open(d.log, "rb") as f:
-                text = f.read()
+            try:
+                with open(d.log, "rb") as f:
+                    text = f.read()
+            except FileNotFoundError:
+                text = b""
             if b"entered FATAL state" in text:
                 why = re.findall(rb"spawnerr: ([^\n]*)", text)
                 raise Fail(f"{d.count_success()}/{n} RUNNING after {now - d.t_spawn:.1f}s, "
@@ -979,6 +982,11 @@ def main():
                     except Fail as e:
                         ent["errors"].append(f"round {rnd + 1}: {e}")
                         print(f"    FAILED: {e}", file=sys.stderr)
+                        continue
+                    except (OSError, ValueError, subprocess.SubprocessError) as e:
+                        # a harness-side error: report it as this round's failure
+                        ent["errors"].append(f"round {rnd + 1}: harness error {e!r}")
+                        print(f"    FAILED (harness error): {e!r}", file=sys.stderr)
                         continue
                     b1 = machine_busy()
                     busy = (1 - (b1[1] - b0[1]) / max(1, b1[0] - b0[0])) * os.cpu_count()
