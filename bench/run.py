@@ -855,9 +855,9 @@ METRICS = [
     ("log_daemon_cpu_s", "daemon CPU for the log run", "s", True),
     ("tail_ms", "tail -f latency, p50", "ms", True),
     ("tail_ms:p90", "tail -f latency, p90", "ms", True),
-    ("scale_start_s", "5000 programs: start to all RUNNING", "s", True),
-    ("scale_rss_mib", "5000 programs: RSS", "MiB", True),
-    ("scale_status_ms", "5000 programs: ctl status median", "ms", True),
+    ("scale_start_s", "N_SCALE programs: start to all RUNNING", "s", True),
+    ("scale_rss_mib", "N_SCALE programs: RSS", "MiB", True),
+    ("scale_status_ms", "N_SCALE programs: ctl status median", "ms", True),
 ]
 
 
@@ -918,6 +918,8 @@ def main():
     ap.add_argument("--workdir", default="/tmp", help="parent of the per-round temp dirs")
     ap.add_argument("--keep", action="store_true", help="keep the temp dirs")
     ap.add_argument("--python", default=sys.executable, help="interpreter for test programs")
+    ap.add_argument("--n-scale", type=int, default=5000,
+                    help="programs in the scale scenario (default 5000)")
     ap.add_argument("--scale-deadline", type=float, default=120.0,
                     help="seconds the 5,000-program start may take before it counts as failed")
     args = ap.parse_args()
@@ -927,6 +929,7 @@ def main():
     if args.rounds:
         ctx.p.rounds = args.rounds
     ctx.p.scale_deadline = args.scale_deadline
+    ctx.p.n_scale = args.n_scale
     ctx.workdir, ctx.keep, ctx.python = args.workdir, args.keep, args.python
     if len(os.path.join(ctx.workdir, "rsb-xxxx-xxxxxxxx", "s.sock")) > 100:
         sys.exit("--workdir too long for an AF_UNIX socket path")
@@ -1025,6 +1028,7 @@ def main():
             row["label"] = label.replace(" N ", f" {ctx.p.n_start} ")
         else:
             row["label"] = row["label"].replace(" N ", " 500 ")
+        row["label"] = row["label"].replace("N_SCALE", str(ctx.p.n_scale))
         row["floor"] = ref.get(key)
         if key == "log_pipe_cat_mb_s":
             row["floor"] = ref.get(key)
