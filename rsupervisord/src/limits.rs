@@ -3,6 +3,16 @@
 
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use rsupervisor_config::{LogLevel, SupervisordConfig};
+use std::sync::OnceLock;
+
+/// The RLIMIT_NOFILE (soft, hard) that programs get: what supervisord would leave them
+/// (the limit raised to `minfds`), even though the daemon raises its own soft limit further.
+static CHILD_NOFILE: OnceLock<(u64, u64)> = OnceLock::new();
+
+/// The open-files limit to give children, once [`raise`] has run.
+pub fn child_nofile() -> Option<(u64, u64)> {
+    CHILD_NOFILE.get().copied()
+}
 
 /// Raises RLIMIT_NOFILE and RLIMIT_NPROC; returns main-log notes, or supervisord's error when
 /// the hard limit is too low and cannot be raised.
@@ -38,5 +48,21 @@ pub fn raise(settings: &SupervisordConfig) -> Result<Vec<(LogLevel, String)>, St
             format!("Increased {name} limit to {minimum}"),
         ));
     }
+    raise_own_nofile();
     Ok(notes)
+}
+
+/// Lets the daemon itself use every descriptor the hard limit allows: each program costs it
+/// about six (two pipes, two log files, stdin, the pidfd that reaps it), so a `minfds` sized
+/// for supervisord's needs runs out long before a few thousand programs. Children still get
+/// the limit supervisord would give them: `spawn` restores it in the child.
+fn raise_own_nofile() {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    let _ = CHILD_NOFILE.set((soft, hard));
+    if soft < hard {
+        // Failure only means the daemon keeps the lower limit.
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
 }

@@ -250,12 +250,22 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         .process_group(0)
         .kill_on_drop(false);
     let umask = config.umask;
+    let nofile = crate::limits::child_nofile();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (setgroups, setgid, setuid, chdir, write, _exit, umask,
-    // close_range); it allocates nothing: `groups`, the directory and its complaint were
+    // async-signal-safe system calls (setrlimit, setgroups, setgid, setuid, chdir, write,
+    // _exit, umask, close_range); it allocates nothing: `groups`, the directory and its complaint were
     // built in the parent and are only borrowed here.
     unsafe {
         command.pre_exec(move || {
+            // The daemon raised its own open-files limit; programs get the one they would
+            // have had under supervisord. Done first, while still privileged.
+            if let Some((soft, hard)) = nofile {
+                nix::sys::resource::setrlimit(
+                    nix::sys::resource::Resource::RLIMIT_NOFILE,
+                    soft,
+                    hard,
+                )?;
+            }
             // supervisord's order: setuid, chdir, umask.
             if let Some(credentials) = &credentials {
                 nix::unistd::setgroups(&credentials.groups)?;

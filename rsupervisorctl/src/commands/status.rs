@@ -20,9 +20,13 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     if out.json {
         out.json_value(&output::status_json(&matching));
     } else {
+        // One write for the whole table: a line at a time costs a system call per process.
+        let mut table = String::new();
         for line in output::status_lines(&matching) {
-            out.line(line);
+            table.push_str(&line);
+            table.push('\n');
         }
+        out.raw(&table);
     }
     if !suppress_exitstatus
         && matching
