@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p rsupervisord -p rsupervisorctl
-bindir="${CARGO_TARGET_DIR:-target}/release"
+# Absolute: the harness runs each daemon from its own temporary directory.
+bindir=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
 venv="${TMPDIR:-/tmp}/rsupervisor-sv"
 only=ours
 if [ -x "$venv/bin/supervisord" ] \

@@ -105,8 +105,12 @@ pub enum TimerKind {
     Restart,
 }
 
-/// The shortest time between two automatic restarts of a program that keeps crashing; a
-/// program that ran longer than this is restarted at once.
+/// A program that exits sooner than this after its spawn is crashing on start, not working:
+/// its automatic restart waits until [`MIN_RESTART_INTERVAL`] after that spawn. Any longer
+/// run is restarted at once.
+pub const QUICK_EXIT: Duration = Duration::from_millis(100);
+
+/// The shortest time between two spawns of a program that keeps crashing on start.
 pub const MIN_RESTART_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the actor must do after a step, in order.
@@ -449,10 +453,10 @@ fn exit_running(
         AutoRestart::Never => false,
     };
     if restart && rules.daemon_running {
-        if ran_for < MIN_RESTART_INTERVAL {
+        if ran_for < QUICK_EXIT {
             // A program that dies right after starting (possible with startsecs=0) would
             // otherwise be respawned in a tight loop; supervisord's one-second main loop
-            // spaced those restarts out, so we keep at least that interval.
+            // spaced those restarts out, so we keep that interval for such crash loops.
             effects.push(Effect::Timer(
                 TimerKind::Restart,
                 MIN_RESTART_INTERVAL - ran_for,
@@ -876,7 +880,7 @@ mod tests {
         let quick = Input::Exited {
             status: ExitStatus::Code(1),
             after_startsecs: true,
-            ran_for: Duration::from_millis(200),
+            ran_for: Duration::from_millis(20),
         };
         let effects = step(&mut m, &r, quick).expect("accepted");
         assert_eq!(m.state, Exited);
@@ -884,9 +888,19 @@ mod tests {
             effects.last(),
             Some(&Effect::Timer(
                 TimerKind::Restart,
-                Duration::from_millis(800)
+                Duration::from_millis(980)
             ))
         );
+        // A run longer than QUICK_EXIT is an ordinary exit: restarted at once.
+        let mut ordinary_machine = machine(Running);
+        let ordinary = Input::Exited {
+            status: ExitStatus::Code(1),
+            after_startsecs: true,
+            ran_for: Duration::from_millis(300),
+        };
+        let effects = step(&mut ordinary_machine, &r, ordinary).expect("accepted");
+        assert_eq!(ordinary_machine.state, Starting);
+        assert_eq!(effects.last(), Some(&Effect::Spawn));
         assert_eq!(
             step(&mut m, &r, Input::RestartDelayElapsed),
             Ok(vec![Effect::Spawn])
