@@ -1,7 +1,7 @@
 //! Turns the signals the daemon handles into supervisor events (reference §7).
 //!
-//! SIGTERM, SIGINT and SIGQUIT shut down, SIGHUP reloads, SIGUSR2 reopens logs. Child exits are
-//! reaped by tokio per child, so SIGCHLD needs no handler here.
+//! SIGTERM, SIGINT and SIGQUIT shut down, SIGHUP reloads, SIGUSR2 reopens logs, SIGCHLD makes
+//! the supervisor reap its exited children.
 
 use crate::supervisor::event::Event;
 use crate::supervisor::handle::SupervisorHandle;
@@ -14,6 +14,7 @@ pub fn forward(handle: SupervisorHandle) -> std::io::Result<()> {
     let mut quit = signal(SignalKind::quit())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
+    let mut chld = signal(SignalKind::child())?;
     tokio::spawn(async move {
         loop {
             let event = tokio::select! {
@@ -22,6 +23,7 @@ pub fn forward(handle: SupervisorHandle) -> std::io::Result<()> {
                 Some(()) = quit.recv() => Event::ShutdownSignal("SIGQUIT"),
                 Some(()) = hup.recv() => Event::ReloadSignal,
                 Some(()) = usr2.recv() => Event::ReopenSignal,
+                Some(()) = chld.recv() => Event::ChildSignal,
                 else => break,
             };
             handle.notify(event);

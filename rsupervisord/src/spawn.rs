@@ -17,6 +17,7 @@ use rsupervisor_config::ProcessConfig;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -48,8 +49,6 @@ pub struct SpawnContext {
 /// A freshly started child and the parent's ends of its pipes.
 #[derive(Debug)]
 pub struct Spawned {
-    /// The child handle, to await its exit.
-    pub child: tokio::process::Child,
     /// Its pid (also its process group id).
     pub pid: i32,
     /// Read end of its stdout pipe (also stderr when `redirect_stderr`).
@@ -57,7 +56,7 @@ pub struct Spawned {
     /// Read end of its stderr pipe, unless `redirect_stderr`.
     pub stderr: Option<OwnedFd>,
     /// Write end of its stdin pipe.
-    pub stdin: Option<tokio::process::ChildStdin>,
+    pub stdin: Option<tokio::net::unix::pipe::Sender>,
 }
 
 /// The program's argv and resolved executable, checked as supervisord checks before forking.
@@ -199,7 +198,9 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 /// Capacity of a child's output pipe when the daemon runs as root (the default is 64 KiB).
 const PIPE_CAPACITY: i32 = 1 << 20;
 
-/// Forks and execs the program. Must be called inside the tokio runtime.
+/// Forks and execs the program. Must be called inside the tokio runtime, from the task that
+/// reaps children (the supervisor actor): the standard library reaps a child whose exec failed
+/// itself, and must not find it reaped already.
 pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {
     let environment = environment(config, context);
     let (program, argv) = resolve_command(config, &environment)?;
@@ -235,7 +236,10 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         (Some(read), write)
     };
 
-    let mut command = tokio::process::Command::new(&program);
+    // std's Command rather than tokio's: tokio would hold a pidfd per child to reap it, and
+    // the supervisor reaps its children itself on SIGCHLD (one fd per program saved, which
+    // matters at thousands of programs).
+    let mut command = std::process::Command::new(&program);
     command
         .arg0(&argv[0])
         .args(&argv[1..])
@@ -247,8 +251,7 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         // setpgid(0, 0), as supervisord's setpgrp(): the child leads its own process group,
         // so a Ctrl-C at the daemon's terminal does not reach it and stopasgroup can signal
         // the whole group.
-        .process_group(0)
-        .kill_on_drop(false);
+        .process_group(0);
     let umask = config.umask;
     let nofile = crate::limits::child_nofile();
     // SAFETY: the closure runs in the forked child before exec and only makes
@@ -299,10 +302,13 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     let mut child = command
         .spawn()
         .map_err(|error| spawn_failure(&program, error))?;
-    let pid = child.id().map(|pid| pid as i32).unwrap_or(0);
-    let stdin = child.stdin.take();
+    let pid = child.id() as i32;
+    // Dropping the std handle neither waits for nor kills the child; the reaper owns it.
+    let stdin = child
+        .stdin
+        .take()
+        .and_then(|stdin| tokio::net::unix::pipe::Sender::from_owned_fd(OwnedFd::from(stdin)).ok());
     Ok(Spawned {
-        child,
         pid,
         stdout: stdout_read,
         stderr: stderr_read,

@@ -1,20 +1,13 @@
 //! Facts reported to the supervisor actor: a child ended, a timer fired, a signal arrived.
 
-use super::fsm::{ExitStatus, TimerKind};
+use super::fsm::TimerKind;
 use super::process::ProcessId;
 
 /// Something that happened; the actor decides what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A child was reaped.
-    Exited {
-        /// Which process record.
-        id: ProcessId,
-        /// The pid that exited (guards against a record that has spawned again since).
-        pid: i32,
-        /// How it ended.
-        status: ExitStatus,
-    },
+    /// SIGCHLD: one or more children may have exited; the actor reaps them.
+    ChildSignal,
     /// A timer armed by the state machine fired.
     Timer {
         /// Which process record.

@@ -81,6 +81,8 @@ pub struct Supervisor {
     latest: Config,
     groups: Vec<Group>,
     processes: HashMap<ProcessId, Process>,
+    /// Which record each live child belongs to, for the reaper.
+    pids: HashMap<i32, ProcessId>,
     next_id: ProcessId,
     mood: Mood,
     reminder_armed: bool,
@@ -100,6 +102,7 @@ impl Supervisor {
             config,
             groups: Vec::new(),
             processes: HashMap::new(),
+            pids: HashMap::new(),
             next_id: 1,
             mood: Mood::Running,
             reminder_armed: false,
@@ -424,16 +427,7 @@ impl Supervisor {
         if let Some(fd) = spawned.stderr {
             logs::spawn_pump(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
-        let events = self.events_tx.clone();
-        let mut child = spawned.child;
-        tokio::spawn(async move {
-            let status = match child.wait().await {
-                Ok(status) => exit_status(status),
-                // The child is ours and tokio reaps it; a wait error means it is gone.
-                Err(_) => ExitStatus::Code(-1),
-            };
-            let _ = events.send(Event::Exited { id, pid, status });
-        });
+        self.pids.insert(pid, id);
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
             process.stdin = spawned
@@ -483,7 +477,7 @@ impl Supervisor {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Exited { id, pid, status } => self.on_exit(id, pid, status),
+            Event::ChildSignal => self.reap(),
             Event::Timer { id, epoch, kind } => {
                 let current = self.processes.get(&id).map(|p| p.epoch);
                 if current != Some(epoch) {
@@ -529,6 +523,34 @@ impl Supervisor {
                 if self.mood != Mood::Running {
                     self.remind_shutdown();
                 }
+            }
+        }
+    }
+
+    /// Reaps every child that has exited (one SIGCHLD may stand for several).
+    fn reap(&mut self) {
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        loop {
+            let (pid, status) = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw(), ExitStatus::Code(code)),
+                Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => (
+                    pid.as_raw(),
+                    ExitStatus::Signal {
+                        signal: signal as i32,
+                        core_dumped,
+                    },
+                ),
+                // Stopped/continued children are not exits; keep looking.
+                Ok(WaitStatus::Stopped(..) | WaitStatus::Continued(..)) => continue,
+                // Nothing more to reap now (StillAlive), or no children at all (ECHILD).
+                Ok(_) | Err(_) => return,
+            };
+            match self.pids.remove(&pid) {
+                Some(id) => self.on_exit(id, pid, status),
+                None => self.log(
+                    LogLevel::Info,
+                    &format!("reaped unknown pid {pid} ({})", status.describe()),
+                ),
             }
         }
     }
@@ -1205,18 +1227,6 @@ pub fn clean_auto_logs(settings: &rsupervisor_config::SupervisordConfig) -> Opti
                 settings.childlogdir.display()
             )
         })
-}
-
-fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => ExitStatus::Code(code),
-        (None, Some(signal)) => ExitStatus::Signal {
-            signal,
-            core_dumped: status.core_dumped(),
-        },
-        (None, None) => ExitStatus::Code(-1),
-    }
 }
 
 fn config_info(

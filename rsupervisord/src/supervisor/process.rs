@@ -41,7 +41,7 @@ pub struct Process {
     /// stderr log path, if any.
     pub stderr_path: Option<PathBuf>,
     /// Write end of the child's stdin, shared with in-flight `sendProcessStdin` writers.
-    pub stdin: Option<std::sync::Arc<tokio::sync::Mutex<tokio::process::ChildStdin>>>,
+    pub stdin: Option<std::sync::Arc<tokio::sync::Mutex<tokio::net::unix::pipe::Sender>>>,
     /// Log files of the current (or last) child's output, shared with its pumps, to reopen
     /// or clear them.
     pub log_files: Vec<LogHandle>,
