@@ -40,12 +40,40 @@ pub enum ConnectError {
     },
 }
 
+/// How long connecting and the handshake may take: a daemon that accepts connections but
+/// never answers (stuck, or stopped with SIGSTOP) must not hang the ctl.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to the daemon's socket and returns a JSON-RPC client on it, giving up after
+/// [`CONNECT_TIMEOUT`].
+pub async fn connect(
+    path: &Path,
+    request_timeout: Duration,
+    credentials: Option<(&str, &str)>,
+) -> Result<Client, ConnectError> {
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        connect_now(path, request_timeout, credentials),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::Other {
+            path: path.to_path_buf(),
+            message: format!(
+                "no answer within {} s (is rsupervisord stuck?)",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+        }),
+    }
+}
+
 /// Connects to the daemon's socket and returns a JSON-RPC client on it.
 ///
 /// `request_timeout` bounds every single call; long calls such as `startProcess` with
 /// `wait=true` must fit in it. `credentials` (user, password) are sent as HTTP Basic
 /// authorization when the daemon's `[unix_http_server]` requires them.
-pub async fn connect(
+async fn connect_now(
     path: &Path,
     request_timeout: Duration,
     credentials: Option<(&str, &str)>,

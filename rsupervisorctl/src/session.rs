@@ -319,7 +319,9 @@ fn connect_reason(error: &ConnectError) -> String {
 
 fn help(out: &mut Output, topic: Option<&str>) {
     match topic {
-        None => out.raw(&output::help_index()),
+        None => {
+            out.raw(&output::help_index());
+        }
         Some(topic) => match output::help_text(topic) {
             Some(text) => out.line(text),
             None => out.line(output::no_help(topic)),

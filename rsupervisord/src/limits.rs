@@ -53,7 +53,7 @@ pub fn raise(settings: &SupervisordConfig) -> Result<Vec<(LogLevel, String)>, St
 }
 
 /// Lets the daemon itself use every descriptor the hard limit allows: each program costs it
-/// about six (two pipes, two log files, stdin, the pidfd that reaps it), so a `minfds` sized
+/// about five (stdin, stdout and stderr pipes, two log files), so a `minfds` sized
 /// for supervisord's needs runs out long before a few thousand programs. Children still get
 /// the limit supervisord would give them: `spawn` restores it in the child.
 fn raise_own_nofile() {

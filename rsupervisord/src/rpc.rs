@@ -149,7 +149,8 @@ impl RpcHandler {
         })
     }
 
-    /// Runs `op` on every process `spec` names (None: all) that `wanted` selects, concurrently.
+    /// Runs `op` on every process `spec` names (None: all) that the operation applies to
+    /// (start: not running; stop: running; signal: signallable), waiting for them together.
     async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
         let mut names = self.handle.resolve(spec).await.map_err(fault)?;
         // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse.

@@ -259,12 +259,22 @@ fn second_shutdown_while_stopping() {
     let dir = TestDir::new();
     dir.config(
         "[program:stubborn]\n\
-         command={fixture} --ignore-sigterm\n\
+         command={fixture} --ignore-sigterm --print ready\n\
          startsecs=0\n\
-         stopwaitsecs=60\n",
+         stopwaitsecs=60\n\
+         stdout_logfile={dir}/stubborn.log\n",
     );
     let mut daemon = Daemon::start(&dir);
     let pid = info_pid(&wait_state(&daemon, "stubborn", "RUNNING", DEADLINE));
+    // `ready` comes after the fixture installed its SIGTERM handler.
+    wait_until(DEADLINE, "stubborn to be ready", || {
+        let log = dir.try_read("stubborn.log").unwrap_or_default();
+        if log.contains("ready\n") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
 
     let out = dir.ctl(&["shutdown"]);
     out.assert_status(0);

@@ -324,6 +324,8 @@ fn pid_signal_clear_version_and_help() {
     );
     let daemon = Daemon::start(&dir);
     let trap = info_pid(&wait_state(&daemon, "trap", "RUNNING", DEADLINE));
+    // The fixture prints trap-up only after its SIGTERM handler is in place.
+    wait_tail(&dir, "trap", "trap-up", 1);
 
     let out = dir.ctl(&["pid"]);
     out.assert_status(0);
@@ -339,18 +341,13 @@ fn pid_signal_clear_version_and_help() {
     let out = dir.ctl(&["signal", "TERM", "trap"]);
     out.assert_status(0);
     assert_eq!(out.stdout, "trap: signalled\n");
-    wait_until(DEADLINE, "trap to log the ignored SIGTERM", || {
-        let log = dir.ctl(&["tail", "trap"]).stdout;
-        if log.contains("ignored SIGTERM") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    wait_tail(&dir, "trap", "ignored SIGTERM", 1);
     assert_eq!(info_pid(&daemon.process("trap")), trap);
     let out = dir.ctl(&["signal", "SIGTERM", "all"]);
     out.assert_status(0);
     assert_eq!(out.stdout, "trap: signalled\n");
+    // Its second complaint must be in the log before `clear`, or it could land after it.
+    wait_tail(&dir, "trap", "ignored SIGTERM", 2);
 
     let out = dir.ctl(&["clear", "trap"]);
     out.assert_status(0);
@@ -554,4 +551,21 @@ fn sixbtc_group_starts_in_priority_order() {
         .filter_map(|(_, rest)| rest.split_once('\'').map(|(name, _)| name))
         .collect();
     assert_eq!(spawned, ORDER, "spawn order in the main log:\n{log}");
+}
+
+/// Waits until `tail name` shows `needle` at least `times` times.
+#[track_caller]
+fn wait_tail(dir: &TestDir, name: &str, needle: &str, times: usize) {
+    wait_until(
+        DEADLINE,
+        &format!("{name}'s log to show {needle:?} {times}x"),
+        || {
+            let log = dir.ctl(&["tail", name]).stdout;
+            if log.matches(needle).count() >= times {
+                Ok(())
+            } else {
+                Err(log)
+            }
+        },
+    );
 }

@@ -289,3 +289,21 @@ fn reload_renames_auto_logs_and_cleans_the_old_ones() {
         "{old_path} was not cleaned up at reload"
     );
 }
+
+#[test]
+fn a_log_that_cannot_be_written_is_reported_in_the_main_log() {
+    let dir = TestDir::new();
+    // /dev/full fails every write with ENOSPC, like a full disk.
+    dir.config(
+        "[program:full]\ncommand={fixture} --print lost --sleep\nstartsecs=0\n\
+         stdout_logfile=/dev/full\nstdout_logfile_maxbytes=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let log = wait_log(&daemon, "'full' stdout: cannot write /dev/full");
+    assert!(
+        log.contains("ERRO 'full' stdout: cannot write /dev/full (output is being lost"),
+        "{log}"
+    );
+    // The program itself is unaffected.
+    wait_state(&daemon, "full", "RUNNING", DEADLINE);
+}

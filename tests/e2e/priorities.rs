@@ -42,8 +42,8 @@ fn shutdown_stops_groups_in_descending_priority_one_at_a_time() {
     // members get their signal together, higher priority first.
     dir.config(
         "[program:low]\ncommand={fixture} --sleep\nstartsecs=0\npriority=10\n\n\
-         [program:top]\ncommand={fixture} --ignore-sigterm\nstartsecs=0\npriority=900\n\
-         stopwaitsecs=1\n\n\
+         [program:top]\ncommand={fixture} --ignore-sigterm --print ready\nstartsecs=0\n\
+         priority=900\nstopwaitsecs=1\nstdout_logfile={dir}/top.log\n\n\
          [program:m1]\ncommand={fixture} --sleep\nstartsecs=0\npriority=1\n\n\
          [program:m2]\ncommand={fixture} --sleep\nstartsecs=0\npriority=2\n\n\
          [group:mid]\nprograms=m1,m2\npriority=500\n",
@@ -52,6 +52,8 @@ fn shutdown_stops_groups_in_descending_priority_one_at_a_time() {
     for name in ["low", "top", "mid:m1", "mid:m2"] {
         wait_state(&daemon, name, "RUNNING", DEADLINE);
     }
+    // `ready` comes after the fixture installed its SIGTERM handler.
+    wait_file(&dir, "top.log", "ready\n");
     daemon.signal(Signal::SIGTERM);
     let status = daemon.wait_exit(DEADLINE);
     assert_eq!(status.code(), Some(0), "{status}");
@@ -95,6 +97,7 @@ fn numprocs_expands_process_names() {
         assert_eq!(info["group"], "g", "{info}");
         pids.push(info_pid(&info));
     }
+    pids.sort_unstable();
     pids.dedup();
     assert_eq!(pids.len(), 3);
     let names: Vec<String> = daemon

@@ -107,8 +107,13 @@ fn user_nobody_when_root() {
     let out = dir.path("out");
     std::fs::create_dir(&out).expect("mkdir out");
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    // The checkout (and so the built fixture) may sit under a directory nobody cannot enter,
+    // such as /root: run a copy from the temp dir.
+    let fixture = dir.path("fixture");
+    std::fs::copy(rsupervisor_e2e::binaries::fixture(), &fixture).expect("copy the fixture");
+    std::fs::set_permissions(&fixture, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir.config(
-        "[program:who]\ncommand={fixture} --dump-uid {dir}/out/uid --dump-env {dir}/out/env\n\
+        "[program:who]\ncommand={dir}/fixture --dump-uid {dir}/out/uid --dump-env {dir}/out/env\n\
          user=nobody\nstartsecs=0\n",
     );
     let daemon = Daemon::start(&dir);

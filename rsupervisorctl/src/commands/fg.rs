@@ -130,11 +130,12 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
         tokio::select! {
             _ = follow::ctrl_c() => break,
             chunk = next_chunk(&mut stdout) => match chunk {
-                Some(chunk) => out.raw(&chunk),
+                // Our own stdout closed: nothing more can be shown.
+                Some(chunk) => if !out.raw(&chunk) { break },
                 None => stdout = None,
             },
             chunk = next_chunk(&mut stderr) => match chunk {
-                Some(chunk) => out.raw(&chunk),
+                Some(chunk) => if !out.raw(&chunk) { break },
                 None => stderr = None,
             },
             line = input.next_line() => {

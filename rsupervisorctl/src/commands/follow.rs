@@ -20,6 +20,8 @@ pub enum End {
     Interrupted,
     /// The daemon ended the stream or went away.
     Closed,
+    /// Our stdout was closed (`tail -f x | head`): stop quietly.
+    OutputClosed,
 }
 
 /// Resolves on Ctrl-C; never resolves if the handler cannot be installed (then the default
@@ -36,7 +38,11 @@ pub async fn stream(out: &mut Output, mut subscription: Subscription<String>) ->
         tokio::select! {
             _ = ctrl_c() => return End::Interrupted,
             item = subscription.next() => match item {
-                Some(Ok(chunk)) => out.raw(&chunk),
+                Some(Ok(chunk)) => {
+                    if !out.raw(&chunk) {
+                        return End::OutputClosed;
+                    }
+                }
                 // A chunk that does not decode is skipped; the stream itself is still alive.
                 Some(Err(_)) => continue,
                 None => return End::Closed,
@@ -49,6 +55,7 @@ pub async fn stream(out: &mut Output, mut subscription: Subscription<String>) ->
 pub fn finish(out: &mut Output, end: End) {
     match end {
         End::Interrupted => out.line(""),
+        End::OutputClosed => {}
         End::Closed => {
             out.error(CLOSED);
             out.status = exit::GENERIC;

@@ -73,15 +73,18 @@ impl Output {
         self.raw(&format!("{}\n", text.as_ref()));
     }
 
-    /// Prints text on stdout as is, flushed at once (log streams).
-    pub fn raw(&mut self, text: &str) {
+    /// Prints text on stdout as is, flushed at once (log streams). Returns false when stdout
+    /// no longer takes output (a closed pipe, as with `| head`): not worth a panic, but a
+    /// follow must stop then.
+    pub fn raw(&mut self, text: &str) -> bool {
         match &mut self.captured {
-            Some((out, _)) => out.push_str(text),
+            Some((out, _)) => {
+                out.push_str(text);
+                true
+            }
             None => {
                 let mut stdout = std::io::stdout().lock();
-                // A closed pipe (`| head`) is not worth a panic; the write is simply lost.
-                let _ = stdout.write_all(text.as_bytes());
-                let _ = stdout.flush();
+                stdout.write_all(text.as_bytes()).is_ok() && stdout.flush().is_ok()
             }
         }
     }

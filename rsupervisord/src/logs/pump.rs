@@ -48,6 +48,10 @@ pub struct LogSink {
     /// Copy output into the main log at debug level (supervisord does this when its
     /// `loglevel` is debug or lower); `None` to skip.
     pub main_log_copy: Option<MainLogCopy>,
+    /// Where failures to write the log file or read the pipe are reported (the main log),
+    /// so a full disk does not silently stop a program's log; `None` to keep them in the
+    /// [`PumpReport`] only.
+    pub problems: Option<MainLogCopy>,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -68,7 +72,8 @@ pub struct PumpReport {
     pub bytes_read: u64,
     /// Chunks whose write to the log file failed (their bytes may be partly missing).
     pub write_errors: u64,
-    /// The first write error, for the main log.
+    /// The first error of the current run of failed writes (reported in the main log);
+    /// cleared when a write succeeds again.
     pub first_write_error: Option<io::Error>,
     /// Set if reading the pipe failed (the pump then stops early, and the write end may
     /// block once the pipe fills). `None` on a normal end of file.
@@ -154,7 +159,30 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     if let Some(rest) = stripper.and_then(AnsiStripper::finish) {
         deliver(&mut sink, &rest, &mut report);
     }
+    if let Some(error) = &report.read_error {
+        problem(
+            &sink,
+            LogLevel::Error,
+            &format!(
+                "stopped reading its output (the program may block once the pipe is full): {error}"
+            ),
+        );
+    }
     report
+}
+
+/// Reports a pump problem in the main log as `'<name>' <channel>: <message>`.
+fn problem(sink: &LogSink, level: LogLevel, message: &str) {
+    if let Some(target) = &sink.problems {
+        target.main_log.log(
+            level,
+            &format!(
+                "'{}' {}: {message}",
+                target.process_name,
+                target.channel.as_str()
+            ),
+        );
+    }
 }
 
 fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport) {
@@ -162,9 +190,31 @@ fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport) {
         return;
     }
     if let Some(file) = &sink.file {
-        if let Err(error) = file.write(data) {
-            report.write_errors += 1;
-            report.first_write_error.get_or_insert(error);
+        match file.write(data) {
+            Ok(_) if report.write_errors > 0 && report.first_write_error.is_some() => {
+                // Writing works again: say so once, then report the next failure afresh.
+                report.first_write_error = None;
+                problem(
+                    sink,
+                    LogLevel::Warn,
+                    &format!("writes to {} work again", file.path().display()),
+                );
+            }
+            Ok(_) => {}
+            Err(error) => {
+                report.write_errors += 1;
+                if report.first_write_error.is_none() {
+                    problem(
+                        sink,
+                        LogLevel::Error,
+                        &format!(
+                            "cannot write {} (output is being lost until this is fixed): {error}",
+                            file.path().display()
+                        ),
+                    );
+                    report.first_write_error = Some(error);
+                }
+            }
         }
     }
     if let Some(name) = &sink.syslog_name {

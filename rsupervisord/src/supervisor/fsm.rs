@@ -144,6 +144,9 @@ pub struct Machine {
     pub exitstatus: i32,
     /// Pid while a child exists.
     pub pid: Option<i32>,
+    /// An automatic restart is waiting for its [`TimerKind::Restart`] timer (EXITED only);
+    /// a stop request cancels it.
+    pub restart_pending: bool,
 }
 
 impl Machine {
@@ -155,6 +158,7 @@ impl Machine {
             spawnerr: String::new(),
             exitstatus: 0,
             pid: None,
+            restart_pending: false,
         }
     }
 }
@@ -205,6 +209,7 @@ pub const ALLOWED: &[(ProcessState, ProcessState)] = {
         (Running, Stopping),
         (Backoff, Fatal),
         (Backoff, Stopped),
+        (Exited, Stopped),
         (Stopping, Stopped),
     ]
 };
@@ -231,6 +236,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
     let mut effects = Vec::new();
     match (machine.state, input) {
         (Stopped | Exited | Fatal | Backoff, Input::Start) => {
+            machine.restart_pending = false;
             machine.state = Starting;
             effects.push(Effect::Spawn);
         }
@@ -300,9 +306,15 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         ) => {
             exit_running(machine, rules, status, ran_for, &mut effects);
         }
-        (Exited, Input::RestartDelayElapsed) if rules.daemon_running => {
+        (Exited, Input::RestartDelayElapsed) if rules.daemon_running && machine.restart_pending => {
+            machine.restart_pending = false;
             machine.state = Starting;
             effects.push(Effect::Spawn);
+        }
+        (Exited, Input::Stop) if machine.restart_pending => {
+            // Stopping a crash-looping program between two of its spawns cancels the restart.
+            machine.restart_pending = false;
+            machine.state = Stopped;
         }
         (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
             machine.state = Starting;
@@ -402,7 +414,12 @@ fn enter_running(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>
 
 fn enter_backoff(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
     machine.backoff += 1;
-    if machine.backoff > rules.startretries {
+    if !rules.daemon_running {
+        // Shutting down or reloading: no retry will come, so waiting in BACKOFF would keep
+        // the shutdown waiting forever. supervisord gives such processes up silently.
+        machine.state = ProcessState::Fatal;
+        machine.backoff = 0;
+    } else if machine.backoff > rules.startretries {
         machine.state = ProcessState::Fatal;
         machine.backoff = 0;
         effects.push(Effect::Log(
@@ -457,6 +474,7 @@ fn exit_running(
             // A program that dies right after starting (possible with startsecs=0) would
             // otherwise be respawned in a tight loop; supervisord's one-second main loop
             // spaced those restarts out, so we keep that interval for such crash loops.
+            machine.restart_pending = true;
             effects.push(Effect::Timer(
                 TimerKind::Restart,
                 MIN_RESTART_INTERVAL - ran_for,
@@ -497,6 +515,8 @@ mod tests {
         Machine {
             state,
             pid,
+            // An EXITED machine in these tables waits for its automatic restart.
+            restart_pending: state == Exited,
             ..Machine::new()
         }
     }
@@ -566,6 +586,7 @@ mod tests {
             (Backoff, "BackoffElapsed"),
             (Exited, "RestartDelayElapsed"),
             (Backoff, "Stop"),
+            (Exited, "Stop"),
             (Backoff, "GiveUp"),
             (Stopping, "StopTimeout"),
             (Stopping, "Exited"),
@@ -912,5 +933,43 @@ mod tests {
         };
         let mut m = machine(Exited);
         assert!(step(&mut m, &stopping, Input::RestartDelayElapsed).is_err());
+    }
+
+    #[test]
+    fn a_fast_exit_during_shutdown_gives_up_instead_of_waiting_in_backoff() {
+        let r = Rules {
+            daemon_running: false,
+            ..rules()
+        };
+        let mut m = machine(Starting);
+        let effects = step(&mut m, &r, exited(1, false)).expect("accepted");
+        assert_eq!(m.state, Fatal);
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Timer(..))));
+    }
+
+    #[test]
+    fn stop_cancels_a_pending_restart() {
+        let r = Rules {
+            autorestart: AutoRestart::Always,
+            startsecs: 0,
+            ..rules()
+        };
+        let mut m = machine(Running);
+        let quick = Input::Exited {
+            status: ExitStatus::Code(1),
+            after_startsecs: true,
+            ran_for: Duration::from_millis(10),
+        };
+        step(&mut m, &r, quick).expect("accepted");
+        assert!(m.restart_pending);
+        assert_eq!(step(&mut m, &r, Input::Stop), Ok(vec![]));
+        assert_eq!(m.state, Stopped);
+        assert!(step(&mut m, &r, Input::RestartDelayElapsed).is_err());
+        // An EXITED process with no restart pending is simply not running.
+        let mut idle = Machine {
+            state: Exited,
+            ..Machine::new()
+        };
+        assert!(step(&mut idle, &r, Input::Stop).is_err());
     }
 }

@@ -279,11 +279,12 @@ impl Supervisor {
         let rules = process.rules(daemon_running);
         let effects = fsm::step(&mut process.machine, &rules, input)?;
         let after = process.machine.state;
-        if before != after {
-            process.epoch += 1;
-            if after.is_stopped() || after == ProcessState::Backoff {
-                process.stdin = None;
-            }
+        // Every accepted input voids the timers armed before it: a timer belongs to the step
+        // that armed it (an autorestart can go STARTING -> ... -> STARTING in one step, and
+        // the old child's startsecs timer must not promote the new one).
+        process.epoch += 1;
+        if before != after && (after.is_stopped() || after == ProcessState::Backoff) {
+            process.stdin = None;
         }
         // The transition's log lines come first, as in supervisord (which logs, then changes
         // state): a `stopProcess(wait)` caller that reads the main log must find `stopped:`.
@@ -418,6 +419,11 @@ impl Supervisor {
                             channel,
                         }
                     }),
+                    problems: Some(MainLogCopy {
+                        main_log: self.services.main_log.clone(),
+                        process_name: config.name.clone(),
+                        channel,
+                    }),
                 }
             };
         logs::spawn_pump(
@@ -540,9 +546,8 @@ impl Supervisor {
                         core_dumped,
                     },
                 ),
-                // Stopped/continued children are not exits; keep looking.
-                Ok(WaitStatus::Stopped(..) | WaitStatus::Continued(..)) => continue,
                 // Nothing more to reap now (StillAlive), or no children at all (ECHILD).
+                // (Without WUNTRACED/WCONTINUED, stopped or continued children never show.)
                 Ok(_) | Err(_) => return,
             };
             match self.pids.remove(&pid) {
@@ -680,10 +685,9 @@ impl Supervisor {
 
     fn finish_restart(&mut self) {
         self.groups.clear();
-        for (_, process) in self.processes.drain() {
-            for file in &process.log_files {
-                self.services.hub.close(file.path());
-            }
+        let ids: Vec<ProcessId> = self.processes.keys().copied().collect();
+        for id in ids {
+            self.forget_process(id);
         }
         self.config = self.latest.clone();
         self.mood = Mood::Running;
@@ -927,8 +931,8 @@ impl Supervisor {
                 return;
             }
         };
-        let state = self.processes[&id].machine.state;
-        if !state.is_running() {
+        let machine = &self.processes[&id].machine;
+        if !machine.state.is_running() && !machine.restart_pending {
             let _ = reply.send(Err(FaultError::new(Fault::NotRunning, name)));
             return;
         }
@@ -1190,8 +1194,7 @@ impl Supervisor {
                 self.forget_process(id);
             }
         }
-        let group = self.groups.remove(index);
-        drop(group);
+        self.groups.remove(index);
         let position = self
             .groups
             .iter()
