@@ -316,6 +316,22 @@ fn parse_signal(signal: &str) -> Result<i32, ErrorObjectOwned> {
         .map_err(|_| fault(FaultError::new(Fault::BadSignal, signal)))
 }
 
+/// A single-process call given `group:*` answers `true` when every member succeeded, or the
+/// first member's fault (the group calls return every status).
+fn all_succeeded(statuses: Vec<ProcessStatus>) -> RpcResult<bool> {
+    match statuses
+        .into_iter()
+        .find(|status| status.status != Fault::Success.code())
+    {
+        None => Ok(true),
+        Some(failed) => Err(ErrorObjectOwned::owned(
+            failed.status,
+            failed.description,
+            None::<()>,
+        )),
+    }
+}
+
 /// `group:*` for a group name (supervisord's group calls take the bare group name).
 fn group_spec(name: &str) -> String {
     format!("{name}:*")
@@ -396,9 +412,10 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
         if is_group_spec(&name) {
-            self.fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true)))
+            let statuses = self
+                .fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true)))
                 .await?;
-            return Ok(true);
+            return all_succeeded(statuses);
         }
         self.handle
             .start(name, wait.unwrap_or(true))
@@ -426,9 +443,10 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
         if is_group_spec(&name) {
-            self.fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true)))
+            let statuses = self
+                .fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true)))
                 .await?;
-            return Ok(true);
+            return all_succeeded(statuses);
         }
         self.handle
             .stop(name, wait.unwrap_or(true))
@@ -454,8 +472,8 @@ impl SupervisorRpcServer for RpcHandler {
     async fn signal_process(&self, name: String, signal: String) -> RpcResult<bool> {
         let number = parse_signal(&signal)?;
         if is_group_spec(&name) {
-            self.fan_out(Some(name), GroupOp::Signal(number)).await?;
-            return Ok(true);
+            let statuses = self.fan_out(Some(name), GroupOp::Signal(number)).await?;
+            return all_succeeded(statuses);
         }
         self.handle.signal(name, number).await.map_err(fault)?;
         Ok(true)

@@ -2,7 +2,8 @@
 //! messages) and the files, followers and RPC readers.
 //!
 //! It lives outside the supervisor actor (DESIGN.md, "Logs stay outside the actor"): the
-//! actor only keeps, per process, the [`LogHandle`]s and the pump [`JoinHandle`]s.
+//! actor only keeps, per process, the [`LogHandle`]s; pumps run on their own until end of
+//! file and report failures to the main log themselves.
 //!
 //! - [`rotate`]: [`RotatingFile`], supervisord's size-based rotation;
 //! - [`handle`]: [`LogHandle`], a rotating file shared by its writer and the supervisor

@@ -2,7 +2,8 @@
 //!
 //! The task waits until the pipe is readable, then reads up to 64 KiB (the measured sweet
 //! spot, see feasibility §5) into a buffer owned by the worker thread, not by the task: an
-//! idle pump holds no buffer, so a thousand quiet programs do not cost 64 MiB (which would
+//! idle pump holds no read buffer (only one with `strip_ansi` keeps a buffer of its own), so
+//! a thousand quiet programs do not cost 64 MiB (which would
 //! also make every fork of the daemon slower). Each chunk goes straight to the log file with a plain `std::fs::File` write (a
 //! page-cache copy, cheaper than `tokio::fs`), notifies the hub through [`LogHandle`],
 //! and ends at end of file — when the child and every process that inherited the write
