@@ -529,6 +529,15 @@ mod tests {
         }
     }
 
+    /// An exit after `startsecs` that took `ran_for` from the spawn.
+    fn exited_after(status: ExitStatus, ran_for: Duration) -> Input {
+        Input::Exited {
+            status,
+            after_startsecs: true,
+            ran_for,
+        }
+    }
+
     fn all_inputs() -> Vec<Input> {
         vec![
             Input::Start,
@@ -781,11 +790,7 @@ mod tests {
         let effects = step(
             &mut m,
             &rules(),
-            Input::Exited {
-                status,
-                after_startsecs: true,
-                ran_for: Duration::from_secs(60),
-            },
+            exited_after(status, Duration::from_secs(60)),
         )
         .expect("accepted");
         assert_eq!(
@@ -838,16 +843,8 @@ mod tests {
             signal: libc::SIGKILL,
             core_dumped: false,
         };
-        let effects = step(
-            &mut m,
-            &r,
-            Input::Exited {
-                status,
-                after_startsecs: true,
-                ran_for: Duration::from_secs(60),
-            },
-        )
-        .expect("accepted");
+        let effects =
+            step(&mut m, &r, exited_after(status, Duration::from_secs(60))).expect("accepted");
         assert_eq!(m.state, Stopped);
         assert_eq!(
             effects,
@@ -898,11 +895,7 @@ mod tests {
             ..rules()
         };
         let mut m = machine(Running);
-        let quick = Input::Exited {
-            status: ExitStatus::Code(1),
-            after_startsecs: true,
-            ran_for: Duration::from_millis(20),
-        };
+        let quick = exited_after(ExitStatus::Code(1), Duration::from_millis(20));
         let effects = step(&mut m, &r, quick).expect("accepted");
         assert_eq!(m.state, Exited);
         assert_eq!(
@@ -914,11 +907,7 @@ mod tests {
         );
         // A run longer than QUICK_EXIT is an ordinary exit: restarted at once.
         let mut ordinary_machine = machine(Running);
-        let ordinary = Input::Exited {
-            status: ExitStatus::Code(1),
-            after_startsecs: true,
-            ran_for: Duration::from_millis(300),
-        };
+        let ordinary = exited_after(ExitStatus::Code(1), Duration::from_millis(300));
         let effects = step(&mut ordinary_machine, &r, ordinary).expect("accepted");
         assert_eq!(ordinary_machine.state, Starting);
         assert_eq!(effects.last(), Some(&Effect::Spawn));
@@ -955,11 +944,7 @@ mod tests {
             ..rules()
         };
         let mut m = machine(Running);
-        let quick = Input::Exited {
-            status: ExitStatus::Code(1),
-            after_startsecs: true,
-            ran_for: Duration::from_millis(10),
-        };
+        let quick = exited_after(ExitStatus::Code(1), Duration::from_millis(10));
         step(&mut m, &r, quick).expect("accepted");
         assert!(m.restart_pending);
         assert_eq!(step(&mut m, &r, Input::Stop), Ok(vec![]));
