@@ -207,7 +207,13 @@ fn stat_id(path: &Path) -> io::Result<Option<FileId>> {
 
 /// Reads up to [`MAX_CHUNK`] bytes at the held offset; `None` at end of file.
 fn read_more(held: &mut Held) -> io::Result<Option<Vec<u8>>> {
-    let mut buffer = vec![0; MAX_CHUNK];
+    // Sized from what the file holds now, so a wake-up with little or nothing new does not
+    // allocate and zero a whole chunk; bytes appended after the fstat come with the next one.
+    let available = held.file.metadata()?.len().saturating_sub(held.offset);
+    if available == 0 {
+        return Ok(None);
+    }
+    let mut buffer = vec![0; available.min(MAX_CHUNK as u64) as usize];
     let mut filled = 0;
     while filled < buffer.len() {
         match held

@@ -51,13 +51,6 @@ struct Group {
     members: Vec<ProcessId>,
 }
 
-/// Why the actor returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Every process stopped after a shutdown request.
-    Shutdown,
-}
-
 /// Shared services the actor uses.
 pub struct Services {
     /// The daemon's main log.
@@ -117,8 +110,9 @@ impl Supervisor {
         )
     }
 
-    /// Starts the configured groups and serves commands and events until shutdown completes.
-    pub async fn run(mut self) -> Exit {
+    /// Starts the configured groups and serves commands and events until a shutdown has
+    /// stopped every process.
+    pub async fn run(mut self) {
         self.add_all_groups();
         loop {
             tokio::select! {
@@ -135,7 +129,6 @@ impl Supervisor {
             }
         }
         self.services.hub.close_all();
-        Exit::Shutdown
     }
 
     fn log(&self, level: LogLevel, message: &str) {
@@ -369,12 +362,19 @@ impl Supervisor {
         }
     }
 
-    fn spawn(&mut self, id: ProcessId) {
-        let context = SpawnContext {
+    /// What the daemon adds around a program's settings when it spawns it.
+    fn spawn_context(&self, config: &ProcessConfig) -> SpawnContext {
+        SpawnContext {
             global_environment: self.config.supervisord.environment.clone(),
-            server_url: None,
-        };
-        let result = self.spawn_child(id, context);
+            server_url: config
+                .serverurl
+                .clone()
+                .or_else(|| self.services.server_url.clone()),
+        }
+    }
+
+    fn spawn(&mut self, id: ProcessId) {
+        let result = self.spawn_child(id);
         let input = match result {
             Ok(pid) => Input::Spawned { pid },
             Err(error) => Input::SpawnFailed { error },
@@ -383,15 +383,12 @@ impl Supervisor {
     }
 
     /// Opens the log files, forks the child, starts its pumps and its exit watcher.
-    fn spawn_child(&mut self, id: ProcessId, mut context: SpawnContext) -> Result<i32, String> {
+    fn spawn_child(&mut self, id: ProcessId) -> Result<i32, String> {
         let Some(process) = self.processes.get(&id) else {
             return Err("process record vanished".to_owned());
         };
         let config = process.config.clone();
-        context.server_url = config
-            .serverurl
-            .clone()
-            .or_else(|| self.services.server_url.clone());
+        let context = self.spawn_context(&config);
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
         let stderr_file = if config.redirect_stderr {
@@ -870,13 +867,7 @@ impl Supervisor {
         };
         let process = &self.processes[&id];
         // supervisord checks the command before the state: NO_FILE, NOT_EXECUTABLE first.
-        let environment = spawn::environment(
-            &process.config,
-            &SpawnContext {
-                global_environment: self.config.supervisord.environment.clone(),
-                server_url: None,
-            },
-        );
+        let environment = spawn::environment(&process.config, &self.spawn_context(&process.config));
         if let Err(error) = spawn::resolve_command(&process.config, &environment) {
             if matches!(error.fault, Fault::NoFile | Fault::NotExecutable) {
                 let _ = reply.send(Err(FaultError::new(error.fault, error.message)));
