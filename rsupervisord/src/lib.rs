@@ -125,8 +125,24 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         .thread_name("rsupervisord")
         .build()
         .map_err(|error| format!("could not start the async runtime: {error}"))?;
-    runtime.block_on(run(config, options, overrides, listener, notes))
+    // The log pumps get threads of their own (see logs::pump): however much the children
+    // write, the actor, the signals and the control socket keep theirs.
+    let pump_threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    let pump_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(pump_threads)
+        .thread_name("rsupervisord-log")
+        .build()
+        .map_err(|error| format!("could not start the log runtime: {error}"))?;
+    let pumps = logs::Pumps::new(pump_runtime.handle().clone());
+    runtime.block_on(run(config, options, overrides, listener, notes, pumps))
 }
+
+/// How long an exiting daemon waits for the last output of its programs to reach the logs.
+const PUMP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `[supervisord] user=`: switch to that user when started as root.
 fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Result<(), String> {
@@ -167,6 +183,7 @@ async fn run(
     overrides: cli::Overrides,
     listener: Option<std::os::unix::net::UnixListener>,
     notes: Vec<(LogLevel, String)>,
+    pumps: logs::Pumps,
 ) -> Result<(), String> {
     let settings = &config.supervisord;
     let hub = logs::LogHub::new();
@@ -225,6 +242,7 @@ async fn run(
         server_url: socket_path
             .as_ref()
             .map(|path| format!("unix://{}", path.display())),
+        pumps: pumps.clone(),
     };
     let (actor, handle) = supervisor::Supervisor::new(config, services);
     signals::forward(handle.clone())
@@ -250,6 +268,17 @@ async fn run(
         &format!("supervisord started with pid {}", std::process::id()),
     );
     actor.run().await;
+    let still_open = pumps.drain(PUMP_DRAIN_LIMIT).await;
+    if still_open > 0 {
+        main_log.log(
+            LogLevel::Warn,
+            &format!(
+                "{still_open} program output pipe(s) still open at exit, held by processes \
+                 outside the programs' process groups; output written to them from now on \
+                 is not logged"
+            ),
+        );
+    }
     if let Some(server) = server {
         let _ = server.stop();
         server.stopped().await;

@@ -10,7 +10,7 @@
 //!   (reopen on SIGUSR2, clear on `clearProcessLogs`), which notifies the hub;
 //! - [`hub`]: [`LogHub`], writers' change notifications for followers;
 //! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
-//! - [`pump`]: [`spawn_pump`], one task per child pipe;
+//! - [`pump`]: [`Pumps`], one task per child pipe, on a runtime of their own;
 //! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
 //! - [`auto`]: AUTO log names and startup cleanup;
 //! - [`mainlog`]: [`MainLog`], the daemon's own log.
@@ -31,7 +31,7 @@ pub use follow::{follow, FollowStart, Follower};
 pub use handle::LogHandle;
 pub use hub::LogHub;
 pub use mainlog::MainLog;
-pub use pump::{spawn_pump, LogSink, MainLogCopy, PumpReport};
+pub use pump::{LogSink, MainLogCopy, PumpReport, Pumps};
 pub use read::{read_range, tail, ReadError, TailSlice};
 pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
 

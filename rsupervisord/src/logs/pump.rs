@@ -1,5 +1,11 @@
 //! The pump: one tokio task per child output pipe, copying it into the log.
 //!
+//! Pumps run on a runtime of their own ([`Pumps`]), not beside the supervisor actor and the
+//! control socket: a child that writes as fast as it can keeps a pump busy for as long as it
+//! writes, and on a shared runtime twenty such pumps delayed every hop of a request or a
+//! stop by a whole round of their reads. On their own threads they compete for the CPU
+//! only through the kernel's scheduler, which wakes the rarely-busy control threads first.
+//!
 //! The task waits until the pipe is readable, then reads up to 64 KiB (the measured sweet
 //! spot, see feasibility §5) into a buffer owned by the worker thread, not by the task: an
 //! idle pump holds no read buffer (only one with `strip_ansi` keeps a buffer of its own), so
@@ -25,8 +31,10 @@ use std::sync::Arc;
 
 use rsupervisor_config::model::LogLevel;
 use std::cell::RefCell;
+use std::time::Duration;
 use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 use super::handle::LogHandle;
 use super::mainlog::MainLog;
@@ -81,13 +89,39 @@ pub struct PumpReport {
     pub read_error: Option<io::Error>,
 }
 
-/// Starts pumping `pipe` (the read end of a child's stdout or stderr pipe) into `sink`.
-///
-/// Must be called within a tokio runtime. The fd is switched to non-blocking mode; with
-/// `tokio::process`, `ChildStdout::into_owned_fd()` gives a suitable fd. The task ends at
-/// end of file; awaiting its handle yields the [`PumpReport`].
-pub fn spawn_pump(pipe: OwnedFd, sink: LogSink) -> JoinHandle<PumpReport> {
-    tokio::spawn(run(pipe, sink))
+/// Where pumps run, and which of them are still running.
+#[derive(Debug, Clone)]
+pub struct Pumps {
+    runtime: tokio::runtime::Handle,
+    running: TaskTracker,
+}
+
+impl Pumps {
+    /// Pumps that run on `runtime` (the daemon gives them a runtime of their own).
+    pub fn new(runtime: tokio::runtime::Handle) -> Self {
+        Pumps {
+            runtime,
+            running: TaskTracker::new(),
+        }
+    }
+
+    /// Starts pumping `pipe` (the read end of a child's stdout or stderr pipe) into `sink`.
+    ///
+    /// The fd is switched to non-blocking mode. The task ends at end of file; awaiting its
+    /// handle yields the [`PumpReport`].
+    pub fn spawn(&self, pipe: OwnedFd, sink: LogSink) -> JoinHandle<PumpReport> {
+        self.running.spawn_on(run(pipe, sink), &self.runtime)
+    }
+
+    /// Waits until every pump has reached end of file (so the last bytes of every child are
+    /// in its log before the daemon exits), or `limit` has passed. Returns how many pumps
+    /// are still running: their pipes are held open by processes outside the programs'
+    /// process groups.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        self.running.close();
+        let _ = tokio::time::timeout(limit, self.running.wait()).await;
+        self.running.len()
+    }
 }
 
 thread_local! {
@@ -358,7 +392,7 @@ mod tests {
             .spawn()
             .expect("spawn sh");
         let stdout = child.stdout.take().expect("piped stdout");
-        let pump = spawn_pump(OwnedFd::from(stdout), sink);
+        let pump = Pumps::new(tokio::runtime::Handle::current()).spawn(OwnedFd::from(stdout), sink);
         let report = tokio::time::timeout(DEADLINE, pump)
             .await
             .expect("pump did not reach EOF")
@@ -450,7 +484,7 @@ mod tests {
             file: Some(file),
             ..LogSink::default()
         };
-        let pump = spawn_pump(reader, sink);
+        let pump = Pumps::new(tokio::runtime::Handle::current()).spawn(reader, sink);
 
         writer.write_all(b"one").expect("write");
         expect(&mut follower, b"one").await;

@@ -116,7 +116,9 @@ pub const MIN_RESTART_INTERVAL: Duration = Duration::from_secs(1);
 /// What the actor must do after a step, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Spawn the process now and feed back `Spawned` or `SpawnFailed`.
+    /// Spawn the process and feed back `Spawned` or `SpawnFailed`. The actor queues the spawn
+    /// and does it in a later turn (see `agenda`); until then the machine is STARTING with
+    /// [`Machine::spawn_pending`] set.
     Spawn,
     /// Send a signal to the process (or its whole process group).
     Signal {
@@ -147,6 +149,9 @@ pub struct Machine {
     /// An automatic restart is waiting for its [`TimerKind::Restart`] timer (EXITED only);
     /// a stop request cancels it.
     pub restart_pending: bool,
+    /// STARTING, and the spawn asked for by [`Effect::Spawn`] has not been carried out yet
+    /// (it waits in the actor's spawn queue). A stop request cancels it: nothing was forked.
+    pub spawn_pending: bool,
 }
 
 impl Machine {
@@ -159,6 +164,7 @@ impl Machine {
             exitstatus: 0,
             pid: None,
             restart_pending: false,
+            spawn_pending: false,
         }
     }
 }
@@ -205,6 +211,8 @@ pub const ALLOWED: &[(ProcessState, ProcessState)] = {
         (Starting, Running),
         (Starting, Backoff),
         (Starting, Stopping),
+        // A start still waiting in the spawn queue is cancelled: nothing was forked.
+        (Starting, Stopped),
         (Running, Exited),
         (Running, Stopping),
         (Backoff, Fatal),
@@ -237,10 +245,10 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
     match (machine.state, input) {
         (Stopped | Exited | Fatal | Backoff, Input::Start) => {
             machine.restart_pending = false;
-            machine.state = Starting;
-            effects.push(Effect::Spawn);
+            request_spawn(machine, &mut effects);
         }
         (Starting, Input::Spawned { pid }) => {
+            machine.spawn_pending = false;
             machine.pid = Some(pid);
             machine.spawnerr.clear();
             machine.exitstatus = 0;
@@ -259,6 +267,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             }
         }
         (Starting, Input::SpawnFailed { error }) => {
+            machine.spawn_pending = false;
             machine.pid = None;
             effects.push(Effect::Log(LogLevel::Info, format!("spawnerr: {error}")));
             machine.spawnerr = error;
@@ -308,8 +317,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         }
         (Exited, Input::RestartDelayElapsed) if rules.daemon_running && machine.restart_pending => {
             machine.restart_pending = false;
-            machine.state = Starting;
-            effects.push(Effect::Spawn);
+            request_spawn(machine, &mut effects);
         }
         (Exited, Input::Stop) if machine.restart_pending => {
             // Stopping a crash-looping program between two of its spawns cancels the restart.
@@ -317,8 +325,12 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             machine.state = Stopped;
         }
         (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
-            machine.state = Starting;
-            effects.push(Effect::Spawn);
+            request_spawn(machine, &mut effects);
+        }
+        (Starting, Input::Stop) if machine.spawn_pending => {
+            // The spawn is still queued: drop it. There is no child to signal or wait for.
+            machine.spawn_pending = false;
+            machine.state = Stopped;
         }
         (Running | Starting, Input::Stop) => {
             machine.state = Stopping;
@@ -480,10 +492,16 @@ fn exit_running(
                 MIN_RESTART_INTERVAL - ran_for,
             ));
         } else {
-            machine.state = ProcessState::Starting;
-            effects.push(Effect::Spawn);
+            request_spawn(machine, effects);
         }
     }
+}
+
+/// STARTING, with the spawn queued.
+fn request_spawn(machine: &mut Machine, effects: &mut Vec<Effect>) {
+    machine.state = ProcessState::Starting;
+    machine.spawn_pending = true;
+    effects.push(Effect::Spawn);
 }
 
 #[cfg(test)]
@@ -556,12 +574,26 @@ mod tests {
         ]
     }
 
+    /// A STARTING machine whose spawn still waits in the actor's queue.
+    fn queued() -> Machine {
+        Machine {
+            state: Starting,
+            spawn_pending: true,
+            ..Machine::new()
+        }
+    }
+
     /// Every input in every state either is refused, or lands in an allowed state.
     #[test]
     fn never_leaves_the_allowed_transitions() {
-        for from in ProcessState::ALL {
+        let machines = ProcessState::ALL
+            .into_iter()
+            .map(machine)
+            .chain([queued()]);
+        for start in machines {
+            let from = start.state;
             for input in all_inputs() {
-                let mut m = machine(from);
+                let mut m = start.clone();
                 if let Ok(_effects) = step(&mut m, &rules(), input.clone()) {
                     // Two composite steps pass through an allowed intermediate state:
                     // RUNNING -> EXITED -> STARTING (autorestart) and
@@ -623,7 +655,9 @@ mod tests {
             Ok(vec![Effect::Spawn])
         );
         assert_eq!(m.state, Starting);
+        assert!(m.spawn_pending, "the spawn waits in the queue");
         let effects = step(&mut m, &rules(), Input::Spawned { pid: 7 }).expect("accepted");
+        assert!(!m.spawn_pending);
         assert_eq!(
             effects,
             vec![
@@ -642,10 +676,52 @@ mod tests {
         );
     }
 
+    /// Stopping a process whose spawn is still queued cancels the spawn: STOPPED at once,
+    /// no signal, no timer, and every later route to a spawn (a restart timer, backoff) is
+    /// closed too.
+    #[test]
+    fn stop_cancels_a_queued_spawn() {
+        for before in [Stopped, Exited, Fatal, Backoff] {
+            let mut m = machine(before);
+            let input = if before == Exited {
+                Input::RestartDelayElapsed
+            } else {
+                Input::Start
+            };
+            assert_eq!(step(&mut m, &rules(), input), Ok(vec![Effect::Spawn]));
+            assert_eq!(step(&mut m, &rules(), Input::Stop), Ok(vec![]));
+            assert_eq!(m.state, Stopped, "from {before:?}");
+            assert!(!m.spawn_pending && !m.restart_pending && m.pid.is_none());
+        }
+        // Once spawned, a stop signals the child as before.
+        let mut m = queued();
+        step(&mut m, &rules(), Input::Spawned { pid: 5 }).expect("accepted");
+        let effects = step(&mut m, &rules(), Input::Stop).expect("accepted");
+        assert_eq!(m.state, Stopping);
+        assert!(effects.contains(&Effect::Signal {
+            signal: libc::SIGTERM,
+            group: false
+        }));
+    }
+
+    #[test]
+    fn a_failed_spawn_clears_the_queued_flag() {
+        let mut m = queued();
+        step(
+            &mut m,
+            &rules(),
+            Input::SpawnFailed {
+                error: "can't find command 'x'".into(),
+            },
+        )
+        .expect("accepted");
+        assert_eq!(m.state, Backoff);
+        assert!(!m.spawn_pending);
+    }
+
     #[test]
     fn startsecs_zero_is_running_at_once() {
-        let mut m = machine(Starting);
-        m.pid = None;
+        let mut m = queued();
         let r = Rules {
             startsecs: 0,
             ..rules()

@@ -2,13 +2,18 @@
 //!
 //! It reads two inboxes — [`Command`]s from the RPC layer (each with a reply channel) and
 //! [`Event`]s (a child exited, a timer fired, a signal arrived) — and never awaits anything
-//! else, so no request can stall it. State changes go through the pure [`fsm::step`]; this
-//! module carries out the effects it returns. Child output never passes through here: each
-//! stream has its own pump task (see [`crate::logs::pump`]).
+//! else, so no request can stall it. What arrives is filed in the [`agenda`] and done in fair
+//! turns: daemon signals and requests first, then a bounded batch of reaping, timers and
+//! queued spawns, so no amount of work caused by the children (a crash storm) can keep a
+//! request or a SIGTERM waiting for more than one turn. State changes go through the pure
+//! [`fsm::step`]; this module carries out the effects it returns. Child output never passes
+//! through here: each stream has its own pump task on the log runtime (see
+//! [`crate::logs::pump`]).
 //!
 //! Shutdown and reload stop groups one at a time, highest priority first, as supervisord does;
 //! the actor returns from [`Supervisor::run`] once every process has stopped.
 
+pub mod agenda;
 pub mod command;
 pub mod event;
 pub mod fsm;
@@ -16,6 +21,7 @@ pub mod handle;
 pub mod process;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
+use agenda::{Agenda, Quotas, Turn};
 use crate::spawn::{self, SpawnContext};
 use command::{Command, LogPaths, Outcome};
 use event::Event;
@@ -51,6 +57,17 @@ struct Group {
     members: Vec<ProcessId>,
 }
 
+/// A spawn waiting in the agenda: for this record, if it is still in the step that asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SpawnRequest {
+    id: ProcessId,
+    /// The record's epoch when the spawn was asked for; any later step voids the request.
+    epoch: u64,
+}
+
+/// The actor's agenda: daemon signals and timers are both [`Event`]s, filed in their lanes.
+type ActorAgenda = Agenda<Event, Command, Event, SpawnRequest>;
+
 /// Shared services the actor uses.
 pub struct Services {
     /// The daemon's main log.
@@ -65,6 +82,9 @@ pub struct Services {
     pub overrides: crate::cli::Overrides,
     /// `SUPERVISOR_SERVER_URL` for children.
     pub server_url: Option<String>,
+    /// The log pumps, on a runtime apart from the actor and the control socket, so that
+    /// children writing as fast as they can never delay a request or a signal.
+    pub pumps: logs::Pumps,
 }
 
 /// The supervisor actor.
@@ -82,6 +102,8 @@ pub struct Supervisor {
     commands: mpsc::Receiver<Command>,
     events: mpsc::UnboundedReceiver<Event>,
     events_tx: mpsc::UnboundedSender<Event>,
+    /// What arrived and what is queued, handed out in fair turns.
+    agenda: ActorAgenda,
     services: Services,
 }
 
@@ -102,6 +124,7 @@ impl Supervisor {
             commands,
             events,
             events_tx: events_tx.clone(),
+            agenda: Agenda::new(Quotas::ACTOR),
             services,
         };
         (
@@ -115,11 +138,18 @@ impl Supervisor {
     pub async fn run(mut self) {
         self.add_all_groups();
         loop {
-            tokio::select! {
-                Some(command) = self.commands.recv() => self.on_command(command),
-                Some(event) = self.events.recv() => self.on_event(event),
-                else => break,
+            self.collect();
+            if self.agenda.is_empty() {
+                // Nothing to do: sleep until a message arrives (an idle daemon waits here).
+                tokio::select! {
+                    Some(command) = self.commands.recv() => self.agenda.push_command(command),
+                    Some(event) = self.events.recv() => self.file(event),
+                    else => break,
+                }
+                continue;
             }
+            let turn = self.agenda.next_turn();
+            self.take_turn(turn);
             if self.mood != Mood::Running && self.advance_shutdown() {
                 if self.mood == Mood::Restarting {
                     self.finish_restart();
@@ -127,8 +157,51 @@ impl Supervisor {
                     break;
                 }
             }
+            // Let the socket's tasks on this runtime run between two turns even when work
+            // keeps coming: they are what turns a client's bytes into the next request.
+            tokio::task::yield_now().await;
         }
         self.services.hub.close_all();
+    }
+
+    /// Moves every message that has already arrived into the agenda, without waiting.
+    fn collect(&mut self) {
+        while let Ok(command) = self.commands.try_recv() {
+            self.agenda.push_command(command);
+        }
+        while let Ok(event) = self.events.try_recv() {
+            self.file(event);
+        }
+    }
+
+    /// Files an event in its lane: daemon signals are control, SIGCHLD asks for reaping.
+    fn file(&mut self, event: Event) {
+        match event {
+            Event::ChildSignal => self.agenda.want_reap(),
+            Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
+                self.agenda.push_signal(event);
+            }
+            Event::Timer { .. } | Event::ShutdownReminder => self.agenda.push_event(event),
+        }
+    }
+
+    /// Does one turn's work, in the agenda's order.
+    fn take_turn(&mut self, turn: Turn<Event, Command, Event, SpawnRequest>) {
+        for signal in turn.signals {
+            self.on_event(signal);
+        }
+        for command in turn.commands {
+            self.on_command(command);
+        }
+        if turn.reaps > 0 {
+            self.reap(turn.reaps);
+        }
+        for event in turn.events {
+            self.on_event(event);
+        }
+        for request in turn.spawns {
+            self.spawn_queued(request);
+        }
     }
 
     fn log(&self, level: LogLevel, message: &str) {
@@ -287,7 +360,6 @@ impl Supervisor {
         for effect in logs {
             self.carry_out(id, effect);
         }
-        // Spawning feeds the result back into the machine, so publish this change first.
         self.after_transition(id, before);
         for effect in actions {
             self.carry_out(id, effect);
@@ -299,11 +371,15 @@ impl Supervisor {
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
+        // A step can settle a waiter without a state change (a queued spawn done: STARTING
+        // stays STARTING).
+        if !process.waiters.is_empty() {
+            process.resolve_waiters();
+        }
         let after = process.machine.state;
         if before == after {
             return;
         }
-        process.resolve_waiters();
         let change = StateChange {
             name: process.config.name.clone(),
             group: process.config.group.clone(),
@@ -322,7 +398,12 @@ impl Supervisor {
     fn carry_out(&mut self, id: ProcessId, effect: Effect) {
         match effect {
             Effect::Log(level, message) => self.log(level, &message),
-            Effect::Spawn => self.spawn(id),
+            Effect::Spawn => {
+                if let Some(process) = self.processes.get(&id) {
+                    let epoch = process.epoch;
+                    self.agenda.push_spawn(SpawnRequest { id, epoch });
+                }
+            }
             Effect::Signal { signal, group } => self.signal(id, signal, group),
             Effect::Timer(kind, delay) => {
                 let Some(process) = self.processes.get(&id) else {
@@ -373,7 +454,21 @@ impl Supervisor {
         }
     }
 
-    fn spawn(&mut self, id: ProcessId) {
+    /// Carries out a queued spawn, unless a later step of the record voided it (a stop
+    /// cancelled it, and maybe a new start queued another) or the daemon is stopping.
+    fn spawn_queued(&mut self, request: SpawnRequest) {
+        let SpawnRequest { id, epoch } = request;
+        let Some(process) = self.processes.get(&id) else {
+            return;
+        };
+        if process.epoch != epoch || !process.machine.spawn_pending {
+            return;
+        }
+        if self.mood != Mood::Running {
+            // Shutdown cancels queued spawns when it begins; this is the last guard.
+            let _ = self.apply(id, Input::Stop);
+            return;
+        }
         let result = self.spawn_child(id);
         let input = match result {
             Ok(pid) => Input::Spawned { pid },
@@ -423,12 +518,13 @@ impl Supervisor {
                     }),
                 }
             };
-        logs::spawn_pump(
+        let pumps = &self.services.pumps;
+        pumps.spawn(
             spawned.stdout,
             sink(stdout_file, &config.stdout, logs::Channel::Stdout),
         );
         if let Some(fd) = spawned.stderr {
-            logs::spawn_pump(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
+            pumps.spawn(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
         self.pids.insert(pid, id);
         if let Some(process) = self.processes.get_mut(&id) {
@@ -480,7 +576,7 @@ impl Supervisor {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::ChildSignal => self.reap(),
+            Event::ChildSignal => self.agenda.want_reap(),
             Event::Timer { id, epoch, kind } => {
                 let current = self.processes.get(&id).map(|p| p.epoch);
                 if current != Some(epoch) {
@@ -530,10 +626,12 @@ impl Supervisor {
         }
     }
 
-    /// Reaps every child that has exited (one SIGCHLD may stand for several).
-    fn reap(&mut self) {
+    /// Reaps up to `quota` exited children (one SIGCHLD may stand for several). Reaping is
+    /// cheap and never spawns (a restart goes to the spawn queue), so exits are collected as
+    /// fast as they happen; if the quota ran out, the next turn reaps on.
+    fn reap(&mut self, quota: usize) {
         use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-        loop {
+        for _ in 0..quota {
             let (pid, status) = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw(), ExitStatus::Code(code)),
                 Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => (
@@ -555,6 +653,7 @@ impl Supervisor {
                 ),
             }
         }
+        self.agenda.want_reap();
     }
 
     fn on_exit(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
@@ -605,6 +704,17 @@ impl Supervisor {
             return;
         }
         self.mood = mood;
+        // Nothing is spawned once a shutdown began: queued spawns are cancelled (those
+        // processes are STOPPED at once), and processes waiting in BACKOFF give up.
+        let queued: Vec<ProcessId> = self
+            .processes
+            .iter()
+            .filter(|(_, p)| p.machine.spawn_pending)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in queued {
+            let _ = self.apply(id, Input::Stop);
+        }
         let backoff: Vec<ProcessId> = self
             .processes
             .iter()
@@ -902,16 +1012,15 @@ impl Supervisor {
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
-        if wait {
-            process.waiters.push(Waiter::Start(reply));
-            process.resolve_waiters();
-        } else if process.machine.state == ProcessState::Backoff
-            || process.machine.state == ProcessState::Fatal
-        {
-            let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name)));
+        // The spawn is queued: the answer comes once it was done (wait=false: whether it
+        // failed, as supervisord answers after its synchronous spawn) or settled (wait=true).
+        let waiter = if wait {
+            Waiter::Start(reply)
         } else {
-            let _ = reply.send(Ok(()));
-        }
+            Waiter::Spawn(reply)
+        };
+        process.waiters.push(waiter);
+        process.resolve_waiters();
     }
 
     fn stop(&mut self, name: &str, wait: bool, reply: command::Reply<Outcome>) {

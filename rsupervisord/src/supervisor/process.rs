@@ -19,6 +19,9 @@ pub enum Waiter {
     Start(Reply<Outcome>),
     /// `stopProcess(wait=true)`: a stopped state.
     Stop(Reply<Outcome>),
+    /// `startProcess(wait=false)`: the queued spawn was carried out (or cancelled), so the
+    /// answer can say whether it failed, as supervisord's does.
+    Spawn(Reply<Outcome>),
 }
 
 /// One supervised process.
@@ -109,6 +112,26 @@ impl Process {
                     ProcessState::Backoff | ProcessState::Fatal if !spawnerr.is_empty() => {
                         let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
                     }
+                    _ => {
+                        let _ = reply.send(Err(FaultError::new(
+                            Fault::AbnormalTermination,
+                            name.clone(),
+                        )));
+                    }
+                },
+                Waiter::Spawn(reply) => match state {
+                    _ if self.machine.spawn_pending => self.waiters.push(Waiter::Spawn(reply)),
+                    ProcessState::Backoff | ProcessState::Fatal if !spawnerr.is_empty() => {
+                        let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
+                    }
+                    // Spawned, or already through RUNNING to an exit.
+                    ProcessState::Starting
+                    | ProcessState::Running
+                    | ProcessState::Exited
+                    | ProcessState::Stopping => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    // Stopped before the queued spawn was done.
                     _ => {
                         let _ = reply.send(Err(FaultError::new(
                             Fault::AbnormalTermination,
