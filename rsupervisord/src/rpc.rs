@@ -152,28 +152,24 @@ impl RpcHandler {
     /// Runs `op` on every process `spec` names (None: all) that the operation applies to
     /// (start: not running; stop: running; signal: signallable), waiting for them together.
     async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
-        let mut names = self.handle.resolve(spec).await.map_err(fault)?;
+        let mut targets = self.handle.resolve(spec).await.map_err(fault)?;
         // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse.
         if matches!(op, GroupOp::Stop(_)) {
-            names.reverse();
+            targets.reverse();
         }
-        let infos = self.handle.all_process_info().await.map_err(fault)?;
         let mut tasks = tokio::task::JoinSet::new();
         let mut order = Vec::new();
-        for name in names {
-            let Some(info) = infos.iter().find(|info| info.namespec() == name) else {
-                continue;
-            };
-            let state = info.process_state();
+        for target in targets {
             let wanted = match op {
-                GroupOp::Start(_) => !state.is_running(),
-                GroupOp::Stop(_) => state.is_running(),
-                GroupOp::Signal(_) => state.is_signallable(),
+                GroupOp::Start(_) => target.startable,
+                GroupOp::Stop(_) => target.stoppable,
+                GroupOp::Signal(_) => target.signallable,
             };
             if !wanted {
                 continue;
             }
-            order.push((info.name.clone(), info.group.clone()));
+            let name = target.namespec;
+            order.push((target.name, target.group));
             let index = order.len() - 1;
             // Each command is queued to the actor here, in order; only the waits for the
             // outcomes run concurrently (a spawned task could reach the actor in any order).

@@ -16,3 +16,4 @@ mod spawn_errors;
 mod start_stop;
 mod stop_escalation;
 mod support;
+mod under_load;

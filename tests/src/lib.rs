@@ -36,7 +36,7 @@ use serde_json::{json, Value};
 pub use ctl::{Ctl, CtlOutput};
 pub use daemon::{Daemon, DaemonCommand, DaemonFailure};
 pub use dir::TestDir;
-pub use process::{pid_alive, process_group_members};
+pub use process::{all_processes, pid_alive, process_group_members};
 pub use rpc::{RpcError, RpcFault};
 pub use wait::{try_wait_until, wait_until};
 

@@ -23,6 +23,26 @@ pub struct LogPaths {
     pub stderr: Option<PathBuf>,
 }
 
+/// One process a group operation may apply to, and which operations apply to it now. The
+/// actor decides, from the same state the per-process commands check, so a group operation
+/// never skips a process that the single-process command would act on (a crash-looping
+/// program waiting for its restart is EXITED, yet a stop must still cancel that restart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `group:name` or `name`.
+    pub namespec: String,
+    /// Process name.
+    pub name: String,
+    /// Group name.
+    pub group: String,
+    /// A start applies: it is not running, starting or backing off.
+    pub startable: bool,
+    /// A stop applies: it is running, starting or backing off, or a restart is pending.
+    pub stoppable: bool,
+    /// A signal applies: RUNNING, STARTING or STOPPING.
+    pub signallable: bool,
+}
+
 /// A request to the supervisor actor.
 #[derive(Debug)]
 pub enum Command {
@@ -53,13 +73,13 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome>,
     },
-    /// Expand `name`, `group:name`, `group:*` or `all` (None) into process namespecs, in
-    /// start order.
+    /// Expand `name`, `group:name`, `group:*` or `all` (None) into the processes it names,
+    /// in start order, with the operations that apply to each.
     Resolve {
         /// What to expand; `None` for every process.
         spec: Option<String>,
         /// Answer.
-        reply: Reply<Outcome<Vec<String>>>,
+        reply: Reply<Outcome<Vec<Target>>>,
     },
     /// Info about one process.
     ProcessInfo {

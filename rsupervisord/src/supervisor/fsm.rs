@@ -586,10 +586,7 @@ mod tests {
     /// Every input in every state either is refused, or lands in an allowed state.
     #[test]
     fn never_leaves_the_allowed_transitions() {
-        let machines = ProcessState::ALL
-            .into_iter()
-            .map(machine)
-            .chain([queued()]);
+        let machines = ProcessState::ALL.into_iter().map(machine).chain([queued()]);
         for start in machines {
             let from = start.state;
             for input in all_inputs() {

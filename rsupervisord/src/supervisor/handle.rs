@@ -3,7 +3,7 @@
 //! Each method sends one [`Command`] and awaits its reply. If the actor has gone (the daemon is
 //! exiting), callers get `SHUTDOWN_STATE`, which is what supervisord answers then too.
 
-use super::command::{Command, LogPaths, Outcome, Reply};
+use super::command::{Command, LogPaths, Outcome, Reply, Target};
 use super::event::Event;
 use rsupervisor_api::{
     ConfigInfo, Fault, FaultError, ProcessInfo, ReloadResult, SupervisorState, UpdateOutcome,
@@ -98,8 +98,8 @@ impl SupervisorHandle {
         .await?
     }
 
-    /// Expands a namespec or group (`None`: all) into process namespecs.
-    pub async fn resolve(&self, spec: Option<String>) -> Outcome<Vec<String>> {
+    /// Expands a namespec or group (`None`: all) into the processes it names.
+    pub async fn resolve(&self, spec: Option<String>) -> Outcome<Vec<Target>> {
         self.ask(|reply| Command::Resolve { spec, reply }).await?
     }
 

@@ -21,8 +21,8 @@ pub mod handle;
 pub mod process;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
-use agenda::{Agenda, Quotas, Turn};
 use crate::spawn::{self, SpawnContext};
+use agenda::{Agenda, Quotas, Turn};
 use command::{Command, LogPaths, Outcome};
 use event::Event;
 use fsm::{Effect, ExitStatus, Input};
@@ -877,7 +877,7 @@ impl Supervisor {
                 let result = self.resolve(spec.as_deref()).map(|ids| {
                     ids.iter()
                         .filter_map(|id| self.processes.get(id))
-                        .map(Process::namespec)
+                        .map(Process::target)
                         .collect()
                 });
                 let _ = reply.send(result);

@@ -1,7 +1,7 @@
 //! The supervisor's record of one process: its settings, its state machine, its child and log
 //! plumbing, and who is waiting on it.
 
-use super::command::{Outcome, Reply};
+use super::command::{Outcome, Reply, Target};
 use super::fsm::{Machine, Rules};
 use crate::logs::LogHandle;
 use rsupervisor_api::{Fault, FaultError, ProcessInfo, ProcessState};
@@ -77,6 +77,19 @@ impl Process {
     /// `group:name` or `name`.
     pub fn namespec(&self) -> String {
         rsupervisor_api::namespec(&self.config.group, &self.config.name)
+    }
+
+    /// Which group operations apply to this process now (see [`Target`]).
+    pub fn target(&self) -> Target {
+        let state = self.machine.state;
+        Target {
+            namespec: self.namespec(),
+            name: self.config.name.clone(),
+            group: self.config.group.clone(),
+            startable: !state.is_running(),
+            stoppable: state.is_running() || self.machine.restart_pending,
+            signallable: state.is_signallable(),
+        }
     }
 
     /// The state-machine rules from this process's settings.
