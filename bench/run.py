@@ -736,6 +736,137 @@ def sc_scale(ctx, system, rnd):
             {"fds": fds})
 
 
+# ------------------------------------------------------------------ control under load
+
+CRASHER = ("[program:crash]\ncommand=/bin/sh -c 'exit 1'\n"
+           "process_name=%(program_name)s_%(process_num)d\nnumprocs={n}\nstartsecs=0\n"
+           "autorestart=true\n")
+FLOOD_WRITER = ("[program:flood]\ncommand=/usr/bin/yes 'a fairly long log line, about as long as "
+          "an ordinary application writes, for the flood scenario'\n"
+          "process_name=flood_%(process_num)d\nnumprocs={n}\nstartsecs=0\n"
+          "stdout_logfile=%(here)s/logs/flood_%(process_num)d.log\n"
+          "stdout_logfile_maxbytes=20MB\nstdout_logfile_backups=1\n")
+
+
+def proc_state(pid):
+    """State letter ("R", "S", "Z", ...), None once the process is gone."""
+    try:
+        return stat_fields(pid)[0].decode()
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_log_count(d, needle, count, deadline_s=60):
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with open(d.log, "rb") as f:
+                seen = f.read().count(needle)
+        except FileNotFoundError:
+            seen = 0
+        if seen >= count:
+            return
+        if time.monotonic() > deadline:
+            raise Fail(f"{seen}/{count} main log lines with {needle!r} after {deadline_s}s")
+        d.check_alive()
+        time.sleep(0.05)
+
+
+def ctl_under_load(d, verb, clients, calls, timeout, check):
+    """`calls` runs of `ctl VERB` from each of `clients` parallel clients. Returns the
+    latencies in ms (an unanswered call counts as `timeout`) and how many were answered."""
+    import concurrent.futures
+
+    def one():
+        t0 = time.monotonic()
+        try:
+            r = subprocess.run(d.system.ctl_argv(d.conf, *verb), cwd=d.dir,
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return timeout * 1000, False
+        ok = check(r.stdout.decode(errors="replace"))
+        return (time.monotonic() - t0) * 1000, ok
+
+    def client():
+        return [one() for _ in range(calls)]
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        results = [x for f in [pool.submit(client) for _ in range(clients)]
+                   for x in f.result()]
+    return [ms for ms, _ in results], sum(1 for _, ok in results if ok)
+
+
+def sigterm_exit(d):
+    """SIGTERM the daemon; seconds until it exited, and programs it left running."""
+    t0 = time.monotonic()
+    os.kill(d.pid, signal.SIGTERM)
+    try:
+        d.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise Fail("still running 60 s after SIGTERM: " + d.tail_out()[-300:])
+    t = time.monotonic() - t0
+    # We are a subreaper: whatever the daemon left behind is now our child.
+    orphans = [c for c in descendants(os.getpid())
+               if proc_state(c) not in (None, "Z") and c != d.pid]
+    return t, len(orphans)
+
+
+def load_scenario(ctx, system, programs, wait_busy, n_total):
+    """Shared body of storm and flood: 100 steady programs beside the load."""
+    n_steady = ctx.p.n_idle
+    progs = [sleeper(i) for i in range(n_steady)] + programs
+    with Daemon(ctx, system, progs) as d:
+        wait_log_count(d, b"success: p", n_steady)
+        wait_busy(d)
+        lat, answered = ctl_under_load(
+            d, ("status", "p0001"), ctx.p.load_clients, ctx.p.load_calls,
+            ctx.p.load_timeout, lambda out: "RUNNING" in out)
+        full, full_ok = ctl_under_load(
+            d, ("status",), 1, 3, ctx.p.load_timeout,
+            lambda out: len(out.splitlines()) >= n_total)
+        zombies = []
+        for _ in range(20):
+            zombies.append(sum(1 for c in children(d.pid) if proc_state(c) == "Z"))
+            time.sleep(0.05)
+        t_exit, orphans = sigterm_exit(d)
+    calls = ctx.p.load_clients * ctx.p.load_calls
+    m = {"status_name_ms": lat, "status_full_ms": full, "sigterm_exit_s": t_exit,
+         "orphans": orphans, "answered_pct": 100.0 * answered / calls}
+    raw = {"answered": answered, "calls": calls, "full_answered": full_ok,
+           "zombie_samples": zombies}
+    return m, raw
+
+
+def sc_storm(ctx, system, rnd):
+    """100 steady programs and 300 that exit at once with autorestart=true."""
+    n = ctx.p.n_crashers
+    m, raw = load_scenario(
+        ctx, system, [CRASHER.format(n=n)],
+        lambda d: wait_log_count(d, b"exited: crash_", 2 * n), ctx.p.n_idle + n)
+    zombies = raw["zombie_samples"]
+    m["storm_zombies_max_pct"] = 100.0 * max(zombies) / n
+    m = {("storm_" + k if not k.startswith("storm_") else k): v for k, v in m.items()}
+    return m, raw
+
+
+def sc_flood(ctx, system, rnd):
+    """100 steady programs and 20 `yes` writers into 20 MB rotated logs."""
+    n = ctx.p.n_writers
+
+    def busy(d):
+        deadline = time.monotonic() + 60
+        while not all(os.path.exists(os.path.join(d.dir, "logs", f"flood_{i}.log.1"))
+                      for i in range(n)):
+            if time.monotonic() > deadline:
+                raise Fail("the writers' logs did not rotate within 60 s")
+            d.check_alive()
+            time.sleep(0.05)
+
+    m, raw = load_scenario(ctx, system, [FLOOD_WRITER.format(n=n)], busy, ctx.p.n_idle + n)
+    return {"flood_" + k: v for k, v in m.items()}, raw
+
+
 # --------------------------------------------------------------------------- floors
 
 
@@ -826,6 +957,11 @@ class Params:
         self.respawns = 5 if quick else 10  # per round
         self.log_bytes = (128 if quick else 1024) << 20
         self.tail_lines = 10 if quick else 15  # per round
+        self.n_crashers = 300
+        self.n_writers = 20
+        self.load_clients = 5 if quick else 50  # parallel ctl clients during storm/flood
+        self.load_calls = 2 if quick else 4  # calls per client
+        self.load_timeout = 5.0 if quick else 10.0  # s; an unanswered call counts this long
 
 
 SCENARIOS = {
@@ -835,6 +971,8 @@ SCENARIOS = {
     "log": sc_log,
     "tail": sc_tail,
     "scale": sc_scale,
+    "storm": sc_storm,
+    "flood": sc_flood,
 }
 BASELINES = {"log": baseline_log, "tail": baseline_tail}
 
@@ -858,6 +996,19 @@ METRICS = [
     ("scale_start_s", "N_SCALE programs: start to all RUNNING", "s", True),
     ("scale_rss_mib", "N_SCALE programs: RSS", "MiB", True),
     ("scale_status_ms", "N_SCALE programs: ctl status median", "ms", True),
+    ("storm_status_name_ms", "storm: ctl status NAME, p50", "ms", True),
+    ("storm_status_name_ms:p99", "storm: ctl status NAME, p99", "ms", True),
+    ("storm_answered_pct", "storm: ctl calls answered", "%", False),
+    ("storm_status_full_ms", "storm: ctl status (400 programs), median", "ms", True),
+    ("storm_zombies_max_pct", "storm: unreaped crashers, worst sample", "%", True),
+    ("storm_sigterm_exit_s", "storm: SIGTERM to exit", "s", True),
+    ("storm_orphans", "storm: programs left after exit", "", True),
+    ("flood_status_name_ms", "flood: ctl status NAME, p50", "ms", True),
+    ("flood_status_name_ms:p99", "flood: ctl status NAME, p99", "ms", True),
+    ("flood_answered_pct", "flood: ctl calls answered", "%", False),
+    ("flood_status_full_ms", "flood: ctl status (120 programs), median", "ms", True),
+    ("flood_sigterm_exit_s", "flood: SIGTERM to exit", "s", True),
+    ("flood_orphans", "flood: programs left after exit", "", True),
 ]
 
 
@@ -868,7 +1019,11 @@ class Ctx:
 def summarize(values, q=None):
     if not values:
         return None
-    return pct(values, 0.9) if q == "p90" else median(values)
+    if q == "p90":
+        return pct(values, 0.9)
+    if q == "p99":
+        return pct(values, 0.99)
+    return median(values)
 
 
 def collect(samples, key):

@@ -185,6 +185,15 @@ pub trait SupervisorRpc {
     #[method(name = "supervisor.clearAllProcessLogs")]
     async fn clear_all_process_logs(&self) -> RpcResult<Vec<ProcessStatus>>;
 
+    /// Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor
+    /// addition, like `systemctl reset-failed`).
+    #[method(name = "supervisor.resetProcess")]
+    async fn reset_process(&self, name: String) -> RpcResult<bool>;
+
+    /// Clear every process's restart counters (rsupervisor addition).
+    #[method(name = "supervisor.resetAllProcesses")]
+    async fn reset_all_processes(&self) -> RpcResult<Vec<ProcessStatus>>;
+
     /// Write to a process's stdin.
     #[method(name = "supervisor.sendProcessStdin")]
     async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool>;

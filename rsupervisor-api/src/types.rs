@@ -185,6 +185,18 @@ pub struct ProcessInfo {
     pub stderr_logfile: String,
     /// Pid, 0 when not running.
     pub pid: i32,
+    /// rsupervisor: automatic starts since the restart counters were last cleared (`reset`,
+    /// or a start by hand of a FATAL process).
+    #[serde(default)]
+    pub restarts: u32,
+    /// rsupervisor: the delay chosen for the pending or last automatic restart, in
+    /// milliseconds (0: at once).
+    #[serde(default)]
+    pub restart_delay_ms: u64,
+    /// rsupervisor: when the pending automatic restart or retry is due, epoch seconds; 0 if
+    /// none is pending.
+    #[serde(default)]
+    pub next_restart: i64,
 }
 
 impl ProcessInfo {

@@ -50,6 +50,9 @@ fn process_info_has_supervisords_keys() {
         stdout_logfile: "/var/log/api.log".into(),
         stderr_logfile: String::new(),
         pid: 42,
+        restarts: 2,
+        restart_delay_ms: 4000,
+        next_restart: 1_700_000_004,
     });
     assert_eq!(
         keys(&json),
@@ -68,8 +71,23 @@ fn process_info_has_supervisords_keys() {
             "stdout_logfile",
             "stderr_logfile",
             "pid",
+            // rsupervisor's additions (the restart policy); supervisord's keys keep their
+            // meaning, and a client that does not know these ignores them.
+            "restarts",
+            "restart_delay_ms",
+            "next_restart",
         ])
     );
+    // An answer without the additions (a supervisord-shaped struct) still reads.
+    let mut supervisord_shaped = json.clone();
+    for key in ["restarts", "restart_delay_ms", "next_restart"] {
+        supervisord_shaped
+            .as_object_mut()
+            .expect("object")
+            .remove(key);
+    }
+    let info: ProcessInfo = serde_json::from_value(supervisord_shaped).expect("reads");
+    assert_eq!((info.restarts, info.next_restart), (0, 0));
 }
 
 #[test]

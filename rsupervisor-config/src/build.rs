@@ -580,6 +580,56 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The `restart_*` keys of a program section (rsupervisor's own), checked together.
+    fn restart_policy(&mut self, section: &str, names: &Expansions) -> RestartPolicy {
+        use crate::policy::{duration, format_duration, restart_limit};
+        let default = RestartPolicy::default();
+        let delay = self
+            .conv(section, "restart_delay", "0", names, duration)
+            .unwrap_or(default.delay);
+        let delay_max = self
+            .conv(section, "restart_delay_max", "0", names, duration)
+            .unwrap_or(default.delay_max);
+        let delay_reset = self
+            .conv(section, "restart_delay_reset", "60", names, duration)
+            .unwrap_or(default.delay_reset);
+        let limit = self
+            .conv(section, "restart_limit", "off", names, restart_limit)
+            .unwrap_or(None);
+        let limit_cooldown = self
+            .conv_opt(section, "restart_limit_cooldown", names, duration)
+            .ok()
+            .flatten();
+        if !delay_max.is_zero() && delay_max < delay {
+            self.error(
+                section,
+                Some("restart_delay_max"),
+                format!(
+                    "restart_delay_max ({}) is shorter than restart_delay ({}): set it to 0 \
+                     for a fixed delay, or to at least restart_delay",
+                    format_duration(delay_max),
+                    format_duration(delay)
+                ),
+            );
+        }
+        if limit_cooldown.is_some() && limit.is_none() {
+            self.error(
+                section,
+                Some("restart_limit_cooldown"),
+                "restart_limit_cooldown needs restart_limit (for example restart_limit = \
+                 5/300s): without a limit there is nothing to cool down from"
+                    .to_owned(),
+            );
+        }
+        RestartPolicy {
+            delay,
+            delay_max,
+            delay_reset,
+            limit,
+            limit_cooldown,
+        }
+    }
+
     /// supervisord's `processes_from_section`: one [`ProcessConfig`] per process number.
     /// `None` when the section has errors (they are recorded).
     fn processes_from_section(
@@ -687,6 +737,7 @@ impl<'a> Builder<'a> {
                 "%(process_num) must be present within process_name when numprocs > 1".to_string(),
             );
         }
+        let restart = self.restart_policy(section, &c);
         if stopasgroup && !killasgroup {
             self.error(
                 section,
@@ -850,6 +901,7 @@ impl<'a> Builder<'a> {
                 stdout,
                 stderr,
                 serverurl: serverurl.clone(),
+                restart: restart.clone(),
             });
         }
         if self.errors.len() > before {

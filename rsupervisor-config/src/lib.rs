@@ -5,8 +5,9 @@
 //! no process code.
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
-//! [`datatypes`] (value conversions), `include` (`[include]` globbing), `build` (sections to
-//! the [`model`]), [`error`] (located errors).
+//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
+//! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
+//! errors).
 
 mod build;
 mod ctl;
@@ -17,6 +18,7 @@ mod include;
 pub mod ini;
 mod load;
 pub mod model;
+pub mod policy;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};

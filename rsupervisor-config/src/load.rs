@@ -391,6 +391,54 @@ mod tests {
     }
 
     #[test]
+    fn restart_policy_keys() {
+        let (_d, r) = load_text(&format!(
+            "{HEAD}[program:a]\ncommand=x\nrestart_delay=500ms\nrestart_delay_max=1m\n\
+             restart_delay_reset=2h\nrestart_limit=5/300s\nrestart_limit_cooldown=600\n"
+        ));
+        let c = r.expect("loads");
+        let policy = only_process(&c).restart;
+        assert_eq!(policy.delay, std::time::Duration::from_millis(500));
+        assert_eq!(policy.delay_max, std::time::Duration::from_secs(60));
+        assert_eq!(policy.delay_reset, std::time::Duration::from_secs(7200));
+        assert_eq!(
+            policy.limit,
+            Some(RestartLimit {
+                starts: 5,
+                window: std::time::Duration::from_secs(300)
+            })
+        );
+        assert_eq!(
+            policy.limit_cooldown,
+            Some(std::time::Duration::from_secs(600))
+        );
+        // None set: supervisord's behaviour.
+        let (_d, r) = load_text(&format!("{HEAD}[program:a]\ncommand=x\n"));
+        assert_eq!(only_process(&r.expect("loads")).restart, RestartPolicy::default());
+    }
+
+    #[test]
+    fn restart_policy_errors_name_file_line_and_key() {
+        let (dir, r) = load_text(&format!(
+            "{HEAD}[program:a]\ncommand=x\nrestart_delay=5s\nrestart_delay_max=2s\n\
+             restart_limit_cooldown=10m\n[program:b]\ncommand=x\nrestart_limit=5\n\
+             restart_delay=soon\n"
+        ));
+        let m = dir.path().join("main.conf");
+        let m = m.display();
+        let lines: Vec<String> = r.expect_err("fails").0.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("{m}:7: [program:a] restart_delay_max: restart_delay_max (2s) is shorter than restart_delay (5s): set it to 0 for a fixed delay, or to at least restart_delay"),
+                format!("{m}:8: [program:a] restart_limit_cooldown: restart_limit_cooldown needs restart_limit (for example restart_limit = 5/300s): without a limit there is nothing to cool down from"),
+                format!("{m}:12: [program:b] restart_delay: invalid duration \"soon\": expected seconds, or a number followed by ms, s, m, h or d (for example 500ms, 30s, 5m)"),
+                format!("{m}:11: [program:b] restart_limit: invalid restart limit \"5\": no '/'; expected STARTS/DURATION, for example 5/300s (at most 5 starts in any 300 seconds), or off"),
+            ]
+        );
+    }
+
+    #[test]
     fn logging_warnings_and_redirect() {
         let text = format!(
             "{HEAD}[program:a]\ncommand=x\nredirect_stderr=true\nstderr_logfile=%(here)s/e.log\nstdout_logfile=SYSLOG\n[rpcinterface:other]\nsupervisor.rpcinterface_factory=my.mod:make\n"

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The whole effective configuration, loaded from the main file and everything it includes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -302,4 +303,65 @@ pub struct ProcessConfig {
     pub stderr: StreamLogConfig,
     /// `serverurl`: `None` means AUTO.
     pub serverurl: Option<String>,
+    /// The restart policy (`restart_*` keys, rsupervisor's own); the defaults are
+    /// supervisord's behaviour.
+    pub restart: RestartPolicy,
+}
+
+/// How automatic restarts are spaced and limited: `restart_delay`, `restart_delay_max`,
+/// `restart_delay_reset`, `restart_limit`, `restart_limit_cooldown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RestartPolicy {
+    /// `restart_delay` (0): wait this long before restarting after an exit from RUNNING.
+    #[serde(serialize_with = "seconds")]
+    pub delay: Duration,
+    /// `restart_delay_max` (0: no growth): the delay doubles with each consecutive crash up
+    /// to this.
+    #[serde(serialize_with = "seconds")]
+    pub delay_max: Duration,
+    /// `restart_delay_reset` (60 s): a run at least this long starts the delay afresh.
+    #[serde(serialize_with = "seconds")]
+    pub delay_reset: Duration,
+    /// `restart_limit` (off): at most this many starts in a window.
+    pub limit: Option<RestartLimit>,
+    /// `restart_limit_cooldown` (none: FATAL): when the limit is hit, wait this long and
+    /// start again with fresh counters.
+    #[serde(serialize_with = "optional_seconds")]
+    pub limit_cooldown: Option<Duration>,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            delay: Duration::ZERO,
+            delay_max: Duration::ZERO,
+            delay_reset: Duration::from_secs(60),
+            limit: None,
+            limit_cooldown: None,
+        }
+    }
+}
+
+/// `restart_limit = STARTS/WINDOW`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RestartLimit {
+    /// At most this many starts ...
+    pub starts: u32,
+    /// ... in any window this long.
+    #[serde(serialize_with = "seconds")]
+    pub window: Duration,
+}
+
+fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
+}
+
+fn optional_seconds<S: serde::Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => serializer.serialize_f64(duration.as_secs_f64()),
+        None => serializer.serialize_none(),
+    }
 }

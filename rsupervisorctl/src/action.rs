@@ -35,6 +35,8 @@ pub enum Verb {
     Remove,
     /// `reread`
     Reread,
+    /// `reset <name>...|all` (rsupervisor addition)
+    Reset,
     /// `restart <name>...|all`
     Restart,
     /// `shutdown`
@@ -59,7 +61,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 22] = [
+    pub const ALL: [Verb; 23] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -73,6 +75,7 @@ impl Verb {
         Verb::Reload,
         Verb::Remove,
         Verb::Reread,
+        Verb::Reset,
         Verb::Restart,
         Verb::Shutdown,
         Verb::Signal,
@@ -100,6 +103,7 @@ impl Verb {
             Verb::Reload => "reload",
             Verb::Remove => "remove",
             Verb::Reread => "reread",
+            Verb::Reset => "reset",
             Verb::Restart => "restart",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
@@ -136,6 +140,7 @@ impl Verb {
             Verb::Reload => "Restart the daemon (stops every process, rereads the configuration)",
             Verb::Remove => "Remove stopped groups from the active configuration",
             Verb::Reread => "Reread the configuration and report what changed, without applying",
+            Verb::Reset => "Clear restart counters; FATAL processes become STOPPED",
             Verb::Restart => "Restart processes (does not reread the configuration)",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
@@ -153,7 +158,9 @@ impl Verb {
     pub fn usage(self) -> &'static str {
         match self {
             Verb::Add | Verb::Remove => "<gname> [...]",
-            Verb::Clear | Verb::Restart | Verb::Start | Verb::Stop => "<name>... | <gname>:* | all",
+            Verb::Clear | Verb::Reset | Verb::Restart | Verb::Start | Verb::Stop => {
+                "<name>... | <gname>:* | all"
+            }
             Verb::Fg => "<name>",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
@@ -200,6 +207,8 @@ pub enum Action {
     Avail,
     /// `clear`.
     Clear(Targets),
+    /// `reset`.
+    Reset(Targets),
     /// `quit`, `exit`, `EOF`.
     Quit,
     /// `fg`.
@@ -355,13 +364,14 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
             args
         })),
         Verb::Start if args.is_empty() => Err(requires_name(exit::INVALID_ARGS)),
-        Verb::Stop | Verb::Restart | Verb::Clear if args.is_empty() => {
+        Verb::Stop | Verb::Restart | Verb::Clear | Verb::Reset if args.is_empty() => {
             Err(requires_name(exit::GENERIC))
         }
         Verb::Start => Ok(Action::Start(targets(args))),
         Verb::Stop => Ok(Action::Stop(targets(args))),
         Verb::Restart => Ok(Action::Restart(targets(args))),
         Verb::Clear => Ok(Action::Clear(targets(args))),
+        Verb::Reset => Ok(Action::Reset(targets(args))),
         Verb::Pid => Ok(Action::Pid((!args.is_empty()).then(|| targets(args)))),
         Verb::Signal => {
             if args.len() < 2 {

@@ -75,6 +75,14 @@ pub fn clear_result(name: &str, code: i32, description: &str) -> String {
     }
 }
 
+/// `reset`'s result line: `name: reset`, or the error as `clear` words it.
+pub fn reset_result(name: &str, code: i32, description: &str) -> String {
+    match Fault::from_code(code) {
+        Some(Fault::Success) => format!("{name}: reset"),
+        _ => clear_result(name, code, description),
+    }
+}
+
 /// `reread`'s report: `name: available|changed|disappeared`, sorted by name, or
 /// `No config updates to processes`.
 pub fn reread_lines(result: &ReloadResult) -> Vec<String> {
@@ -105,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 21] = [
+pub const HELP_TOPICS: [&str; 22] = [
     "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
-    "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update",
-    "version",
+    "reread", "reset", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
+    "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -142,6 +150,13 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         "reload" => "reload \t\tRestart the remote supervisord.",
         "remove" => "remove <name> [...]\tRemoves process/group from active config",
         "reread" => "reread \t\t\tReload the daemon's configuration files without add/remove",
+        // rsupervisor's own verb, worded in supervisorctl's style.
+        "reset" => {
+            "reset <name>\t\tClear a process' restart counters (FATAL becomes STOPPED)\n\
+             reset <gname>:*\tClear the counters of every process in a group\n\
+             reset <name> <name>\tClear the counters of multiple processes or groups\n\
+             reset all\t\tClear the counters of all processes"
+        }
         "restart" => {
             "restart <name>\t\tRestart a process\nrestart <gname>:*\tRestart all processes in a \
              group\nrestart <name> <name>\tRestart multiple processes or groups\nrestart all\t\t\
@@ -297,6 +312,9 @@ mod tests {
             stdout_logfile: String::new(),
             stderr_logfile: String::new(),
             pid: 0,
+            restarts: 0,
+            restart_delay_ms: 0,
+            next_restart: 0,
         }
     }
 

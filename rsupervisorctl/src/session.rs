@@ -95,6 +95,7 @@ impl Session {
                 | Verb::Tail
                 | Verb::Maintail
                 | Verb::Clear
+                | Verb::Reset
                 | Verb::Fg
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
@@ -339,6 +340,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Add(groups) => commands::add::run(client, out, &groups).await,
         Action::Avail => commands::avail::run(client, out).await,
         Action::Clear(targets) => commands::clear::run(client, out, &targets).await,
+        Action::Reset(targets) => commands::reset::run(client, out, &targets).await,
         Action::Fg(name) => commands::fg::run(client, out, &name).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,

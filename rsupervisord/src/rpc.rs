@@ -57,6 +57,8 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.reloadConfig", "Reload the configuration."),
     ("supervisor.removeProcessGroup", "Remove a stopped process from the active configuration."),
     ("supervisor.reopenLogs", "Reopen every log file, as SIGUSR2 does (rsupervisor addition)."),
+    ("supervisor.resetAllProcesses", "Clear every process's restart counters (rsupervisor addition)."),
+    ("supervisor.resetProcess", "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition)."),
     ("supervisor.restart", "Restart the supervisor process"),
     ("supervisor.sendProcessStdin", "Send a string of chars to the stdin of the process name."),
     ("supervisor.shutdown", "Shut down the supervisor process"),
@@ -147,6 +149,30 @@ impl RpcHandler {
             offset: slice.offset,
             overflow: slice.overflow,
         })
+    }
+
+    /// Runs `op` on every process in turn, one status per process (the `*All*` methods that
+    /// have no group form: clearing logs, resetting counters).
+    async fn each_process<F, Fut>(&self, op: F) -> RpcResult<Vec<ProcessStatus>>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), FaultError>>,
+    {
+        let infos = self.handle.all_process_info().await.map_err(fault)?;
+        let mut statuses = Vec::new();
+        for info in infos {
+            let (status, description) = match op(info.namespec()).await {
+                Ok(()) => (Fault::Success.code(), "OK".to_owned()),
+                Err(error) => (error.fault.code(), error.to_string()),
+            };
+            statuses.push(ProcessStatus {
+                name: info.name,
+                group: info.group,
+                status,
+                description,
+            });
+        }
+        Ok(statuses)
     }
 
     /// Runs `op` on every process `spec` names (None: all) that the operation applies to
@@ -548,21 +574,18 @@ impl SupervisorRpcServer for RpcHandler {
     }
 
     async fn clear_all_process_logs(&self) -> RpcResult<Vec<ProcessStatus>> {
-        let infos = self.handle.all_process_info().await.map_err(fault)?;
-        let mut statuses = Vec::new();
-        for info in infos {
-            let (status, description) = match self.handle.clear_logs(info.namespec()).await {
-                Ok(()) => (Fault::Success.code(), "OK".to_owned()),
-                Err(error) => (error.fault.code(), error.to_string()),
-            };
-            statuses.push(ProcessStatus {
-                name: info.name,
-                group: info.group,
-                status,
-                description,
-            });
-        }
-        Ok(statuses)
+        let handle = &self.handle;
+        self.each_process(|name| handle.clear_logs(name)).await
+    }
+
+    async fn reset_process(&self, name: String) -> RpcResult<bool> {
+        self.handle.reset(name).await.map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn reset_all_processes(&self) -> RpcResult<Vec<ProcessStatus>> {
+        let handle = &self.handle;
+        self.each_process(|name| handle.reset(name)).await
     }
 
     async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool> {

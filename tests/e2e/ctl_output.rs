@@ -369,9 +369,9 @@ fn pid_signal_clear_version_and_help() {
         out.stdout,
         "\ndefault commands (type help <topic>):\n\
          =====================================\n\
-         add    exit      open  reload  restart   start   tail   \n\
-         avail  fg        pid   remove  shutdown  status  update \n\
-         clear  maintail  quit  reread  signal    stop    version\n\n"
+         add    exit      open  reload  reset     signal  stop    version\n\
+         avail  fg        pid   remove  restart   start   tail  \n\
+         clear  maintail  quit  reread  shutdown  status  update\n\n"
     );
     let out = dir.ctl(&["help", "start"]);
     out.assert_status(0);

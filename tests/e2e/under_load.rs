@@ -34,12 +34,20 @@ fn steady_programs() -> String {
 
 /// 20 steady programs and 100 that exit with status 1 as soon as they run.
 fn storm_config(dir: &TestDir) {
-    dir.config(&format!(
-        "{}[program:crash]\ncommand=/bin/sh -c 'exit 1' {{dir}}\n\
-         process_name=%(program_name)s_%(process_num)d\nnumprocs={CRASHERS}\nstartsecs=0\n\
-         autorestart=true\n",
-        steady_programs()
-    ));
+    storm_config_with(dir, "");
+}
+
+/// [`storm_config`] with extra `[supervisord]` lines.
+fn storm_config_with(dir: &TestDir, supervisord_extra: &str) {
+    dir.config_with(
+        supervisord_extra,
+        &format!(
+            "{}[program:crash]\ncommand=/bin/sh -c 'exit 1' {{dir}}\n\
+             process_name=%(program_name)s_%(process_num)d\nnumprocs={CRASHERS}\nstartsecs=0\n\
+             autorestart=true\n",
+            steady_programs()
+        ),
+    );
 }
 
 /// 20 steady programs and 10 that write to stdout without pause, into small rotated logs.
@@ -290,4 +298,41 @@ fn sigterm_during_a_log_flood_stops_everything() {
         "{}",
         tail(&log)
     );
+}
+
+#[test]
+fn the_main_log_keeps_its_rotation_limits_during_a_crash_storm() {
+    const MAX: u64 = 20 * 1024;
+    let dir = TestDir::new();
+    storm_config_with(&dir, "logfile_maxbytes=20KB\nlogfile_backups=2");
+    let daemon = Daemon::start(&dir);
+    let oldest = dir.path("supervisord.log.2");
+    let first_line = || {
+        dir.try_read("supervisord.log.2")
+            .and_then(|text| text.lines().next().map(str::to_owned))
+    };
+    wait_until(DEADLINE, "the main log to rotate twice", || {
+        first_line().ok_or(())
+    });
+    let before = first_line();
+    // Rotation goes on: the oldest backup is replaced by a newer one.
+    wait_until(DEADLINE, "the oldest main log backup to be replaced", || {
+        let now = first_line();
+        if now.is_some() && now != before {
+            Ok(())
+        } else {
+            Err(now)
+        }
+    });
+    assert!(oldest.exists());
+    assert!(
+        !dir.path("supervisord.log.3").exists(),
+        "more backups than logfile_backups=2"
+    );
+    for name in ["supervisord.log", "supervisord.log.1", "supervisord.log.2"] {
+        let size = std::fs::metadata(dir.path(name)).map(|m| m.len()).unwrap_or(0);
+        // A file may pass the limit by the one record that crossed it.
+        assert!(size <= MAX + 1024, "{name} is {size} bytes (limit {MAX})");
+    }
+    status_answers(&dir, &daemon);
 }

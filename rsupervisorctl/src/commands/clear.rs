@@ -2,10 +2,10 @@
 //! the group (supervisorctl 4.3.0 printed `grp:None: ERROR (no such process)` instead).
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{namespec, SupervisorRpcClient};
+use rsupervisor_api::SupervisorRpcClient;
 
-use super::{Output, PerProcess};
-use crate::action::{split_namespec, Targets};
+use super::{run_each, EachCall, Output, PerProcess};
+use crate::action::Targets;
 use crate::{exit, output};
 
 /// supervisorctl's `clear`: no fault is ignored, and a group that does not exist gives 1.
@@ -21,39 +21,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    let names = match targets {
-        Targets::All => {
-            let results = client.clear_all_process_logs().await?;
-            CLEAR.report(out, &results);
-            return Ok(());
-        }
-        Targets::Names(names) => names,
-    };
-    for name in names {
-        let (group, process) = split_namespec(name);
-        // There is no group method for clearing logs: a group is cleared process by process.
-        let members: Vec<(String, String)> = match process {
-            Some(process) => vec![(group, process)],
-            None => {
-                let infos = client.get_all_process_info().await?;
-                let members: Vec<_> = infos
-                    .into_iter()
-                    .filter(|info| info.group == group)
-                    .map(|info| (info.group, info.name))
-                    .collect();
-                if members.is_empty() {
-                    CLEAR.report_no_such_group(out, &group);
-                }
-                members
-            }
-        };
-        for (group, process) in members {
-            let wire = format!("{group}:{process}");
-            let answer = client.clear_process_logs(wire).await;
-            CLEAR.report_one(out, &namespec(&group, &process), answer)?;
-        }
-    }
-    Ok(())
+    run_each(client, out, EachCall::Clear, &CLEAR, targets).await
 }
 
 #[cfg(test)]

@@ -177,6 +177,9 @@ pub fn info(
         stdout_logfile: String::new(),
         stderr_logfile: String::new(),
         pid,
+        restarts: 0,
+        restart_delay_ms: 0,
+        next_restart: 0,
     }
 }
 

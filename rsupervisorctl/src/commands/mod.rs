@@ -12,6 +12,7 @@
 pub mod add;
 pub mod avail;
 pub mod clear;
+pub mod reset;
 pub mod fg;
 pub mod follow;
 pub mod maintail;
@@ -246,6 +247,82 @@ impl TargetCall<'_> {
             TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
         }
     }
+}
+
+/// The daemon calls of the verbs that have an `all` method but no group method: a group
+/// is done process by process.
+#[derive(Debug, Clone, Copy)]
+pub enum EachCall {
+    /// `clearProcessLogs`, `clearAllProcessLogs`.
+    Clear,
+    /// `resetProcess`, `resetAllProcesses`.
+    Reset,
+}
+
+impl EachCall {
+    async fn all<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+    ) -> Result<Vec<ProcessStatus>, ClientError> {
+        match self {
+            EachCall::Clear => client.clear_all_process_logs().await,
+            EachCall::Reset => client.reset_all_processes().await,
+        }
+    }
+
+    async fn one<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        name: String,
+    ) -> Result<bool, ClientError> {
+        match self {
+            EachCall::Clear => client.clear_process_logs(name).await,
+            EachCall::Reset => client.reset_process(name).await,
+        }
+    }
+}
+
+/// Runs `call` on `all` (one call), or on each name in turn; `group:*` expands to the
+/// group's processes (there is no group method for these verbs).
+pub async fn run_each<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    call: EachCall,
+    rules: &PerProcess,
+    targets: &Targets,
+) -> Result<(), ClientError> {
+    let names = match targets {
+        Targets::All => {
+            let results = call.all(client).await?;
+            rules.report(out, &results);
+            return Ok(());
+        }
+        Targets::Names(names) => names,
+    };
+    for name in names {
+        let (group, process) = split_namespec(name);
+        let members: Vec<(String, String)> = match process {
+            Some(process) => vec![(group, process)],
+            None => {
+                let infos = client.get_all_process_info().await?;
+                let members: Vec<_> = infos
+                    .into_iter()
+                    .filter(|info| info.group == group)
+                    .map(|info| (info.group, info.name))
+                    .collect();
+                if members.is_empty() {
+                    rules.report_no_such_group(out, &group);
+                }
+                members
+            }
+        };
+        for (group, process) in members {
+            let wire = format!("{group}:{process}");
+            let answer = call.one(client, wire).await;
+            rules.report_one(out, &namespec(&group, &process), answer)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `call` on `all` (one call), or on each name in turn: `group:*` with the group method,

@@ -13,7 +13,8 @@
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rsupervisor_config::model::{LogLevel, MainLogTarget};
@@ -32,6 +33,11 @@ pub struct MainLog {
     echo_stdout: bool,
     /// Set after the first failed write, so a broken disk does not flood stderr.
     reported_error: AtomicBool,
+    /// Records that could not be written since the last one that could; the next record
+    /// that is written is preceded by a line saying how many were lost, and why.
+    lost: AtomicU64,
+    /// The error of the first lost record of the current run of failures.
+    lost_error: Mutex<Option<String>>,
 }
 
 impl MainLog {
@@ -60,6 +66,8 @@ impl MainLog {
             level,
             echo_stdout,
             reported_error: AtomicBool::new(false),
+            lost: AtomicU64::new(0),
+            lost_error: Mutex::new(None),
         })
     }
 
@@ -79,7 +87,8 @@ impl MainLog {
     }
 
     /// Writes one record, if `level` passes the filter. Never fails: a write error is
-    /// reported once on stderr and the record is dropped.
+    /// reported once on stderr and the record is dropped; once writing works again, a
+    /// record says how many were lost and why, so no loss goes unsaid.
     pub fn log(&self, level: LogLevel, message: &str) {
         if !self.enabled(level) {
             return;
@@ -87,16 +96,7 @@ impl MainLog {
         let needs_line = self.file.is_some() || self.echo_stdout;
         let line = needs_line.then(|| format_record(now(), level, message));
         match (&self.file, &line) {
-            (Some(file), Some(line)) => {
-                if let Err(error) = file.write(line.as_bytes()) {
-                    if !self.reported_error.swap(true, Ordering::Relaxed) {
-                        eprintln!(
-                            "rsupervisord: cannot write main log {}: {error}",
-                            file.path().display()
-                        );
-                    }
-                }
-            }
+            (Some(file), Some(line)) => self.write_record(file, line),
             _ => {
                 let priority = syslog_priority(level);
                 for text in message.split('\n') {
@@ -110,6 +110,49 @@ impl MainLog {
             let _ = stdout
                 .write_all(line.as_bytes())
                 .and_then(|()| stdout.flush());
+        }
+    }
+
+    /// Writes one formatted record to the file, keeping count of the records it loses.
+    fn write_record(&self, file: &LogHandle, line: &str) {
+        if self.lost.load(Ordering::Relaxed) > 0 {
+            self.report_lost(file);
+        }
+        if let Err(error) = file.write(line.as_bytes()) {
+            if self.lost.fetch_add(1, Ordering::Relaxed) == 0 {
+                *self.lost_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(error.to_string());
+            }
+            if !self.reported_error.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "rsupervisord: cannot write main log {}: {error}",
+                    file.path().display()
+                );
+            }
+        }
+    }
+
+    /// After lost records: says how many, if this write works (otherwise they stay counted).
+    fn report_lost(&self, file: &LogHandle) {
+        let count = self.lost.load(Ordering::Relaxed);
+        let error = self
+            .lost_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
+        let notice = format_record(
+            now(),
+            LogLevel::Warn,
+            &format!(
+                "{count} main log record(s) before this one could not be written to {}: {error}",
+                file.path().display()
+            ),
+        );
+        if file.write(notice.as_bytes()).is_ok() {
+            // Records lost meanwhile by other threads stay counted for the next notice.
+            self.lost.fetch_sub(count, Ordering::Relaxed);
+            self.reported_error.store(false, Ordering::Relaxed);
         }
     }
 
@@ -325,6 +368,36 @@ mod tests {
             .expect("open")
             .expect("read");
         assert!(String::from_utf8_lossy(&chunk).ends_with(" INFO hello\n"));
+    }
+
+    /// A main log that cannot be written (a full disk: /dev/full) loses records, and says
+    /// how many once it can write again (here: reopened after the link was pointed at a
+    /// regular file, as an operator would after freeing space and sending SIGUSR2).
+    #[test]
+    fn lost_records_are_counted_and_reported_once_writing_works() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.log");
+        std::os::unix::fs::symlink("/dev/full", &path).expect("symlink");
+        let target = MainLogTarget::File(path.clone());
+        let log = MainLog::open(&target, 0, 0, LogLevel::Info, false, LogHub::new()).expect("open");
+        for index in 0..3 {
+            log.log(LogLevel::Info, &format!("lost {index}"));
+        }
+        assert_eq!(log.lost.load(Ordering::Relaxed), 3);
+        std::fs::remove_file(&path).expect("unlink");
+        log.reopen().expect("reopen");
+        log.log(LogLevel::Info, "back");
+        log.log(LogLevel::Info, "again");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[0].contains(" WARN 3 main log record(s) before this one could not be written to ")
+                && lines[0].contains("No space left on device"),
+            "{text}"
+        );
+        assert!(lines[1].ends_with(" INFO back") && lines[2].ends_with(" INFO again"));
+        assert_eq!(log.lost.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -64,6 +64,13 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome>,
     },
+    /// Clear one process's restart counters (`reset`); a FATAL process becomes STOPPED.
+    Reset {
+        /// Namespec of one process.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
     /// Send a signal to one process.
     Signal {
         /// Namespec of one process.

@@ -8,8 +8,10 @@
 //!
 //! The allowed transitions are listed in [`ALLOWED`]; [`step`] never produces any other.
 
+use super::restart::{self, Decision, History};
 use rsupervisor_api::ProcessState;
-use rsupervisor_config::{AutoRestart, LogLevel};
+use rsupervisor_config::policy::format_duration;
+use rsupervisor_config::{AutoRestart, LogLevel, RestartPolicy};
 use std::time::Duration;
 
 /// What happened to a process.
@@ -45,6 +47,8 @@ pub enum Input {
     RestartDelayElapsed,
     /// An operator (or shutdown) asks for the process to stop.
     Stop,
+    /// An operator clears the restart counters (`reset`); FATAL becomes STOPPED.
+    Reset,
     /// `stopwaitsecs` passed while STOPPING.
     StopTimeout,
     /// The daemon is shutting down: a process waiting in BACKOFF gives up.
@@ -105,14 +109,6 @@ pub enum TimerKind {
     Restart,
 }
 
-/// A program that exits sooner than this after its spawn is crashing on start, not working:
-/// its automatic restart waits until [`MIN_RESTART_INTERVAL`] after that spawn. Any longer
-/// run is restarted at once.
-pub const QUICK_EXIT: Duration = Duration::from_millis(100);
-
-/// The shortest time between two spawns of a program that keeps crashing on start.
-pub const MIN_RESTART_INTERVAL: Duration = Duration::from_secs(1);
-
 /// What the actor must do after a step, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -152,6 +148,13 @@ pub struct Machine {
     /// STARTING, and the spawn asked for by [`Effect::Spawn`] has not been carried out yet
     /// (it waits in the actor's spawn queue). A stop request cancels it: nothing was forked.
     pub spawn_pending: bool,
+    /// The restart limit was reached and the pending restart (EXITED) or retry (BACKOFF)
+    /// waits out `restart_limit_cooldown`; it then starts with fresh counters.
+    pub cooling_down: bool,
+    /// The delay chosen for the last automatic restart (zero: at once).
+    pub last_delay: Duration,
+    /// Restart counters: recent starts, the crash streak, automatic starts.
+    pub history: History,
 }
 
 impl Machine {
@@ -165,6 +168,9 @@ impl Machine {
             pid: None,
             restart_pending: false,
             spawn_pending: false,
+            cooling_down: false,
+            last_delay: Duration::ZERO,
+            history: History::default(),
         }
     }
 }
@@ -198,6 +204,10 @@ pub struct Rules {
     pub killasgroup: bool,
     /// False while the daemon shuts down or reloads: no automatic (re)starts then.
     pub daemon_running: bool,
+    /// The `restart_*` keys.
+    pub policy: RestartPolicy,
+    /// The actor's monotonic clock at this step (for the restart limit's window).
+    pub now: Duration,
 }
 
 /// Every transition the machine may make, from supervisord's state diagram.
@@ -219,6 +229,10 @@ pub const ALLOWED: &[(ProcessState, ProcessState)] = {
         (Backoff, Stopped),
         (Exited, Stopped),
         (Stopping, Stopped),
+        // The restart limit gives up on a program that exited (rsupervisor's policy).
+        (Exited, Fatal),
+        // `reset` clears a FATAL program (as `systemctl reset-failed`).
+        (Fatal, Stopped),
     ]
 };
 
@@ -244,8 +258,13 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
     let mut effects = Vec::new();
     match (machine.state, input) {
         (Stopped | Exited | Fatal | Backoff, Input::Start) => {
+            if machine.state == Fatal {
+                // Starting a program that was given up on clears its counters (as `reset`).
+                machine.history.clear();
+            }
             machine.restart_pending = false;
-            request_spawn(machine, &mut effects);
+            machine.cooling_down = false;
+            request_spawn(machine, rules, false, &mut effects);
         }
         (Starting, Input::Spawned { pid }) => {
             machine.spawn_pending = false;
@@ -317,15 +336,18 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         }
         (Exited, Input::RestartDelayElapsed) if rules.daemon_running && machine.restart_pending => {
             machine.restart_pending = false;
-            request_spawn(machine, &mut effects);
+            end_cool_down(machine);
+            request_spawn(machine, rules, true, &mut effects);
         }
         (Exited, Input::Stop) if machine.restart_pending => {
             // Stopping a crash-looping program between two of its spawns cancels the restart.
             machine.restart_pending = false;
+            machine.cooling_down = false;
             machine.state = Stopped;
         }
         (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
-            request_spawn(machine, &mut effects);
+            end_cool_down(machine);
+            request_spawn(machine, rules, true, &mut effects);
         }
         (Starting, Input::Stop) if machine.spawn_pending => {
             // The spawn is still queued: drop it. There is no child to signal or wait for.
@@ -349,6 +371,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             ));
         }
         (Backoff, Input::Stop) => {
+            machine.cooling_down = false;
             machine.state = Stopped;
         }
         (Stopping, Input::StopTimeout) => {
@@ -384,6 +407,16 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         (Backoff, Input::GiveUp) => {
             machine.state = Fatal;
             machine.backoff = 0;
+            machine.cooling_down = false;
+        }
+        (state, Input::Reset) => {
+            machine.history.clear();
+            machine.last_delay = Duration::ZERO;
+            if state == Fatal {
+                machine.state = Stopped;
+                machine.backoff = 0;
+                machine.spawnerr.clear();
+            }
         }
         _ => return Err(refused),
     }
@@ -426,11 +459,17 @@ fn enter_running(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>
 
 fn enter_backoff(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
     machine.backoff += 1;
+    let refused = restart::before_retry(&rules.policy, &machine.history, rules.now);
     if !rules.daemon_running {
         // Shutting down or reloading: no retry will come, so waiting in BACKOFF would keep
         // the shutdown waiting forever. supervisord gives such processes up silently.
         machine.state = ProcessState::Fatal;
         machine.backoff = 0;
+    } else if machine.backoff <= rules.startretries && refused.is_some() {
+        // The retry would pass the restart limit (rsupervisor's policy; startretries alone
+        // is supervisord's).
+        machine.state = ProcessState::Backoff;
+        limit_reached(machine, rules, refused, TimerKind::Backoff, effects);
     } else if machine.backoff > rules.startretries {
         machine.state = ProcessState::Fatal;
         machine.backoff = 0;
@@ -481,26 +520,119 @@ fn exit_running(
         AutoRestart::Unexpected => !expected,
         AutoRestart::Never => false,
     };
-    if restart && rules.daemon_running {
-        if ran_for < QUICK_EXIT {
-            // A program that dies right after starting (possible with startsecs=0) would
-            // otherwise be respawned in a tight loop; supervisord's one-second main loop
-            // spaced those restarts out, so we keep that interval for such crash loops.
-            machine.restart_pending = true;
-            effects.push(Effect::Timer(
-                TimerKind::Restart,
-                MIN_RESTART_INTERVAL - ran_for,
-            ));
-        } else {
-            request_spawn(machine, effects);
+    if !(restart && rules.daemon_running) {
+        return;
+    }
+    let decision = restart::after_exit(&rules.policy, &mut machine.history, rules.now, ran_for);
+    match decision {
+        Decision::Restart { delay, .. } if delay.is_zero() => {
+            machine.last_delay = delay;
+            request_spawn(machine, rules, true, effects);
         }
+        Decision::Restart {
+            delay,
+            crash,
+            by_policy,
+        } => {
+            // A delayed restart: the configured delay, or the crash-loop spacing of a program
+            // that died within 100 ms of its spawn (supervisord's one-second loop spaced those
+            // out by accident; without it a startsecs=0 crash loop would fork in a tight loop).
+            machine.last_delay = delay;
+            machine.restart_pending = true;
+            let level = if by_policy {
+                LogLevel::Info
+            } else {
+                LogLevel::Debug
+            };
+            effects.push(Effect::Log(
+                level,
+                format!(
+                    "backoff: {} restarts in {} ({})",
+                    rules.name,
+                    format_duration(delay),
+                    streak(machine, rules, crash)
+                ),
+            ));
+            effects.push(Effect::Timer(TimerKind::Restart, delay));
+        }
+        refused => limit_reached(machine, rules, Some(refused), TimerKind::Restart, effects),
     }
 }
 
-/// STARTING, with the spawn queued.
-fn request_spawn(machine: &mut Machine, effects: &mut Vec<Effect>) {
+/// `crash 4 in a row`, plus the window's count when there is a limit.
+fn streak(machine: &Machine, rules: &Rules, crash: u32) -> String {
+    match rules.policy.limit {
+        Some(limit) => format!(
+            "crash {crash} in a row; {} of {} starts in {}",
+            machine.history.starts_within(rules.now, limit.window),
+            limit.starts,
+            format_duration(limit.window)
+        ),
+        None => format!("crash {crash} in a row"),
+    }
+}
+
+/// The restart limit refused a restart (`timer`: Restart from EXITED) or a retry (Backoff from
+/// BACKOFF): cool down, or give up.
+fn limit_reached(
+    machine: &mut Machine,
+    rules: &Rules,
+    refused: Option<Decision>,
+    timer: TimerKind,
+    effects: &mut Vec<Effect>,
+) {
+    match refused {
+        Some(Decision::CoolDown(cooldown, limit)) => {
+            machine.cooling_down = true;
+            machine.restart_pending = timer == TimerKind::Restart;
+            machine.last_delay = cooldown;
+            machine.spawnerr = restart::limit_text(&limit);
+            effects.push(Effect::Log(
+                LogLevel::Warn,
+                format!(
+                    "backoff: {} hit its restart limit, {}; starting again in {} with fresh \
+                     counters",
+                    rules.name,
+                    restart::limit_text(&limit),
+                    format_duration(cooldown)
+                ),
+            ));
+            effects.push(Effect::Timer(timer, cooldown));
+        }
+        Some(Decision::GiveUp(limit)) => {
+            machine.state = ProcessState::Fatal;
+            machine.backoff = 0;
+            machine.restart_pending = false;
+            machine.spawnerr = restart::limit_text(&limit);
+            effects.push(Effect::Log(
+                LogLevel::Info,
+                format!(
+                    "gave up: {} entered FATAL state, {}",
+                    rules.name,
+                    restart::limit_text(&limit)
+                ),
+            ));
+        }
+        Some(Decision::Restart { .. }) | None => {}
+    }
+}
+
+/// At the end of a cool-down the program starts with fresh counters.
+fn end_cool_down(machine: &mut Machine) {
+    if std::mem::take(&mut machine.cooling_down) {
+        machine.history.clear();
+        machine.backoff = 0;
+    }
+}
+
+/// STARTING, with the spawn queued; the start is counted for the restart limit.
+fn request_spawn(machine: &mut Machine, rules: &Rules, automatic: bool, effects: &mut Vec<Effect>) {
     machine.state = ProcessState::Starting;
     machine.spawn_pending = true;
+    machine.history.record_start(&rules.policy, rules.now);
+    if automatic {
+        machine.history.restarts = machine.history.restarts.saturating_add(1);
+    }
     effects.push(Effect::Spawn);
 }
 
@@ -521,6 +653,8 @@ mod tests {
             stopasgroup: false,
             killasgroup: false,
             daemon_running: true,
+            policy: RestartPolicy::default(),
+            now: Duration::from_secs(1000),
         }
     }
 
@@ -571,6 +705,7 @@ mod tests {
             Input::Stop,
             Input::StopTimeout,
             Input::GiveUp,
+            Input::Reset,
         ]
     }
 
@@ -596,6 +731,7 @@ mod tests {
                     // RUNNING -> EXITED -> STARTING (autorestart) and
                     // STARTING -> RUNNING -> EXITED (exit seen after startsecs).
                     let composite = [(Running, Starting), (Starting, Exited)];
+                    // (The restart limit adds RUNNING -> EXITED -> FATAL; tested below.)
                     assert!(
                         is_allowed(from, m.state) || composite.contains(&(from, m.state)),
                         "{from:?} --{input:?}--> {:?} is not an allowed transition",
@@ -629,6 +765,12 @@ mod tests {
             (Stopping, "StopTimeout"),
             (Stopping, "Exited"),
         ];
+        // `reset` is accepted in every state.
+        let accepted: Vec<(ProcessState, &str)> = accepted
+            .iter()
+            .copied()
+            .chain(ProcessState::ALL.into_iter().map(|state| (state, "Reset")))
+            .collect();
         for from in ProcessState::ALL {
             for input in all_inputs() {
                 let label = format!("{input:?}");
@@ -1029,5 +1171,162 @@ mod tests {
             ..Machine::new()
         };
         assert!(step(&mut idle, &r, Input::Stop).is_err());
+    }
+
+    fn with_policy(policy: RestartPolicy) -> Rules {
+        Rules {
+            autorestart: AutoRestart::Always,
+            policy,
+            ..rules()
+        }
+    }
+
+    fn limit(starts: u32, window: u64, cooldown: Option<u64>) -> RestartPolicy {
+        RestartPolicy {
+            limit: Some(rsupervisor_config::RestartLimit {
+                starts,
+                window: Duration::from_secs(window),
+            }),
+            limit_cooldown: cooldown.map(Duration::from_secs),
+            ..RestartPolicy::default()
+        }
+    }
+
+    /// Runs a RUNNING machine through `crashes` exits after `ran_for`, restarting each time
+    /// (timers fire, spawns succeed); returns the effects of the last exit.
+    fn crash(m: &mut Machine, r: &mut Rules, ran_for: Duration) -> Vec<Effect> {
+        let effects = step(m, r, exited_after(ExitStatus::Code(1), ran_for)).expect("exit");
+        r.now += ran_for;
+        if m.restart_pending {
+            step(m, r, Input::RestartDelayElapsed).expect("timer");
+        }
+        if m.state == Starting {
+            step(m, r, Input::Spawned { pid: 9 }).expect("spawned");
+            step(m, r, Input::StartSecsElapsed).expect("running");
+        }
+        effects
+    }
+
+    #[test]
+    fn restart_delay_doubles_up_to_the_cap_and_is_logged() {
+        let mut r = with_policy(RestartPolicy {
+            delay: Duration::from_secs(1),
+            delay_max: Duration::from_secs(8),
+            ..RestartPolicy::default()
+        });
+        let mut m = machine(Running);
+        let mut timers = Vec::new();
+        for _ in 0..5 {
+            let effects = crash(&mut m, &mut r, Duration::from_secs(2));
+            timers.extend(effects.iter().filter_map(|e| match e {
+                Effect::Timer(TimerKind::Restart, d) => Some(d.as_secs()),
+                _ => None,
+            }));
+            if timers.len() == 4 {
+                assert!(effects.contains(&Effect::Log(
+                    LogLevel::Info,
+                    "backoff: web restarts in 8s (crash 4 in a row)".into()
+                )));
+            }
+        }
+        assert_eq!(timers, [1, 2, 4, 8, 8]);
+        assert_eq!(m.history.restarts, 5);
+        assert_eq!(m.last_delay, Duration::from_secs(8));
+    }
+
+    #[test]
+    fn restart_limit_gives_up_to_fatal() {
+        let mut r = with_policy(limit(3, 300, None));
+        let mut m = machine(Stopped);
+        step(&mut m, &r, Input::Start).expect("start");
+        step(&mut m, &r, Input::Spawned { pid: 2 }).expect("spawned");
+        step(&mut m, &r, Input::StartSecsElapsed).expect("running");
+        // Starts 2 and 3 are allowed, a 4th within 300 s is not.
+        crash(&mut m, &mut r, Duration::from_secs(5));
+        crash(&mut m, &mut r, Duration::from_secs(5));
+        let effects = crash(&mut m, &mut r, Duration::from_secs(5));
+        assert_eq!(m.state, Fatal);
+        assert_eq!(m.spawnerr, "too many restarts (3 in 300s)");
+        assert!(effects.contains(&Effect::Log(
+            LogLevel::Info,
+            "gave up: web entered FATAL state, too many restarts (3 in 300s)".into()
+        )));
+        assert!(!effects.contains(&Effect::Spawn));
+        assert!(is_allowed(Exited, Fatal));
+        // Starting it by hand clears the counters: three more starts are allowed.
+        step(&mut m, &r, Input::Start).expect("start");
+        assert_eq!(m.history.starts_within(r.now, Duration::from_secs(300)), 1);
+    }
+
+    #[test]
+    fn restart_limit_cools_down_then_starts_with_fresh_counters() {
+        let mut r = with_policy(limit(2, 300, Some(600)));
+        let mut m = machine(Stopped);
+        step(&mut m, &r, Input::Start).expect("start");
+        step(&mut m, &r, Input::Spawned { pid: 2 }).expect("spawned");
+        step(&mut m, &r, Input::StartSecsElapsed).expect("running");
+        crash(&mut m, &mut r, Duration::from_secs(5));
+        let effects = step(&mut m, &r, exited_after(ExitStatus::Code(1), Duration::from_secs(5)))
+            .expect("exit");
+        assert_eq!((m.state, m.restart_pending, m.cooling_down), (Exited, true, true));
+        assert_eq!(m.spawnerr, "too many restarts (2 in 300s)");
+        assert_eq!(
+            effects.last(),
+            Some(&Effect::Timer(TimerKind::Restart, Duration::from_secs(600)))
+        );
+        assert!(effects.iter().any(|e| matches!(e, Effect::Log(LogLevel::Warn, t)
+            if t == "backoff: web hit its restart limit, too many restarts (2 in 300s); starting again in 600s with fresh counters")));
+        r.now += Duration::from_secs(600);
+        assert_eq!(step(&mut m, &r, Input::RestartDelayElapsed), Ok(vec![Effect::Spawn]));
+        assert!(!m.cooling_down);
+        assert_eq!(m.history.starts_within(r.now, Duration::from_secs(300)), 1);
+        assert_eq!(m.history.crashes, 0);
+    }
+
+    #[test]
+    fn failed_starts_keep_startretries_and_also_count_for_the_limit() {
+        // startretries=2 as supervisord; a limit of 2 starts refuses the second retry.
+        let r = Rules {
+            policy: limit(2, 300, Some(60)),
+            ..rules()
+        };
+        let mut m = machine(Stopped);
+        step(&mut m, &r, Input::Start).expect("start");
+        step(&mut m, &r, Input::Spawned { pid: 2 }).expect("spawned");
+        let effects = step(&mut m, &r, exited(1, false)).expect("fast exit");
+        assert_eq!(m.state, Backoff);
+        assert_eq!(
+            effects.last(),
+            Some(&Effect::Timer(TimerKind::Backoff, Duration::from_secs(1)))
+        );
+        step(&mut m, &r, Input::BackoffElapsed).expect("retry");
+        step(&mut m, &r, Input::Spawned { pid: 3 }).expect("spawned");
+        let effects = step(&mut m, &r, exited(1, false)).expect("fast exit");
+        assert_eq!((m.state, m.cooling_down), (Backoff, true));
+        assert_eq!(
+            effects.last(),
+            Some(&Effect::Timer(TimerKind::Backoff, Duration::from_secs(60)))
+        );
+        step(&mut m, &r, Input::BackoffElapsed).expect("after the cool-down");
+        assert_eq!((m.state, m.backoff, m.cooling_down), (Starting, 0, false));
+        // Without a limit the same failures follow supervisord exactly (1 s, 2 s, FATAL).
+        let mut m = machine(Starting);
+        step(&mut m, &rules(), exited(1, false)).expect("fast exit");
+        assert_eq!(m.state, Backoff);
+    }
+
+    #[test]
+    fn reset_clears_counters_and_leaves_fatal() {
+        let mut m = machine(Fatal);
+        m.spawnerr = "too many restarts (3 in 300s)".into();
+        m.history.restarts = 7;
+        assert_eq!(step(&mut m, &rules(), Input::Reset), Ok(vec![]));
+        assert_eq!(m.state, Stopped);
+        assert!(m.spawnerr.is_empty());
+        assert_eq!(m.history, History::default());
+        let mut m = machine(Running);
+        m.history.restarts = 3;
+        step(&mut m, &rules(), Input::Reset).expect("reset");
+        assert_eq!((m.state, m.history.restarts), (Running, 0));
     }
 }

@@ -124,6 +124,11 @@ impl SupervisorHandle {
         self.ask(|reply| Command::LogPaths { name, reply }).await?
     }
 
+    /// Clears one process's restart counters; FATAL becomes STOPPED.
+    pub async fn reset(&self, name: String) -> Outcome {
+        self.ask(|reply| Command::Reset { name, reply }).await?
+    }
+
     /// Empties one process's logs.
     pub async fn clear_logs(&self, name: String) -> Outcome {
         self.ask(|reply| Command::ClearLogs { name, reply }).await?

@@ -19,6 +19,7 @@ pub mod event;
 pub mod fsm;
 pub mod handle;
 pub mod process;
+pub mod restart;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
 use crate::spawn::{self, SpawnContext};
@@ -26,7 +27,7 @@ use agenda::{Agenda, Quotas, Turn};
 use command::{Command, LogPaths, Outcome};
 use event::Event;
 use fsm::{Effect, ExitStatus, Input};
-use process::{epoch_seconds, Process, ProcessId, Waiter};
+use process::{epoch_seconds, epoch_seconds_f64, Process, ProcessId, Waiter};
 use rsupervisor_api::{
     ConfigInfo, Fault, FaultError, ProcessState, ReloadResult, StateChange, SupervisorState,
     UpdateOutcome,
@@ -104,6 +105,8 @@ pub struct Supervisor {
     events_tx: mpsc::UnboundedSender<Event>,
     /// What arrived and what is queued, handed out in fair turns.
     agenda: ActorAgenda,
+    /// The zero of the monotonic clock the state machine's restart policy reads.
+    clock: std::time::Instant,
     services: Services,
 }
 
@@ -125,6 +128,7 @@ impl Supervisor {
             events,
             events_tx: events_tx.clone(),
             agenda: Agenda::new(Quotas::ACTOR),
+            clock: std::time::Instant::now(),
             services,
         };
         (
@@ -342,7 +346,7 @@ impl Supervisor {
             return Ok(());
         };
         let before = process.machine.state;
-        let rules = process.rules(daemon_running);
+        let rules = process.rules(daemon_running, self.clock.elapsed());
         let effects = fsm::step(&mut process.machine, &rules, input)?;
         let after = process.machine.state;
         // Every accepted input voids the timers armed before it: a timer belongs to the step
@@ -406,9 +410,15 @@ impl Supervisor {
             }
             Effect::Signal { signal, group } => self.signal(id, signal, group),
             Effect::Timer(kind, delay) => {
-                let Some(process) = self.processes.get(&id) else {
+                let Some(process) = self.processes.get_mut(&id) else {
                     return;
                 };
+                if matches!(kind, fsm::TimerKind::Restart | fsm::TimerKind::Backoff) {
+                    process.restart_at = SystemTime::now()
+                        .checked_add(delay)
+                        .map(|at| epoch_seconds_f64(at))
+                        .unwrap_or(0.0);
+                }
                 let epoch = process.epoch;
                 let events = self.events_tx.clone();
                 tokio::spawn(async move {
@@ -901,6 +911,12 @@ impl Supervisor {
                         stdout: process.stdout_path.clone(),
                         stderr: process.stderr_path.clone(),
                     }
+                });
+                let _ = reply.send(result);
+            }
+            Command::Reset { name, reply } => {
+                let result = self.find(&name).map(|id| {
+                    let _ = self.apply(id, Input::Reset);
                 });
                 let _ = reply.send(result);
             }

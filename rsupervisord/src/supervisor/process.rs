@@ -39,6 +39,9 @@ pub struct Process {
     pub start_time: i64,
     /// Last stop, epoch seconds (0 if never).
     pub stop_time: i64,
+    /// When the last armed restart or retry timer is due, epoch seconds (read only while a
+    /// restart is pending or a cool-down runs).
+    pub restart_at: f64,
     /// stdout log path (resolved AUTO path), if any.
     pub stdout_path: Option<PathBuf>,
     /// stderr log path, if any.
@@ -66,6 +69,7 @@ impl Process {
             spawned_at: None,
             start_time: 0,
             stop_time: 0,
+            restart_at: 0.0,
             stdout_path,
             stderr_path,
             stdin: None,
@@ -92,8 +96,9 @@ impl Process {
         }
     }
 
-    /// The state-machine rules from this process's settings.
-    pub fn rules(&self, daemon_running: bool) -> Rules {
+    /// The state-machine rules from this process's settings, at the actor's monotonic time
+    /// `now`.
+    pub fn rules(&self, daemon_running: bool, now: std::time::Duration) -> Rules {
         Rules {
             name: self.config.name.clone(),
             startsecs: self.config.startsecs,
@@ -105,6 +110,18 @@ impl Process {
             stopasgroup: self.config.stopasgroup,
             killasgroup: self.config.killasgroup,
             daemon_running,
+            policy: self.config.restart,
+            now,
+        }
+    }
+
+    /// Whether a timer will start this process again: a pending restart (EXITED) or the
+    /// end of a cool-down (BACKOFF). Ordinary BACKOFF retries keep supervisord's status.
+    fn restart_due(&self) -> bool {
+        match self.machine.state {
+            ProcessState::Exited => self.machine.restart_pending,
+            ProcessState::Backoff => self.machine.cooling_down,
+            _ => false,
         }
     }
 
@@ -183,11 +200,43 @@ impl Process {
             stdout_logfile,
             stderr_logfile: path_string(&self.stderr_path),
             pid: self.machine.pid.unwrap_or(0),
+            restarts: self.machine.history.restarts,
+            restart_delay_ms: u64::try_from(self.machine.last_delay.as_millis())
+                .unwrap_or(u64::MAX),
+            next_restart: if self.restart_due() {
+                self.restart_at.ceil() as i64
+            } else {
+                0
+            },
         }
     }
 
-    /// The `status` description (reference §4.2).
+    /// The `status` description (reference §4.2), with `, restarting in 0:00:08` while a
+    /// timer will start the process again (never a bare EXITED for a crash loop).
     fn description(&self, now: i64) -> String {
+        let base = self.base_description(now);
+        if !self.restart_due() {
+            return base;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let left = (self.restart_at - now).max(0.0).ceil() as i64;
+        let verb = if self.machine.state == ProcessState::Exited {
+            "restarting"
+        } else {
+            "retrying"
+        };
+        let base = if self.machine.cooling_down {
+            self.machine.spawnerr.clone()
+        } else {
+            base
+        };
+        format!("{base}, {verb} in {}", format_uptime(left))
+    }
+
+    fn base_description(&self, now: i64) -> String {
         match self.machine.state {
             ProcessState::Running => {
                 let uptime = (now - self.start_time).max(0);
@@ -216,6 +265,13 @@ impl Process {
             }
         }
     }
+}
+
+/// Seconds since the epoch, with the fraction.
+pub fn epoch_seconds_f64(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// Seconds since the epoch.
