@@ -901,7 +901,7 @@ impl<'a> Builder<'a> {
                 stdout,
                 stderr,
                 serverurl: serverurl.clone(),
-                restart: restart.clone(),
+                restart,
             });
         }
         if self.errors.len() > before {

@@ -414,7 +414,10 @@ mod tests {
         );
         // None set: supervisord's behaviour.
         let (_d, r) = load_text(&format!("{HEAD}[program:a]\ncommand=x\n"));
-        assert_eq!(only_process(&r.expect("loads")).restart, RestartPolicy::default());
+        assert_eq!(
+            only_process(&r.expect("loads")).restart,
+            RestartPolicy::default()
+        );
     }
 
     #[test]
@@ -426,7 +429,12 @@ mod tests {
         ));
         let m = dir.path().join("main.conf");
         let m = m.display();
-        let lines: Vec<String> = r.expect_err("fails").0.iter().map(|e| e.to_string()).collect();
+        let lines: Vec<String> = r
+            .expect_err("fails")
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         assert_eq!(
             lines,
             vec![

@@ -499,12 +499,13 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
+        // supervisorctl's layout (Python's cmd.columnize), with our `reset` among the topics.
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    exit      open  reload  restart   start   tail   \n\
-avail  fg        pid   remove  shutdown  status  update \n\
-clear  maintail  quit  reread  signal    stop    version\n\
+add    exit      open  reload  reset     signal  stop    version\n\
+avail  fg        pid   remove  restart   start   tail  \n\
+clear  maintail  quit  reread  shutdown  status  update\n\
 \n";
         assert_eq!(help_index(), expected);
     }

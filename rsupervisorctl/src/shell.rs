@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(candidates(&names(), "st"), ["start ", "status ", "stop "]);
         assert_eq!(
             candidates(&names(), "help re"),
-            ["reload ", "remove ", "reread ", "restart "]
+            ["reload ", "remove ", "reread ", "reset ", "restart "]
         );
         assert_eq!(candidates(&names(), "").len(), Verb::ALL.len());
     }

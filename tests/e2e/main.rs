@@ -11,6 +11,7 @@ mod harness_selftest;
 mod logs_capture;
 mod priorities;
 mod reload_update;
+mod restart_policy;
 mod shutdown_signals;
 mod spawn_errors;
 mod start_stop;

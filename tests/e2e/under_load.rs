@@ -316,21 +316,27 @@ fn the_main_log_keeps_its_rotation_limits_during_a_crash_storm() {
     });
     let before = first_line();
     // Rotation goes on: the oldest backup is replaced by a newer one.
-    wait_until(DEADLINE, "the oldest main log backup to be replaced", || {
-        let now = first_line();
-        if now.is_some() && now != before {
-            Ok(())
-        } else {
-            Err(now)
-        }
-    });
+    wait_until(
+        DEADLINE,
+        "the oldest main log backup to be replaced",
+        || {
+            let now = first_line();
+            if now.is_some() && now != before {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        },
+    );
     assert!(oldest.exists());
     assert!(
         !dir.path("supervisord.log.3").exists(),
         "more backups than logfile_backups=2"
     );
     for name in ["supervisord.log", "supervisord.log.1", "supervisord.log.2"] {
-        let size = std::fs::metadata(dir.path(name)).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(dir.path(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
         // A file may pass the limit by the one record that crossed it.
         assert!(size <= MAX + 1024, "{name} is {size} bytes (limit {MAX})");
     }

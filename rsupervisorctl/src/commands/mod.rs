@@ -12,7 +12,6 @@
 pub mod add;
 pub mod avail;
 pub mod clear;
-pub mod reset;
 pub mod fg;
 pub mod follow;
 pub mod maintail;
@@ -20,6 +19,7 @@ pub mod pid;
 pub mod reload;
 pub mod remove;
 pub mod reread;
+pub mod reset;
 pub mod restart;
 pub mod shutdown;
 pub mod signal;

@@ -52,10 +52,8 @@ mod tests {
         assert_eq!(out.status, 1);
         assert_eq!(client.calls()[2], r#"resetProcess["g:a"]"#);
 
-        let client = MockClient::new().ok(
-            "resetAllProcesses",
-            vec![result("a", "a", Fault::Success)],
-        );
+        let client =
+            MockClient::new().ok("resetAllProcesses", vec![result("a", "a", Fault::Success)]);
         let mut out = Output::captured();
         run(&client, &mut out, &Targets::All).await.expect("ok");
         assert_eq!(out.stdout_text(), "a: reset\n");

@@ -392,7 +392,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
-            lines[0].contains(" WARN 3 main log record(s) before this one could not be written to ")
+            lines[0]
+                .contains(" WARN 3 main log record(s) before this one could not be written to ")
                 && lines[0].contains("No space left on device"),
             "{text}"
         );

@@ -1266,9 +1266,16 @@ mod tests {
         step(&mut m, &r, Input::Spawned { pid: 2 }).expect("spawned");
         step(&mut m, &r, Input::StartSecsElapsed).expect("running");
         crash(&mut m, &mut r, Duration::from_secs(5));
-        let effects = step(&mut m, &r, exited_after(ExitStatus::Code(1), Duration::from_secs(5)))
-            .expect("exit");
-        assert_eq!((m.state, m.restart_pending, m.cooling_down), (Exited, true, true));
+        let effects = step(
+            &mut m,
+            &r,
+            exited_after(ExitStatus::Code(1), Duration::from_secs(5)),
+        )
+        .expect("exit");
+        assert_eq!(
+            (m.state, m.restart_pending, m.cooling_down),
+            (Exited, true, true)
+        );
         assert_eq!(m.spawnerr, "too many restarts (2 in 300s)");
         assert_eq!(
             effects.last(),
@@ -1277,7 +1284,10 @@ mod tests {
         assert!(effects.iter().any(|e| matches!(e, Effect::Log(LogLevel::Warn, t)
             if t == "backoff: web hit its restart limit, too many restarts (2 in 300s); starting again in 600s with fresh counters")));
         r.now += Duration::from_secs(600);
-        assert_eq!(step(&mut m, &r, Input::RestartDelayElapsed), Ok(vec![Effect::Spawn]));
+        assert_eq!(
+            step(&mut m, &r, Input::RestartDelayElapsed),
+            Ok(vec![Effect::Spawn])
+        );
         assert!(!m.cooling_down);
         assert_eq!(m.history.starts_within(r.now, Duration::from_secs(300)), 1);
         assert_eq!(m.history.crashes, 0);

@@ -416,7 +416,7 @@ impl Supervisor {
                 if matches!(kind, fsm::TimerKind::Restart | fsm::TimerKind::Backoff) {
                     process.restart_at = SystemTime::now()
                         .checked_add(delay)
-                        .map(|at| epoch_seconds_f64(at))
+                        .map(epoch_seconds_f64)
                         .unwrap_or(0.0);
                 }
                 let epoch = process.epoch;

@@ -229,7 +229,10 @@ mod tests {
             }
         );
         // The edge: exactly QUICK_EXIT is an ordinary run.
-        assert_eq!(delay_of(after_exit(&p, &mut h, now, QUICK_EXIT)), Duration::ZERO);
+        assert_eq!(
+            delay_of(after_exit(&p, &mut h, now, QUICK_EXIT)),
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -326,7 +329,10 @@ mod tests {
             after_exit(&p, &mut h, S, S),
             Decision::CoolDown(600 * S, limit)
         );
-        assert_eq!(before_retry(&p, &h, S), Some(Decision::CoolDown(600 * S, limit)));
+        assert_eq!(
+            before_retry(&p, &h, S),
+            Some(Decision::CoolDown(600 * S, limit))
+        );
         h.clear();
         assert_eq!(before_retry(&p, &h, S), None);
         assert_eq!(limit_text(&limit), "too many restarts (1 in 300s)");
