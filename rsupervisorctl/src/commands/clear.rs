@@ -4,7 +4,7 @@
 use jsonrpsee::core::ClientError;
 use rsupervisor_api::SupervisorRpcClient;
 
-use super::{run_each, EachCall, Output, PerProcess};
+use super::{run_on_targets, Output, PerProcess, TargetCall};
 use crate::action::Targets;
 use crate::{exit, output};
 
@@ -21,7 +21,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    run_each(client, out, EachCall::Clear, &CLEAR, targets).await
+    run_on_targets(client, out, TargetCall::Clear, &CLEAR, targets).await
 }
 
 #[cfg(test)]

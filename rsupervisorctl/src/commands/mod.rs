@@ -5,7 +5,7 @@
 //! A verb returns `Err` only for what supervisorctl does not handle itself (it would print a
 //! Python traceback line); the session prints those and sets status 1.
 //!
-//! start, stop, signal and clear share their per-process loop and reporting
+//! start, stop, signal, clear and reset share their per-process loop and reporting
 //! ([`run_on_targets`], [`PerProcess`]); each states only what supervisorctl does differently.
 //! add and remove likewise share [`run_on_groups`].
 
@@ -198,8 +198,9 @@ impl PerProcess {
     }
 }
 
-/// The daemon calls of the verbs that have a group and an `all` method: start and stop (both
-/// waiting for the result), and signal with the signal as typed.
+/// The daemon calls of the per-process verbs: start and stop (both waiting for the result)
+/// and signal with the signal as typed have a group and an `all` method; clear and reset have
+/// an `all` method only, so their `group:*` is done process by process here.
 #[derive(Debug, Clone, Copy)]
 pub enum TargetCall<'a> {
     /// `startProcess`, `startProcessGroup`, `startAllProcesses`.
@@ -208,6 +209,10 @@ pub enum TargetCall<'a> {
     Stop,
     /// `signalProcess`, `signalProcessGroup`, `signalAllProcesses` with this signal.
     Signal(&'a str),
+    /// `clearProcessLogs`, `clearAllProcessLogs`.
+    Clear,
+    /// `resetProcess`, `resetAllProcesses`.
+    Reset,
 }
 
 impl TargetCall<'_> {
@@ -219,21 +224,59 @@ impl TargetCall<'_> {
             TargetCall::Start => client.start_all_processes(Some(true)).await,
             TargetCall::Stop => client.stop_all_processes(Some(true)).await,
             TargetCall::Signal(signal) => client.signal_all_processes(signal.to_owned()).await,
+            TargetCall::Clear => client.clear_all_process_logs().await,
+            TargetCall::Reset => client.reset_all_processes().await,
         }
     }
 
+    /// The results for every process of `group`; `None` when there is no such group.
     async fn group<C: SupervisorRpcClient + Sync>(
         self,
         client: &C,
         group: String,
-    ) -> Result<Vec<ProcessStatus>, ClientError> {
-        match self {
+    ) -> Result<Option<Vec<ProcessStatus>>, ClientError> {
+        let answer = match self {
             TargetCall::Start => client.start_process_group(group, Some(true)).await,
             TargetCall::Stop => client.stop_process_group(group, Some(true)).await,
             TargetCall::Signal(signal) => {
                 client.signal_process_group(group, signal.to_owned()).await
             }
+            TargetCall::Clear | TargetCall::Reset => return self.each_of(client, group).await,
+        };
+        match answer {
+            Ok(results) => Ok(Some(results)),
+            Err(error) if is_fault(&error, Fault::BadName) => Ok(None),
+            Err(error) => Err(error),
         }
+    }
+
+    /// A group done process by process, in the daemon's order; `None` when it has none.
+    async fn each_of<C: SupervisorRpcClient + Sync>(
+        self,
+        client: &C,
+        group: String,
+    ) -> Result<Option<Vec<ProcessStatus>>, ClientError> {
+        let infos = client.get_all_process_info().await?;
+        let mut results = Vec::new();
+        for info in infos.into_iter().filter(|info| info.group == group) {
+            let answer = self
+                .one(client, format!("{}:{}", info.group, info.name))
+                .await;
+            let (status, description) = match answer {
+                Ok(_) => (Fault::Success.code(), String::new()),
+                Err(error) => {
+                    let fault = fault_of(&error).ok_or(error)?;
+                    (fault.fault.code(), fault.to_string())
+                }
+            };
+            results.push(ProcessStatus {
+                name: info.name,
+                group: info.group,
+                status,
+                description,
+            });
+        }
+        Ok((!results.is_empty()).then_some(results))
     }
 
     async fn one<C: SupervisorRpcClient + Sync>(
@@ -245,84 +288,10 @@ impl TargetCall<'_> {
             TargetCall::Start => client.start_process(name, Some(true)).await,
             TargetCall::Stop => client.stop_process(name, Some(true)).await,
             TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
+            TargetCall::Clear => client.clear_process_logs(name).await,
+            TargetCall::Reset => client.reset_process(name).await,
         }
     }
-}
-
-/// The daemon calls of the verbs that have an `all` method but no group method: a group
-/// is done process by process.
-#[derive(Debug, Clone, Copy)]
-pub enum EachCall {
-    /// `clearProcessLogs`, `clearAllProcessLogs`.
-    Clear,
-    /// `resetProcess`, `resetAllProcesses`.
-    Reset,
-}
-
-impl EachCall {
-    async fn all<C: SupervisorRpcClient + Sync>(
-        self,
-        client: &C,
-    ) -> Result<Vec<ProcessStatus>, ClientError> {
-        match self {
-            EachCall::Clear => client.clear_all_process_logs().await,
-            EachCall::Reset => client.reset_all_processes().await,
-        }
-    }
-
-    async fn one<C: SupervisorRpcClient + Sync>(
-        self,
-        client: &C,
-        name: String,
-    ) -> Result<bool, ClientError> {
-        match self {
-            EachCall::Clear => client.clear_process_logs(name).await,
-            EachCall::Reset => client.reset_process(name).await,
-        }
-    }
-}
-
-/// Runs `call` on `all` (one call), or on each name in turn; `group:*` expands to the
-/// group's processes (there is no group method for these verbs).
-pub async fn run_each<C: SupervisorRpcClient + Sync>(
-    client: &C,
-    out: &mut Output,
-    call: EachCall,
-    rules: &PerProcess,
-    targets: &Targets,
-) -> Result<(), ClientError> {
-    let names = match targets {
-        Targets::All => {
-            let results = call.all(client).await?;
-            rules.report(out, &results);
-            return Ok(());
-        }
-        Targets::Names(names) => names,
-    };
-    for name in names {
-        let (group, process) = split_namespec(name);
-        let members: Vec<(String, String)> = match process {
-            Some(process) => vec![(group, process)],
-            None => {
-                let infos = client.get_all_process_info().await?;
-                let members: Vec<_> = infos
-                    .into_iter()
-                    .filter(|info| info.group == group)
-                    .map(|info| (info.group, info.name))
-                    .collect();
-                if members.is_empty() {
-                    rules.report_no_such_group(out, &group);
-                }
-                members
-            }
-        };
-        for (group, process) in members {
-            let wire = format!("{group}:{process}");
-            let answer = call.one(client, wire).await;
-            rules.report_one(out, &namespec(&group, &process), answer)?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs `call` on `all` (one call), or on each name in turn: `group:*` with the group method,
@@ -346,12 +315,9 @@ pub async fn run_on_targets<C: SupervisorRpcClient + Sync>(
     for name in names {
         let (group, process) = split_namespec(name);
         match process {
-            None => match call.group(client, group.clone()).await {
-                Ok(results) => rules.report(out, &results),
-                Err(error) if is_fault(&error, Fault::BadName) => {
-                    rules.report_no_such_group(out, &group)
-                }
-                Err(error) => return Err(error),
+            None => match call.group(client, group.clone()).await? {
+                Some(results) => rules.report(out, &results),
+                None => rules.report_no_such_group(out, &group),
             },
             Some(process) => {
                 let answer = call.one(client, name.clone()).await;

@@ -5,7 +5,7 @@
 use jsonrpsee::core::ClientError;
 use rsupervisor_api::SupervisorRpcClient;
 
-use super::{run_each, EachCall, Output, PerProcess};
+use super::{run_on_targets, Output, PerProcess, TargetCall};
 use crate::action::Targets;
 use crate::{exit, output};
 
@@ -22,7 +22,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     out: &mut Output,
     targets: &Targets,
 ) -> Result<(), ClientError> {
-    run_each(client, out, EachCall::Reset, &RESET, targets).await
+    run_on_targets(client, out, TargetCall::Reset, &RESET, targets).await
 }
 
 #[cfg(test)]
