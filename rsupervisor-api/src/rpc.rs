@@ -3,7 +3,8 @@
 //! feature `client`).
 //!
 //! Wire names are supervisord's XML-RPC names. Our additions (log and state subscriptions,
-//! `updateProcessGroup`, `reopenLogs`) use new names and are marked as such.
+//! `updateProcessGroup`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`) use new
+//! names and are marked as such.
 
 #![allow(missing_docs)] // the generated server/client traits carry the docs written here
 
@@ -15,8 +16,8 @@ use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::SubscriptionCloseResponse;
 
 use crate::types::{
-    ConfigInfo, MulticallRequest, ProcessInfo, ProcessStatus, ReloadResult, StateInfo, TailSlice,
-    UpdateOutcome,
+    ConfigInfo, EnvVar, MulticallRequest, ProcessInfo, ProcessStatus, ReloadResult, StateInfo,
+    TailSlice, UpdateOutcome,
 };
 
 /// The supervisor's JSON-RPC interface.
@@ -193,6 +194,11 @@ pub trait SupervisorRpc {
     /// Clear every process's restart counters (rsupervisor addition).
     #[method(name = "supervisor.resetAllProcesses")]
     async fn reset_all_processes(&self) -> RpcResult<Vec<ProcessStatus>>;
+
+    /// A process's effective environment, each variable with its source; secrets masked
+    /// (rsupervisor addition).
+    #[method(name = "supervisor.getProcessEnvironment")]
+    async fn get_process_environment(&self, name: String) -> RpcResult<Vec<EnvVar>>;
 
     /// Write to a process's stdin.
     #[method(name = "supervisor.sendProcessStdin")]

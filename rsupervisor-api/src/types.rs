@@ -220,6 +220,19 @@ pub fn namespec(group: &str, name: &str) -> String {
     }
 }
 
+/// One variable of a process's effective environment (`supervisor.getProcessEnvironment`, an
+/// rsupervisor addition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    /// The variable's name.
+    pub name: String,
+    /// Its value; `********` for names that look like secrets.
+    pub value: String,
+    /// Where it came from: `environment`, `env_file PATH`, `[supervisord] environment`,
+    /// `[supervisord] env_file PATH`, `supervisor`, `daemon environment`.
+    pub source: String,
+}
+
 /// A per-process result of group operations (`startProcessGroup`, `stopAllProcesses`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessStatus {

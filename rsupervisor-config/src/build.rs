@@ -253,6 +253,8 @@ impl<'a> Builder<'a> {
         for (k, v) in &environment {
             self.env.insert(format!("ENV_{k}"), s(v));
         }
+        let env_names = self.env.clone();
+        let env_files = self.env_files(S, &env_names);
         SupervisordConfig {
             logfile,
             logfile_maxbytes,
@@ -270,8 +272,25 @@ impl<'a> Builder<'a> {
             directory,
             strip_ansi,
             environment,
+            env_files,
             identifier,
         }
+    }
+
+    /// The `env_file` key of `section`, expanded with `names`, every file read.
+    fn env_files(&mut self, section: &str, names: &Expansions) -> Vec<EnvFile> {
+        let Ok(Some(value)) = self.get(section, "env_file", None, Some(names)) else {
+            return Vec::new();
+        };
+        let here = PathBuf::from(&self.here);
+        let mut files = Vec::new();
+        for (path, optional) in crate::envfile::paths(&value, &here) {
+            match crate::envfile::read(&path, optional) {
+                Ok(file) => files.push(file),
+                Err(message) => self.error(section, Some("env_file"), message),
+            }
+        }
+        files
     }
 
     /// `[rpcinterface:x]` sections: the standard factory is accepted, others are ignored with a
@@ -764,6 +783,7 @@ impl<'a> Builder<'a> {
                 common.insert(format!("ENV_{k}"), s(v));
             }
             let n = common.clone();
+            let env_files = self.env_files(section, &n);
             let directory = self
                 .get(section, "directory", None, Some(&n))
                 .ok()
@@ -885,6 +905,7 @@ impl<'a> Builder<'a> {
                 command,
                 directory,
                 environment,
+                env_files,
                 user: user.clone(),
                 umask,
                 priority,

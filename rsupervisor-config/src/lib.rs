@@ -12,6 +12,7 @@
 mod build;
 mod ctl;
 pub mod datatypes;
+mod envfile;
 pub mod error;
 pub mod expand;
 mod include;

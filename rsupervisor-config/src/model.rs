@@ -121,8 +121,24 @@ pub struct SupervisordConfig {
     pub strip_ansi: bool,
     /// `environment`, added to every child's environment.
     pub environment: Vec<(String, String)>,
+    /// `env_file` (rsupervisor's own): files whose variables every child gets, below
+    /// `environment`.
+    pub env_files: Vec<EnvFile>,
     /// `identifier`, default `supervisor`.
     pub identifier: String,
+}
+
+/// One `env_file` entry, as read when the configuration was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Written `-path`: it may be missing.
+    pub optional: bool,
+    /// It existed when read.
+    pub found: bool,
+    /// Its variables, in file order.
+    pub vars: Vec<(String, String)>,
 }
 
 /// A resolved user, from a name or a numeric uid.
@@ -271,6 +287,9 @@ pub struct ProcessConfig {
     pub directory: Option<PathBuf>,
     /// `environment` of the program (the global one is in `[supervisord]`).
     pub environment: Vec<(String, String)>,
+    /// `env_file` of the program (rsupervisor's own), in order: below `environment`, above
+    /// everything from `[supervisord]`.
+    pub env_files: Vec<EnvFile>,
     /// `user`.
     pub user: Option<UserSpec>,
     /// `umask`.

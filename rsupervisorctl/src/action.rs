@@ -15,6 +15,8 @@ pub enum Verb {
     Avail,
     /// `clear <name>...|all`
     Clear,
+    /// `env <name>` (rsupervisor addition)
+    Env,
     /// `exit`
     Exit,
     /// `fg <name>`
@@ -61,10 +63,11 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 23] = [
+    pub const ALL: [Verb; 24] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
+        Verb::Env,
         Verb::Exit,
         Verb::Fg,
         Verb::Help,
@@ -93,6 +96,7 @@ impl Verb {
             Verb::Add => "add",
             Verb::Avail => "avail",
             Verb::Clear => "clear",
+            Verb::Env => "env",
             Verb::Exit => "exit",
             Verb::Fg => "fg",
             Verb::Help => "help",
@@ -132,6 +136,7 @@ impl Verb {
             Verb::Avail => "Display all configured processes",
             Verb::Clear => "Clear process log files",
             Verb::Exit | Verb::Quit => "Exit the interactive shell",
+            Verb::Env => "Show a process's environment and where each variable comes from",
             Verb::Fg => "Connect to a process in foreground mode (Ctrl-C to exit)",
             Verb::Help => "Print the list of actions, or help for one action",
             Verb::Maintail => "Show the end of the daemon's main log, or follow it with -f",
@@ -161,7 +166,7 @@ impl Verb {
             Verb::Clear | Verb::Reset | Verb::Restart | Verb::Start | Verb::Stop => {
                 "<name>... | <gname>:* | all"
             }
-            Verb::Fg => "<name>",
+            Verb::Fg | Verb::Env => "<name>",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
@@ -213,6 +218,8 @@ pub enum Action {
     Quit,
     /// `fg`.
     Fg(String),
+    /// `env`.
+    Env(String),
     /// `help`.
     Help(Option<String>),
     /// `maintail`.
@@ -399,6 +406,19 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
             _ => Err(UsageError::new(
                 "ERROR: too many process names supplied",
                 None,
+                exit::GENERIC,
+            )),
+        },
+        Verb::Env => match args.len() {
+            0 => Err(UsageError::new(
+                "Error: env requires a process name",
+                Some(verb),
+                exit::GENERIC,
+            )),
+            1 => Ok(Action::Env(args.into_iter().next().unwrap_or_default())),
+            _ => Err(UsageError::new(
+                "Error: env takes one process name",
+                Some(verb),
                 exit::GENERIC,
             )),
         },

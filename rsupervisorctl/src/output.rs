@@ -113,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 22] = [
-    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
-    "reread", "reset", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
-    "update", "version",
+pub const HELP_TOPICS: [&str; 23] = [
+    "add", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
+    "remove", "reread", "reset", "restart", "shutdown", "signal", "start", "status", "stop",
+    "tail", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -133,6 +133,11 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         }
         "exit" => "exit\tExit the supervisor shell.",
         "fg" => "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
+        // rsupervisor's own verb, worded in supervisorctl's style.
+        "env" => {
+            "env <name>\t\tShow a process' environment, each variable with where it comes \
+             from\n\t\t\t(values of names that look like secrets are masked)"
+        }
         "maintail" => {
             "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n\
              maintail -100\tlast 100 *bytes* of supervisord main log file\n\
@@ -503,9 +508,9 @@ mod tests {
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    exit      open  reload  reset     signal  stop    version\n\
-avail  fg        pid   remove  restart   start   tail  \n\
-clear  maintail  quit  reread  shutdown  status  update\n\
+add    env   maintail  quit    reread   shutdown  status  update \n\
+avail  exit  open      reload  reset    signal    stop    version\n\
+clear  fg    pid       remove  restart  start     tail  \n\
 \n";
         assert_eq!(help_index(), expected);
     }

@@ -97,6 +97,7 @@ impl Session {
                 | Verb::Clear
                 | Verb::Reset
                 | Verb::Fg
+                | Verb::Env
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
@@ -342,6 +343,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Clear(targets) => commands::clear::run(client, out, &targets).await,
         Action::Reset(targets) => commands::reset::run(client, out, &targets).await,
         Action::Fg(name) => commands::fg::run(client, out, &name).await,
+        Action::Env(name) => commands::env::run(client, out, &name).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,

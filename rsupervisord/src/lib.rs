@@ -3,7 +3,8 @@
 //! Module map:
 //! - [`cli`]: the command line;
 //! - [`supervisor`]: the actor that owns every process, and its pure state machine;
-//! - [`spawn`] and [`command_line`]: starting one child as supervisord does;
+//! - [`spawn`], [`command_line`] and [`environment`]: starting one child as supervisord
+//!   does, and the layers of its environment;
 //! - [`logs`]: child-output pumps, rotating log files, followers, log reading and the
 //!   daemon's main log;
 //! - [`rpc`] and [`server`]: the JSON-RPC methods and the control socket;
@@ -14,6 +15,7 @@
 
 pub mod cli;
 pub mod command_line;
+pub mod environment;
 pub mod limits;
 pub mod logs;
 pub mod pidfile;

@@ -14,7 +14,7 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::{Methods, PendingSubscriptionSink, SubscriptionCloseResponse, SubscriptionMessage};
 use rsupervisor_api::{
-    Channel, ConfigInfo, Fault, FaultError, MulticallRequest, ProcessInfo, ProcessStatus,
+    Channel, ConfigInfo, EnvVar, Fault, FaultError, MulticallRequest, ProcessInfo, ProcessStatus,
     ReloadResult, StateChange, StateInfo, SupervisorRpcServer, TailSlice, UpdateOutcome,
     API_VERSION, SUPERVISOR_VERSION,
 };
@@ -47,6 +47,7 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.getAllProcessInfo", "Get info about all processes"),
     ("supervisor.getIdentification", "Return identifying string of supervisord"),
     ("supervisor.getPID", "Return the PID of supervisord"),
+    ("supervisor.getProcessEnvironment", "Return a process's effective environment, each variable with its source, secrets masked (rsupervisor addition)."),
     ("supervisor.getProcessInfo", "Get info about a process named name"),
     ("supervisor.getState", "Return current state of supervisord as a struct"),
     ("supervisor.getSupervisorVersion", "Return the version of the supervisor package in use by supervisord"),
@@ -576,6 +577,10 @@ impl SupervisorRpcServer for RpcHandler {
     async fn clear_all_process_logs(&self) -> RpcResult<Vec<ProcessStatus>> {
         let handle = &self.handle;
         self.each_process(|name| handle.clear_logs(name)).await
+    }
+
+    async fn get_process_environment(&self, name: String) -> RpcResult<Vec<EnvVar>> {
+        self.handle.environment(name).await.map_err(fault)
     }
 
     async fn reset_process(&self, name: String) -> RpcResult<bool> {

@@ -42,6 +42,8 @@ impl SpawnError {
 pub struct SpawnContext {
     /// `[supervisord] environment`.
     pub global_environment: Vec<(String, String)>,
+    /// `[supervisord] env_file`.
+    pub global_env_files: Vec<rsupervisor_config::EnvFile>,
     /// Value for `SUPERVISOR_SERVER_URL` (the program's `serverurl`, or the daemon's socket).
     pub server_url: Option<String>,
 }
@@ -116,19 +118,9 @@ pub fn resolve_command(
     Ok((path, argv))
 }
 
-/// The child's environment, in supervisord's order: the daemon's own, then the `SUPERVISOR_*`
-/// variables, then `[supervisord] environment`, then the program's `environment`.
+/// The child's environment (see [`crate::environment`] for the layers).
 pub fn environment(config: &ProcessConfig, context: &SpawnContext) -> Vec<(String, String)> {
-    let mut environment: Vec<(String, String)> = std::env::vars().collect();
-    environment.push(("SUPERVISOR_ENABLED".into(), "1".into()));
-    if let Some(url) = &context.server_url {
-        environment.push(("SUPERVISOR_SERVER_URL".into(), url.clone()));
-    }
-    environment.push(("SUPERVISOR_PROCESS_NAME".into(), config.name.clone()));
-    environment.push(("SUPERVISOR_GROUP_NAME".into(), config.group.clone()));
-    environment.extend(context.global_environment.iter().cloned());
-    environment.extend(config.environment.iter().cloned());
-    environment
+    crate::environment::build(config, context)
 }
 
 /// Ids to switch to in the child, resolved in the parent.

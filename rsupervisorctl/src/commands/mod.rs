@@ -12,6 +12,7 @@
 pub mod add;
 pub mod avail;
 pub mod clear;
+pub mod env;
 pub mod fg;
 pub mod follow;
 pub mod maintail;

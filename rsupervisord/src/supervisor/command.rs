@@ -71,6 +71,13 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome>,
     },
+    /// One process's effective environment, with sources, secrets masked.
+    Environment {
+        /// Namespec of one process.
+        name: String,
+        /// Answer.
+        reply: Reply<Outcome<Vec<rsupervisor_api::EnvVar>>>,
+    },
     /// Send a signal to one process.
     Signal {
         /// Namespec of one process.

@@ -124,6 +124,12 @@ impl SupervisorHandle {
         self.ask(|reply| Command::LogPaths { name, reply }).await?
     }
 
+    /// One process's effective environment (secrets masked).
+    pub async fn environment(&self, name: String) -> Outcome<Vec<rsupervisor_api::EnvVar>> {
+        self.ask(|reply| Command::Environment { name, reply })
+            .await?
+    }
+
     /// Clears one process's restart counters; FATAL becomes STOPPED.
     pub async fn reset(&self, name: String) -> Outcome {
         self.ask(|reply| Command::Reset { name, reply }).await?

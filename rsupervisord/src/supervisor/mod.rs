@@ -457,6 +457,7 @@ impl Supervisor {
     fn spawn_context(&self, config: &ProcessConfig) -> SpawnContext {
         SpawnContext {
             global_environment: self.config.supervisord.environment.clone(),
+            global_env_files: self.config.supervisord.env_files.clone(),
             server_url: config
                 .serverurl
                 .clone()
@@ -911,6 +912,13 @@ impl Supervisor {
                         stdout: process.stdout_path.clone(),
                         stderr: process.stderr_path.clone(),
                     }
+                });
+                let _ = reply.send(result);
+            }
+            Command::Environment { name, reply } => {
+                let result = self.find(&name).map(|id| {
+                    let config = &self.processes[&id].config;
+                    crate::environment::effective(config, &self.spawn_context(config))
                 });
                 let _ = reply.send(result);
             }
