@@ -238,6 +238,22 @@ impl<'a> Builder<'a> {
         let strip_ansi = self
             .conv(S, "strip_ansi", "false", &n, dt::boolean)
             .unwrap_or(false);
+        let status_report_interval = self
+            .conv(
+                S,
+                "status_report_interval",
+                "0",
+                &n,
+                crate::policy::duration,
+            )
+            .filter(|interval| !interval.is_zero());
+        if status_report_interval.is_some_and(|i| i < std::time::Duration::from_secs(1)) {
+            self.error(
+                S,
+                Some("status_report_interval"),
+                "status_report_interval must be at least 1s (or 0 for off)".to_owned(),
+            );
+        }
         // supervisord 4.3.0 expands this value twice; the second pass also knows host_node_name.
         let mut environment = Vec::new();
         if let Ok(Some(first)) = self.get(S, "environment", Some(""), Some(&n)) {
@@ -271,6 +287,7 @@ impl<'a> Builder<'a> {
             user,
             directory,
             strip_ansi,
+            status_report_interval,
             environment,
             env_files,
             identifier,

@@ -421,6 +421,23 @@ mod tests {
     }
 
     #[test]
+    fn status_report_interval() {
+        let (_d, r) = load_text(&format!("{HEAD}status_report_interval=5m\n"));
+        assert_eq!(
+            r.expect("loads").supervisord.status_report_interval,
+            Some(std::time::Duration::from_secs(300))
+        );
+        let (_d, r) = load_text(HEAD);
+        assert_eq!(r.expect("loads").supervisord.status_report_interval, None);
+        let (_d, r) = load_text(&format!("{HEAD}status_report_interval=10ms\n"));
+        let error = r.expect_err("too short").to_string();
+        assert!(
+            error.contains(":4: [supervisord] status_report_interval: status_report_interval must be at least 1s"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn restart_policy_errors_name_file_line_and_key() {
         let (dir, r) = load_text(&format!(
             "{HEAD}[program:a]\ncommand=x\nrestart_delay=5s\nrestart_delay_max=2s\n\

@@ -117,6 +117,10 @@ pub struct SupervisordConfig {
     pub user: Option<UserSpec>,
     /// `directory`, default none.
     pub directory: Option<PathBuf>,
+    /// `status_report_interval` (rsupervisor's own, default off): write a status table to
+    /// the main log this often.
+    #[serde(serialize_with = "optional_seconds")]
+    pub status_report_interval: Option<Duration>,
     /// `strip_ansi`, default false.
     pub strip_ansi: bool,
     /// `environment`, added to every child's environment.

@@ -16,6 +16,7 @@ mod restart_policy;
 mod shutdown_signals;
 mod spawn_errors;
 mod start_stop;
+mod status_report;
 mod stop_escalation;
 mod support;
 mod under_load;

@@ -25,4 +25,7 @@ pub enum Event {
     ReopenSignal,
     /// While shutting down: time to say which processes we still wait for.
     ShutdownReminder,
+    /// `status_report_interval` passed: write the status table to the main log. Carries
+    /// the report epoch it was armed in; a reload voids older ones.
+    StatusReport(u64),
 }

@@ -19,6 +19,7 @@ pub mod event;
 pub mod fsm;
 pub mod handle;
 pub mod process;
+pub mod report;
 pub mod restart;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
@@ -100,6 +101,8 @@ pub struct Supervisor {
     next_id: ProcessId,
     mood: Mood,
     reminder_armed: bool,
+    /// Voids status-report timers armed before the last (re)start of the configuration.
+    report_epoch: u64,
     commands: mpsc::Receiver<Command>,
     events: mpsc::UnboundedReceiver<Event>,
     events_tx: mpsc::UnboundedSender<Event>,
@@ -124,6 +127,7 @@ impl Supervisor {
             next_id: 1,
             mood: Mood::Running,
             reminder_armed: false,
+            report_epoch: 0,
             commands,
             events,
             events_tx: events_tx.clone(),
@@ -141,6 +145,7 @@ impl Supervisor {
     /// stopped every process.
     pub async fn run(mut self) {
         self.add_all_groups();
+        self.arm_status_report();
         loop {
             self.collect();
             if self.agenda.is_empty() {
@@ -185,7 +190,9 @@ impl Supervisor {
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
-            Event::Timer { .. } | Event::ShutdownReminder => self.agenda.push_event(event),
+            Event::Timer { .. } | Event::ShutdownReminder | Event::StatusReport(_) => {
+                self.agenda.push_event(event)
+            }
         }
     }
 
@@ -628,6 +635,12 @@ impl Supervisor {
                 );
                 self.reopen_logs();
             }
+            Event::StatusReport(epoch) => {
+                if epoch == self.report_epoch && self.mood == Mood::Running {
+                    self.log(LogLevel::Info, &report::format(&self.all_infos()));
+                    self.arm_status_report();
+                }
+            }
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -768,6 +781,27 @@ impl Supervisor {
         true
     }
 
+    /// Every process's info, sorted by group and name (as `getAllProcessInfo`).
+    fn all_infos(&self) -> Vec<rsupervisor_api::ProcessInfo> {
+        let mut infos: Vec<_> = self.processes.values().map(Process::info).collect();
+        infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+        infos
+    }
+
+    /// Arms the next status report, if `status_report_interval` is set: a deadline, so a
+    /// daemon without it never wakes for reports.
+    fn arm_status_report(&mut self) {
+        let Some(interval) = self.config.supervisord.status_report_interval else {
+            return;
+        };
+        let epoch = self.report_epoch;
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(interval).await;
+            let _ = events.send(Event::StatusReport(epoch));
+        });
+    }
+
     fn remind_shutdown(&mut self) {
         let names: Vec<String> = self
             .groups
@@ -821,6 +855,8 @@ impl Supervisor {
             &format!("supervisord started with pid {}", std::process::id()),
         );
         self.add_all_groups();
+        self.report_epoch += 1;
+        self.arm_status_report();
     }
 
     fn read_config(&self) -> Result<Config, FaultError> {
@@ -898,9 +934,7 @@ impl Supervisor {
                 let _ = reply.send(result);
             }
             Command::AllProcessInfo { reply } => {
-                let mut infos: Vec<_> = self.processes.values().map(Process::info).collect();
-                infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
-                let _ = reply.send(infos);
+                let _ = reply.send(self.all_infos());
             }
             Command::AllConfigInfo { reply } => {
                 let _ = reply.send(self.config_info());

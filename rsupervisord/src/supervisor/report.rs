@@ -1,0 +1,101 @@
+//! The periodic status report (`[supervisord] status_report_interval`, an rsupervisor key):
+//! one main-log record with a line per process, so an operator reading the log alone sees
+//! what ran, since when, and how often it restarted. Pure formatting from the process infos.
+
+use rsupervisor_api::ProcessInfo;
+
+/// The report: a summary line, then `name state pid uptime restarts` per process.
+pub fn format(infos: &[ProcessInfo]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for info in infos {
+        match counts
+            .iter_mut()
+            .find(|(state, _)| *state == info.statename)
+        {
+            Some((_, count)) => *count += 1,
+            None => counts.push((&info.statename, 1)),
+        }
+    }
+    let summary = counts
+        .iter()
+        .map(|(state, count)| format!("{count} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!("status report: {} processes: {summary}", infos.len());
+    let names: Vec<String> = infos.iter().map(ProcessInfo::namespec).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(4).max(4);
+    text += &format!(
+        "\n{:<width$}  {:<8}  {:>7}  {:>10}  {:>8}",
+        "name", "state", "pid", "uptime", "restarts"
+    );
+    for (info, name) in infos.iter().zip(&names) {
+        let running = info.statename == "RUNNING";
+        let pid = if info.pid > 0 {
+            info.pid.to_string()
+        } else {
+            "-".to_owned()
+        };
+        let uptime = if running {
+            super::process::format_uptime((info.now - info.start).max(0))
+        } else {
+            "-".to_owned()
+        };
+        text += &format!(
+            "\n{name:<width$}  {:<8}  {pid:>7}  {uptime:>10}  {:>8}",
+            info.statename, info.restarts
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(group: &str, name: &str, state: &str, pid: i32, up: i64, restarts: u32) -> ProcessInfo {
+        ProcessInfo {
+            name: name.into(),
+            group: group.into(),
+            description: String::new(),
+            start: 1000,
+            stop: 0,
+            now: 1000 + up,
+            state: 0,
+            statename: state.into(),
+            spawnerr: String::new(),
+            exitstatus: 0,
+            logfile: String::new(),
+            stdout_logfile: String::new(),
+            stderr_logfile: String::new(),
+            pid,
+            restarts,
+            restart_delay_ms: 0,
+            next_restart: 0,
+        }
+    }
+
+    #[test]
+    fn table() {
+        let text = format(&[
+            info("sixbtc", "api", "RUNNING", 4242, 3723, 2),
+            info("sixbtc", "executor", "FATAL", 0, 0, 5),
+            info("web", "web", "RUNNING", 7, 5, 0),
+        ]);
+        assert_eq!(
+            text,
+            "status report: 3 processes: 2 RUNNING, 1 FATAL\n\
+             name             state         pid      uptime  restarts\n\
+             sixbtc:api       RUNNING      4242     1:02:03         2\n\
+             sixbtc:executor  FATAL           -           -         5\n\
+             web              RUNNING         7     0:00:05         0"
+        );
+    }
+
+    #[test]
+    fn no_processes() {
+        assert_eq!(
+            format(&[]),
+            "status report: 0 processes: \nname  state         pid      uptime  restarts"
+        );
+    }
+}
