@@ -648,6 +648,15 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
+        if limit_cooldown.is_some_and(|cooldown| cooldown < std::time::Duration::from_secs(1)) {
+            self.error(
+                section,
+                Some("restart_limit_cooldown"),
+                "restart_limit_cooldown must be at least 1s: a shorter cool-down would restart \
+                 a crash loop faster than the one-second spacing"
+                    .to_owned(),
+            );
+        }
         if limit_cooldown.is_some() && limit.is_none() {
             self.error(
                 section,

@@ -246,6 +246,7 @@ async fn run(
             .map(|path| format!("unix://{}", path.display())),
         pumps: pumps.clone(),
     };
+    let followers = hub.clone();
     let (actor, handle) = supervisor::Supervisor::new(config, services);
     signals::forward(handle.clone())
         .map_err(|error| format!("could not install signal handlers: {error}"))?;
@@ -281,6 +282,9 @@ async fn run(
             ),
         );
     }
+    // Followers (`tail -f`, `maintail -f`) end only now, after the last output and the
+    // exit messages are in the logs.
+    followers.close_all();
     if let Some(server) = server {
         let _ = server.stop();
         server.stopped().await;

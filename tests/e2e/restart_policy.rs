@@ -97,6 +97,30 @@ fn restart_delays_double_up_to_the_cap_and_status_says_when() {
     assert!(daemon.process("grow")["restarts"].as_u64().unwrap_or(0) >= 4);
 }
 
+/// `reset` of a program in the middle of a crash loop clears its counters and nothing else:
+/// its pending restart still happens.
+#[test]
+fn reset_during_a_crash_loop_keeps_it_going() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:loop]\ncommand={fixture} --after 150ms --exit-code 1\nstartsecs=0\n\
+         autorestart=true\nrestart_delay=1s\n",
+    );
+    let daemon = Daemon::start(&dir);
+    wait_until(DEADLINE, "a pending restart", || {
+        let info = daemon.process("loop");
+        if info["statename"] == "EXITED" {
+            Ok(())
+        } else {
+            Err(info)
+        }
+    });
+    let spawned = log_messages(&daemon.main_log(), "spawned: 'loop'").len();
+    dir.ctl(&["reset", "loop"]).assert_status(0);
+    assert_eq!(daemon.process("loop")["restarts"], 0);
+    wait_count(&daemon, "spawned: 'loop'", spawned + 2, DEADLINE);
+}
+
 #[test]
 fn a_healthy_run_starts_the_delay_afresh() {
     let dir = TestDir::new();

@@ -134,7 +134,11 @@ impl MainLog {
 
     /// After lost records: says how many, if this write works (otherwise they stay counted).
     fn report_lost(&self, file: &LogHandle) {
-        let count = self.lost.load(Ordering::Relaxed);
+        // Taken whole, so two threads cannot both report (and both subtract) the same loss.
+        let count = self.lost.swap(0, Ordering::Relaxed);
+        if count == 0 {
+            return;
+        }
         let error = self
             .lost_error
             .lock()
@@ -150,9 +154,10 @@ impl MainLog {
             ),
         );
         if file.write(notice.as_bytes()).is_ok() {
-            // Records lost meanwhile by other threads stay counted for the next notice.
-            self.lost.fetch_sub(count, Ordering::Relaxed);
             self.reported_error.store(false, Ordering::Relaxed);
+        } else {
+            // Still failing: keep them counted for the next notice.
+            self.lost.fetch_add(count, Ordering::Relaxed);
         }
     }
 

@@ -229,8 +229,10 @@ pub const ALLOWED: &[(ProcessState, ProcessState)] = {
         (Backoff, Stopped),
         (Exited, Stopped),
         (Stopping, Stopped),
-        // The restart limit gives up on a program that exited (rsupervisor's policy).
+        // The restart limit gives up on a program that exited, or on a failed start
+        // (rsupervisor's policy).
         (Exited, Fatal),
+        (Starting, Fatal),
         // `reset` clears a FATAL program (as `systemctl reset-failed`).
         (Fatal, Stopped),
     ]
@@ -258,8 +260,10 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
     let mut effects = Vec::new();
     match (machine.state, input) {
         (Stopped | Exited | Fatal | Backoff, Input::Start) => {
-            if machine.state == Fatal {
-                // Starting a program that was given up on clears its counters (as `reset`).
+            if machine.state == Fatal || machine.cooling_down {
+                // Starting a program that was given up on, or that cools down after its
+                // restart limit, clears its counters (as `reset`): an operator's start gets
+                // the full limit again.
                 machine.history.clear();
             }
             machine.restart_pending = false;
@@ -525,8 +529,19 @@ fn exit_running(
     }
     let decision = restart::after_exit(&rules.policy, &mut machine.history, rules.now, ran_for);
     match decision {
-        Decision::Restart { delay, .. } if delay.is_zero() => {
+        Decision::Restart { delay, crash, .. } if delay.is_zero() => {
             machine.last_delay = delay;
+            if rules.policy.limit.is_some() {
+                // Under a restart limit every restart is a decision worth a line.
+                effects.push(Effect::Log(
+                    LogLevel::Info,
+                    format!(
+                        "restarting: {} at once ({})",
+                        rules.name,
+                        streak(machine, rules, crash)
+                    ),
+                ));
+            }
             request_spawn(machine, rules, true, effects);
         }
         Decision::Restart {

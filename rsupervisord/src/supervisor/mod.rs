@@ -170,7 +170,6 @@ impl Supervisor {
             // keeps coming: they are what turns a client's bytes into the next request.
             tokio::task::yield_now().await;
         }
-        self.services.hub.close_all();
     }
 
     /// Moves every message that has already arrived into the agenda, without waiting.
@@ -356,10 +355,17 @@ impl Supervisor {
         let rules = process.rules(daemon_running, self.clock.elapsed());
         let effects = fsm::step(&mut process.machine, &rules, input)?;
         let after = process.machine.state;
-        // Every accepted input voids the timers armed before it: a timer belongs to the step
-        // that armed it (an autorestart can go STARTING -> ... -> STARTING in one step, and
-        // the old child's startsecs timer must not promote the new one).
-        process.epoch += 1;
+        // A step that changes the state, arms a timer or asks for a spawn voids the timers
+        // and queued spawns of the steps before it: a timer belongs to the step that armed it
+        // (an autorestart can go STARTING -> ... -> STARTING in one step, and the old child's
+        // startsecs timer must not promote the new one). A step that does neither (`reset` of
+        // a running or crash-looping process) leaves them armed.
+        let rearms = effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Timer(..) | Effect::Spawn));
+        if before != after || rearms {
+            process.epoch += 1;
+        }
         if before != after && (after.is_stopped() || after == ProcessState::Backoff) {
             process.stdin = None;
         }
@@ -724,8 +730,15 @@ impl Supervisor {
     // ----- shutdown and restart -----
 
     fn begin_shutdown(&mut self, mood: Mood) {
-        if self.mood != Mood::Running {
-            return;
+        match (self.mood, mood) {
+            (Mood::Running, _) => {}
+            // A SIGTERM during a reload turns it into a shutdown: the processes are already
+            // stopping, and the daemon then exits instead of starting them again.
+            (Mood::Restarting, Mood::ShuttingDown) => {
+                self.mood = mood;
+                return;
+            }
+            _ => return,
         }
         self.mood = mood;
         // Nothing is spawned once a shutdown began: queued spawns are cancelled (those
@@ -1113,7 +1126,8 @@ impl Supervisor {
     fn send_signal(&mut self, name: &str, signal: i32) -> Outcome {
         let id = self.find(name)?;
         let process = &self.processes[&id];
-        if !process.machine.state.is_signallable() {
+        // A start whose spawn is still queued has no child to signal yet.
+        if !process.machine.state.is_signallable() || process.machine.spawn_pending {
             return Err(FaultError::new(Fault::NotRunning, name));
         }
         let pid = process.machine.pid.unwrap_or(0);

@@ -92,7 +92,7 @@ impl Process {
             group: self.config.group.clone(),
             startable: !state.is_running(),
             stoppable: state.is_running() || self.machine.restart_pending,
-            signallable: state.is_signallable(),
+            signallable: state.is_signallable() && !self.machine.spawn_pending,
         }
     }
 
@@ -154,19 +154,11 @@ impl Process {
                     ProcessState::Backoff | ProcessState::Fatal if !spawnerr.is_empty() => {
                         let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
                     }
-                    // Spawned, or already through RUNNING to an exit.
-                    ProcessState::Starting
-                    | ProcessState::Running
-                    | ProcessState::Exited
-                    | ProcessState::Stopping => {
-                        let _ = reply.send(Ok(()));
-                    }
-                    // Stopped before the queued spawn was done.
+                    // Spawned (or already through RUNNING to an exit), or stopped before the
+                    // queued spawn was done: the caller asked for no wait, and supervisord,
+                    // which spawns at once, would have answered true.
                     _ => {
-                        let _ = reply.send(Err(FaultError::new(
-                            Fault::AbnormalTermination,
-                            name.clone(),
-                        )));
+                        let _ = reply.send(Ok(()));
                     }
                 },
                 Waiter::Stop(reply) => {
