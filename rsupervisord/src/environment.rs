@@ -53,39 +53,24 @@ pub fn layers(config: &ProcessConfig, context: &SpawnContext) -> Vec<(String, St
     }
     supervisor.push(("SUPERVISOR_PROCESS_NAME".to_owned(), config.name.clone()));
     supervisor.push(("SUPERVISOR_GROUP_NAME".to_owned(), config.group.clone()));
-    all.extend(
-        supervisor
-            .into_iter()
-            .map(|(k, v)| (k, v, Source::Supervisor)),
-    );
+    let mut add = |vars: &[(String, String)], source: Source| {
+        all.extend(
+            vars.iter()
+                .map(|(k, v)| (k.clone(), v.clone(), source.clone())),
+        );
+    };
+    add(&supervisor, Source::Supervisor);
     for file in &context.global_env_files {
-        let path = file.path.display().to_string();
-        all.extend(
-            file.vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone(), Source::GlobalEnvFile(path.clone()))),
+        add(
+            &file.vars,
+            Source::GlobalEnvFile(file.path.display().to_string()),
         );
     }
-    all.extend(
-        context
-            .global_environment
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone(), Source::GlobalEnvironment)),
-    );
+    add(&context.global_environment, Source::GlobalEnvironment);
     for file in &config.env_files {
-        let path = file.path.display().to_string();
-        all.extend(
-            file.vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone(), Source::EnvFile(path.clone()))),
-        );
+        add(&file.vars, Source::EnvFile(file.path.display().to_string()));
     }
-    all.extend(
-        config
-            .environment
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone(), Source::Environment)),
-    );
+    add(&config.environment, Source::Environment);
     all
 }
 
@@ -133,7 +118,7 @@ pub fn looks_secret(name: &str) -> bool {
         "PRIVATE",
         "API_KEY",
     ];
-    WORDS.iter().any(|word| upper.contains(word)) || upper.ends_with("KEY") || upper == "PWD_HASH"
+    WORDS.iter().any(|word| upper.contains(word)) || upper.ends_with("KEY")
 }
 
 #[cfg(test)]

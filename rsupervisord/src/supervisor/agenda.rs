@@ -126,11 +126,6 @@ impl<S, C, E, P> Agenda<S, C, E, P> {
             && self.spawns.is_empty()
     }
 
-    /// Queued spawns (for status and tests).
-    pub fn spawns_waiting(&self) -> usize {
-        self.spawns.len()
-    }
-
     /// Takes the next turn's work off the lanes.
     pub fn next_turn(&mut self) -> Turn<S, C, E, P> {
         let reaps = if std::mem::take(&mut self.reap) {
@@ -252,7 +247,6 @@ mod tests {
         assert_eq!(spawns, (0..10).collect::<Vec<_>>());
         assert_eq!(commands, (0..10).collect::<Vec<_>>());
         assert_eq!(turns, 5, "ten commands at two a turn");
-        assert_eq!(agenda.spawns_waiting(), 0);
     }
 
     #[test]
