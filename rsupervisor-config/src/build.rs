@@ -238,6 +238,15 @@ impl<'a> Builder<'a> {
         let strip_ansi = self
             .conv(S, "strip_ansi", "false", &n, dt::boolean)
             .unwrap_or(false);
+        let logfile_format = self
+            .conv(
+                S,
+                "logfile_format",
+                "text",
+                &n,
+                crate::policy::main_log_format,
+            )
+            .unwrap_or_default();
         let status_report_interval = self
             .conv(
                 S,
@@ -291,6 +300,7 @@ impl<'a> Builder<'a> {
             environment,
             env_files,
             identifier,
+            logfile_format,
         }
     }
 
@@ -851,6 +861,15 @@ impl<'a> Builder<'a> {
                 let mut syslog = self
                     .conv(section, &format!("{k}_syslog"), "false", &n, dt::boolean)
                     .unwrap_or(false);
+                let format = self
+                    .conv(
+                        section,
+                        &format!("{k}_log_format"),
+                        "raw",
+                        &n,
+                        crate::policy::log_format,
+                    )
+                    .unwrap_or_default();
                 let logfile = match logfile {
                     Some(LogFileName::Syslog) => {
                         self.warn(format!(
@@ -882,6 +901,7 @@ impl<'a> Builder<'a> {
                     capture_maxbytes,
                     events_enabled,
                     syslog,
+                    format,
                 });
             }
             let mut stderr = logs.pop().unwrap_or_else(default_stream);
@@ -1082,6 +1102,7 @@ fn default_stream() -> StreamLogConfig {
         capture_maxbytes: 0,
         events_enabled: false,
         syslog: false,
+        format: LogFormat::Raw,
     }
 }
 

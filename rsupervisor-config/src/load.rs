@@ -438,6 +438,44 @@ mod tests {
     }
 
     #[test]
+    fn log_format_keys() {
+        let (_d, r) = load_text(&format!(
+            "{HEAD}logfile_format=JSON\n[program:a]\ncommand=x\nstdout_log_format=json\n\
+             stderr_log_format=timestamped\n"
+        ));
+        let c = r.expect("loads");
+        assert_eq!(c.supervisord.logfile_format, MainLogFormat::Json);
+        let p = only_process(&c);
+        assert_eq!(
+            (p.stdout.format, p.stderr.format),
+            (LogFormat::Json, LogFormat::Timestamped)
+        );
+        let (_d, r) = load_text(&format!("{HEAD}[program:a]\ncommand=x\n"));
+        let c = r.expect("loads");
+        assert_eq!(c.supervisord.logfile_format, MainLogFormat::Text);
+        assert_eq!(only_process(&c).stdout.format, LogFormat::Raw);
+
+        let (dir, r) = load_text(&format!(
+            "{HEAD}logfile_format=xml\n[program:a]\ncommand=x\nstdout_log_format=yaml\n"
+        ));
+        let m = dir.path().join("main.conf");
+        let lines: Vec<String> = r
+            .expect_err("fails")
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        let m = m.display();
+        assert_eq!(
+            lines,
+            vec![
+                format!("{m}:4: [supervisord] logfile_format: invalid log format \"xml\": expected text or json"),
+                format!("{m}:7: [program:a] stdout_log_format: invalid log format \"yaml\": expected raw, timestamped or json"),
+            ]
+        );
+    }
+
+    #[test]
     fn restart_policy_errors_name_file_line_and_key() {
         let (dir, r) = load_text(&format!(
             "{HEAD}[program:a]\ncommand=x\nrestart_delay=5s\nrestart_delay_max=2s\n\

@@ -130,6 +130,32 @@ pub struct SupervisordConfig {
     pub env_files: Vec<EnvFile>,
     /// `identifier`, default `supervisor`.
     pub identifier: String,
+    /// `logfile_format` (rsupervisor's own, default text): the main log's record format.
+    pub logfile_format: MainLogFormat,
+}
+
+/// `[supervisord] logfile_format`: how the main log writes its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MainLogFormat {
+    /// supervisord's `YYYY-MM-DD HH:MM:SS,mmm LEVL message` lines.
+    #[default]
+    Text,
+    /// One JSON object per record: `{"time":…,"level":…,"message":…}`.
+    Json,
+}
+
+/// `stdout_log_format` / `stderr_log_format`: how a child's output is written to its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// The bytes as the program wrote them (supervisord's behaviour).
+    #[default]
+    Raw,
+    /// Each line prefixed with the local time the daemon read it, as the main log writes it.
+    Timestamped,
+    /// One JSON object per line, with time, program, process, group, pid and stream.
+    Json,
 }
 
 /// One `env_file` entry, as read when the configuration was loaded.
@@ -265,6 +291,8 @@ pub struct StreamLogConfig {
     pub events_enabled: bool,
     /// `*_syslog`, default false.
     pub syslog: bool,
+    /// `*_log_format` (rsupervisor's own), default raw.
+    pub format: LogFormat,
 }
 
 /// A signal, as named in the configuration.

@@ -9,7 +9,7 @@
 //! Error texts say what was given and what is expected, for the operator reading
 //! `rsupervisord --check`.
 
-use crate::model::RestartLimit;
+use crate::model::{LogFormat, MainLogFormat, RestartLimit};
 use std::time::Duration;
 
 /// Parses a duration (see the module docs).
@@ -37,6 +37,29 @@ pub fn duration(value: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Parses `stdout_log_format` / `stderr_log_format`: `raw`, `timestamped` or `json`.
+pub fn log_format(value: &str) -> Result<LogFormat, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "raw" => Ok(LogFormat::Raw),
+        "timestamped" => Ok(LogFormat::Timestamped),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!(
+            "invalid log format {value:?}: expected raw, timestamped or json"
+        )),
+    }
+}
+
+/// Parses `[supervisord] logfile_format`: `text` or `json`.
+pub fn main_log_format(value: &str) -> Result<MainLogFormat, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "text" => Ok(MainLogFormat::Text),
+        "json" => Ok(MainLogFormat::Json),
+        _ => Err(format!(
+            "invalid log format {value:?}: expected text or json"
+        )),
+    }
 }
 
 /// Parses a restart limit: `STARTS/DURATION`, or `off` (or empty) for none.

@@ -197,6 +197,7 @@ async fn run(
         settings.nodaemon && !settings.silent,
         hub.clone(),
     )
+    .map(|log| log.with_format(settings.logfile_format))
     .map_err(|error| {
         format!(
             "could not open the main log {:?}: {error}",

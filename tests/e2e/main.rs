@@ -9,6 +9,7 @@ mod ctl_tail;
 mod env_files;
 mod follow;
 mod harness_selftest;
+mod log_formats;
 mod logs_capture;
 mod priorities;
 mod reload_update;

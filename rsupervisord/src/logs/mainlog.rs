@@ -15,14 +15,14 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use rsupervisor_config::model::{LogLevel, MainLogTarget};
+use rsupervisor_config::model::{LogLevel, MainLogFormat, MainLogTarget};
 
 use super::handle::LogHandle;
 use super::hub::LogHub;
 use super::rotate::MODE_EXPLICIT;
-use crate::sys::{self, LocalTime, SyslogPriority};
+use super::stamp::Stamp;
+use crate::sys::{self, SyslogPriority};
 
 /// The daemon's main log. See the module docs.
 #[derive(Debug)]
@@ -30,6 +30,7 @@ pub struct MainLog {
     /// `None` when the target is syslog.
     file: Option<LogHandle>,
     level: LogLevel,
+    format: MainLogFormat,
     echo_stdout: bool,
     /// Set after the first failed write, so a broken disk does not flood stderr.
     reported_error: AtomicBool,
@@ -64,11 +65,18 @@ impl MainLog {
         Ok(MainLog {
             file,
             level,
+            format: MainLogFormat::Text,
             echo_stdout,
             reported_error: AtomicBool::new(false),
             lost: AtomicU64::new(0),
             lost_error: Mutex::new(None),
         })
+    }
+
+    /// Writes records in `format` from now on (`[supervisord] logfile_format`).
+    pub fn with_format(mut self, format: MainLogFormat) -> MainLog {
+        self.format = format;
+        self
     }
 
     /// The log file's path; `None` when logging to syslog (then `readLog` is `NO_FILE`).
@@ -94,7 +102,7 @@ impl MainLog {
             return;
         }
         let needs_line = self.file.is_some() || self.echo_stdout;
-        let line = needs_line.then(|| format_record(now(), level, message));
+        let line = needs_line.then(|| format_record(self.format, Stamp::now(), level, message));
         match (&self.file, &line) {
             (Some(file), Some(line)) => self.write_record(file, line),
             _ => {
@@ -146,7 +154,8 @@ impl MainLog {
             .clone()
             .unwrap_or_default();
         let notice = format_record(
-            now(),
+            self.format,
+            Stamp::now(),
             LogLevel::Warn,
             &format!(
                 "{count} main log record(s) before this one could not be written to {}: {error}",
@@ -185,69 +194,21 @@ impl MainLog {
     }
 }
 
-/// A time to print: local broken-down time plus milliseconds.
-#[derive(Debug, Clone, Copy)]
-struct Stamp {
-    time: LocalTime,
-    millis: u32,
-}
-
-fn now() -> Stamp {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let seconds = i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX);
-    Stamp {
-        time: sys::local_time(seconds).unwrap_or_else(|| utc_time(seconds)),
-        millis: elapsed.subsec_millis(),
+/// One record: `YYYY-MM-DD HH:MM:SS,mmm LEVL message\n` (text), or
+/// `{"time":"…Z","level":"info","message":"…"}\n` (json), a multi-line message staying
+/// one JSON string.
+fn format_record(format: MainLogFormat, stamp: Stamp, level: LogLevel, message: &str) -> String {
+    match format {
+        MainLogFormat::Text => format!("{} {} {message}\n", stamp.local(), level.tag()),
+        MainLogFormat::Json => {
+            let record = serde_json::json!({
+                "time": stamp.rfc3339(),
+                "level": level,
+                "message": message,
+            });
+            format!("{record}\n")
+        }
     }
-}
-
-/// Fallback when the C library cannot convert: UTC from the civil-from-days algorithm.
-fn utc_time(seconds: i64) -> LocalTime {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    // Howard Hinnant's days -> (year, month, day).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let small = |value: i64| u32::try_from(value).unwrap_or(0);
-    LocalTime {
-        year: i32::try_from(year).unwrap_or(i32::MAX),
-        month: small(month),
-        day: small(day),
-        hour: small(of_day / 3600),
-        minute: small(of_day % 3600 / 60),
-        second: small(of_day % 60),
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS,mmm LEVL message\n`.
-fn format_record(stamp: Stamp, level: LogLevel, message: &str) -> String {
-    let LocalTime {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    } = stamp.time;
-    format!(
-        "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02},{:03} {} {message}\n",
-        stamp.millis,
-        level.tag()
-    )
 }
 
 fn syslog_priority(level: LogLevel) -> SyslogPriority {
@@ -267,38 +228,39 @@ mod tests {
     use crate::logs::rotate::backup_path;
 
     fn stamp() -> Stamp {
-        Stamp {
-            time: LocalTime {
-                year: 2024,
-                month: 3,
-                day: 7,
-                hour: 9,
-                minute: 5,
-                second: 2,
-            },
-            millis: 42,
-        }
+        Stamp::from_epoch(std::time::Duration::from_millis(1_709_802_302_042))
     }
 
     #[test]
     fn record_format_matches_supervisord() {
+        let text = |level, message| format_record(MainLogFormat::Text, stamp(), level, message);
+        let local = stamp().local();
         assert_eq!(
-            format_record(stamp(), LogLevel::Info, "supervisord started with pid 6093"),
-            "2024-03-07 09:05:02,042 INFO supervisord started with pid 6093\n"
+            text(LogLevel::Info, "supervisord started with pid 6093"),
+            format!("{local} INFO supervisord started with pid 6093\n")
         );
         assert_eq!(
-            format_record(stamp(), LogLevel::Debug, "'spew' stdout output:\na\nb"),
-            "2024-03-07 09:05:02,042 DEBG 'spew' stdout output:\na\nb\n"
+            text(LogLevel::Debug, "'spew' stdout output:\na\nb"),
+            format!("{local} DEBG 'spew' stdout output:\na\nb\n")
         );
     }
 
     #[test]
-    fn utc_fallback_converts_known_dates() {
-        let time = utc_time(1_700_000_000);
-        assert_eq!((time.year, time.month, time.day), (2023, 11, 14));
-        assert_eq!((time.hour, time.minute, time.second), (22, 13, 20));
-        let time = utc_time(951_782_400); // 2000-02-29
-        assert_eq!((time.year, time.month, time.day), (2000, 2, 29));
+    fn json_records_are_one_object_per_line() {
+        let line = format_record(
+            MainLogFormat::Json,
+            stamp(),
+            LogLevel::Warn,
+            "two\nlines \"quoted\"",
+        );
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "{line}"
+        );
+        let record: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(record["time"], "2024-03-07T09:05:02.042Z");
+        assert_eq!(record["level"], "warn");
+        assert_eq!(record["message"], "two\nlines \"quoted\"");
     }
 
     fn is_record_start(line: &str) -> bool {

@@ -13,7 +13,9 @@
 //! - [`pump`]: [`Pumps`], one task per child pipe, on a runtime of their own;
 //! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
 //! - [`auto`]: AUTO log names and startup cleanup;
-//! - [`mainlog`]: [`MainLog`], the daemon's own log.
+//! - [`mainlog`]: [`MainLog`], the daemon's own log;
+//! - [`record`]: [`LineFramer`], the `timestamped` and `json` child log formats;
+//! - [`stamp`]: [`Stamp`](stamp::Stamp), record time stamps.
 //!
 //! [`JoinHandle`]: tokio::task::JoinHandle
 
@@ -24,7 +26,9 @@ pub mod hub;
 pub mod mainlog;
 pub mod pump;
 pub mod read;
+pub mod record;
 pub mod rotate;
+pub mod stamp;
 
 pub use auto::{cleanup_auto_logs, create_auto_log};
 pub use follow::{follow, FollowStart, Follower};
@@ -33,6 +37,7 @@ pub use hub::LogHub;
 pub use mainlog::MainLog;
 pub use pump::{LogSink, MainLogCopy, PumpReport, Pumps};
 pub use read::{read_range, tail, ReadError, TailSlice};
+pub use record::{LineFramer, Origin};
 pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};
 
 /// One of a process's two output streams.

@@ -38,6 +38,8 @@ use tokio_util::task::TaskTracker;
 
 use super::handle::LogHandle;
 use super::mainlog::MainLog;
+use super::record::LineFramer;
+use super::stamp::Stamp;
 use super::Channel;
 use crate::sys;
 
@@ -54,6 +56,9 @@ pub struct LogSink {
     pub syslog_name: Option<String>,
     /// `strip_ansi`: remove `ESC[` … terminator sequences before logging.
     pub strip_ansi: bool,
+    /// `*_log_format` other than raw: cuts the output into lines written as records to
+    /// the file (syslog and the main-log copy get the output as it came).
+    pub framer: Option<LineFramer>,
     /// Copy output into the main log at debug level (supervisord does this when its
     /// `loglevel` is debug or lower); `None` to skip.
     pub main_log_copy: Option<MainLogCopy>,
@@ -151,6 +156,7 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     };
     let mut stripper = sink.strip_ansi.then(AnsiStripper::default);
     let mut stripped = Vec::new();
+    let mut framed = Vec::new();
     loop {
         if let Err(error) = receiver.readable().await {
             report.read_error = Some(error);
@@ -168,7 +174,7 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
                     }
                     None => &buffer[..n],
                 };
-                deliver(&mut sink, data, &mut report);
+                deliver(&mut sink, data, &mut report, &mut framed);
                 Ok(Read::Data)
             }
             Err(error)
@@ -192,7 +198,13 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     }
     // A lone ESC held back at the very end was not the start of a sequence after all.
     if let Some(rest) = stripper.and_then(AnsiStripper::finish) {
-        deliver(&mut sink, &rest, &mut report);
+        deliver(&mut sink, &rest, &mut report, &mut framed);
+    }
+    // A last line without its newline is written now that no more can come.
+    if let Some(framer) = sink.framer.as_mut() {
+        framed.clear();
+        framer.finish(Stamp::now(), &mut framed);
+        write_file(&sink, &framed, &mut report);
     }
     if let Some(error) = &report.read_error {
         problem(
@@ -220,7 +232,24 @@ fn problem(sink: &LogSink, level: LogLevel, message: &str) {
     }
 }
 
-fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport) {
+fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport, framed: &mut Vec<u8>) {
+    if data.is_empty() {
+        return;
+    }
+    match sink.framer.as_mut() {
+        Some(framer) => {
+            framed.clear();
+            framer.push(data, Stamp::now(), framed);
+            write_file(sink, framed, report);
+        }
+        None => write_file(sink, data, report),
+    }
+    copy_elsewhere(sink, data);
+}
+
+/// Writes to the log file, if any; a failure is counted and reported once per run of
+/// failures.
+fn write_file(sink: &LogSink, data: &[u8], report: &mut PumpReport) {
     if data.is_empty() {
         return;
     }
@@ -252,6 +281,10 @@ fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport) {
             }
         }
     }
+}
+
+/// The output as it came, to syslog and the main log's debug copy.
+fn copy_elsewhere(sink: &LogSink, data: &[u8]) {
     if let Some(name) = &sink.syslog_name {
         let text = String::from_utf8_lossy(data);
         for line in text.trim_end_matches('\n').split('\n') {

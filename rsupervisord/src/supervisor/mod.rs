@@ -524,10 +524,18 @@ impl Supervisor {
             .collect();
         let sink =
             |file: Option<LogHandle>, stream: &rsupervisor_config::StreamLogConfig, channel| {
+                let origin = logs::Origin {
+                    program: config.program_name.clone(),
+                    process: config.name.clone(),
+                    group: config.group.clone(),
+                    pid,
+                    stream: channel,
+                };
                 LogSink {
                     file,
                     syslog_name: stream.syslog.then(|| config.name.clone()),
                     strip_ansi,
+                    framer: logs::LineFramer::new(stream.format, &origin),
                     main_log_copy: self.services.main_log.enabled(LogLevel::Debug).then(|| {
                         MainLogCopy {
                             main_log: self.services.main_log.clone(),
