@@ -3,7 +3,7 @@
 //! feature `client`).
 //!
 //! Wire names are supervisord's XML-RPC names. Our additions (log and state subscriptions,
-//! `updateProcessGroup`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`) use new
+//! `updateProcessGroup`, `scaleProgram`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`) use new
 //! names and are marked as such.
 
 #![allow(missing_docs)] // the generated server/client traits carry the docs written here
@@ -81,6 +81,12 @@ pub trait SupervisorRpc {
     /// the processes whose settings changed (or the whole group if it was added or removed).
     #[method(name = "supervisor.updateProcessGroup")]
     async fn update_process_group(&self, name: String) -> RpcResult<UpdateOutcome>;
+
+    /// Our addition: run `count` instances of the `numprocs` program `name` (its
+    /// `[program:x]` name) until the next `update`/`reload`: surplus instances are stopped,
+    /// highest `process_num` first; new ones are started; the others keep running.
+    #[method(name = "supervisor.scaleProgram")]
+    async fn scale_program(&self, name: String, count: u32) -> RpcResult<UpdateOutcome>;
 
     /// Start a process; with `wait` (default true), answer once it is RUNNING or has failed.
     #[method(name = "supervisor.startProcess")]

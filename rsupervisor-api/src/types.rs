@@ -319,7 +319,7 @@ pub struct ReloadResult {
 pub struct UpdateOutcome {
     /// Group name.
     pub group: String,
-    /// `added`, `removed`, `updated` or `unchanged`.
+    /// `added`, `removed`, `updated`, `unchanged`, or `scaled` (from `scaleProgram`).
     pub action: String,
     /// Processes that were stopped (namespecs).
     pub stopped: Vec<String>,

@@ -50,6 +50,8 @@ pub(crate) struct Builder<'a> {
     pub cwd: PathBuf,
     /// `ENV_*` names: the process environment, later extended by `[supervisord] environment`.
     pub env: Expansions,
+    /// `numprocs` replacements by program name (see `LoadOptions::numprocs`).
+    pub numprocs: std::collections::BTreeMap<String, u32>,
     pub errors: Vec<ConfigError>,
     pub messages: Vec<ParseMessage>,
 }
@@ -740,9 +742,12 @@ impl<'a> Builder<'a> {
         let redirect_stderr = self
             .conv(section, "redirect_stderr", "false", &c, dt::boolean)
             .unwrap_or(false);
-        let numprocs = self
-            .conv(section, "numprocs", "1", &c, dt::integer)
-            .unwrap_or(1);
+        let numprocs = match self.numprocs.get(&program_name) {
+            Some(count) => i64::from(*count),
+            None => self
+                .conv(section, "numprocs", "1", &c, dt::integer)
+                .unwrap_or(1),
+        };
         let numprocs_start = self
             .conv(section, "numprocs_start", "0", &c, dt::integer)
             .unwrap_or(0);

@@ -16,6 +16,9 @@ pub struct LoadOptions {
     pub environment: BTreeMap<String, String>,
     /// `%(host_node_name)s`.
     pub hostname: String,
+    /// Instance counts that replace `numprocs`, by `[program:x]` name: what
+    /// `rsupervisorctl scale` asks for, read with the rest of the program's settings.
+    pub numprocs: BTreeMap<String, u32>,
 }
 
 impl LoadOptions {
@@ -35,6 +38,7 @@ impl LoadOptions {
         LoadOptions {
             environment,
             hostname,
+            numprocs: BTreeMap::new(),
         }
     }
 
@@ -73,6 +77,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
         hostname: options.hostname.clone(),
         cwd: cwd.clone(),
         env,
+        numprocs: options.numprocs.clone(),
         errors: Vec::new(),
         messages: set.messages,
     };
@@ -165,6 +170,7 @@ mod tests {
         LoadOptions {
             environment,
             hostname: "box".into(),
+            ..LoadOptions::default()
         }
     }
 
@@ -433,6 +439,33 @@ mod tests {
         let error = r.expect_err("too short").to_string();
         assert!(
             error.contains(":4: [supervisord] status_report_interval: status_report_interval must be at least 1s"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn numprocs_can_be_replaced_by_program_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = write(
+            dir.path(),
+            "main.conf",
+            &format!(
+                "{HEAD}[program:agent]\ncommand=run %(process_num)d\nprocess_name=a_%(process_num)d\n\
+                 numprocs=2\nnumprocs_start=1\n[program:solo]\ncommand=x\n"
+            ),
+        );
+        let mut options = opts();
+        options.numprocs.insert("agent".into(), 4);
+        let c = load(&p, &options).expect("loads");
+        let agent = c.groups.iter().find(|g| g.name == "agent").expect("agent");
+        let names: Vec<&str> = agent.processes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a_1", "a_2", "a_3", "a_4"]);
+        assert_eq!(agent.processes[3].command, "run 4");
+        // A program whose process_name cannot tell instances apart cannot have several.
+        options.numprocs.insert("solo".into(), 2);
+        let error = load(&p, &options).expect_err("refused").to_string();
+        assert!(
+            error.contains("[program:solo] process_name: %(process_num) must be present"),
             "{error}"
         );
     }

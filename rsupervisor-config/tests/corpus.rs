@@ -26,6 +26,7 @@ fn options() -> LoadOptions {
     LoadOptions {
         environment,
         hostname: "testhost".to_string(),
+        ..LoadOptions::default()
     }
 }
 

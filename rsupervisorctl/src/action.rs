@@ -41,6 +41,8 @@ pub enum Verb {
     Reset,
     /// `restart <name>...|all`
     Restart,
+    /// `scale <name> <count>` (rsupervisor addition)
+    Scale,
     /// `shutdown`
     Shutdown,
     /// `signal <sig> <name>...|all`
@@ -63,7 +65,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 24] = [
+    pub const ALL: [Verb; 25] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -80,6 +82,7 @@ impl Verb {
         Verb::Reread,
         Verb::Reset,
         Verb::Restart,
+        Verb::Scale,
         Verb::Shutdown,
         Verb::Signal,
         Verb::Start,
@@ -109,6 +112,7 @@ impl Verb {
             Verb::Reread => "reread",
             Verb::Reset => "reset",
             Verb::Restart => "restart",
+            Verb::Scale => "scale",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
             Verb::Start => "start",
@@ -147,6 +151,7 @@ impl Verb {
             Verb::Reread => "Reread the configuration and report what changed, without applying",
             Verb::Reset => "Clear restart counters; FATAL processes become STOPPED",
             Verb::Restart => "Restart processes (does not reread the configuration)",
+            Verb::Scale => "Run N instances of a numprocs program until the next update",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
             Verb::Start => "Start processes",
@@ -167,6 +172,7 @@ impl Verb {
                 "<name>... | <gname>:* | all"
             }
             Verb::Fg | Verb::Env => "<name>",
+            Verb::Scale => "<name> <count>",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
@@ -220,6 +226,8 @@ pub enum Action {
     Fg(String),
     /// `env`.
     Env(String),
+    /// `scale`: program name and instance count.
+    Scale(String, u32),
     /// `help`.
     Help(Option<String>),
     /// `maintail`.
@@ -424,6 +432,22 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
         },
         Verb::Maintail => parse_maintail(args),
         Verb::Tail => parse_tail(args),
+        Verb::Scale => parse_scale(args),
+    }
+}
+
+fn parse_scale(args: Vec<String>) -> Result<Action, UsageError> {
+    let usage = |message: &str| UsageError::new(message, Some(Verb::Scale), exit::GENERIC);
+    match <[String; 2]>::try_from(args) {
+        Ok([name, count]) => match count.parse::<u32>() {
+            Ok(count) => Ok(Action::Scale(name, count)),
+            Err(_) => Err(usage(&format!(
+                "Error: scale: {count:?} is not an instance count (a whole number, 0 or more)"
+            ))),
+        },
+        Err(_) => Err(usage(
+            "Error: scale requires a program name and an instance count",
+        )),
     }
 }
 

@@ -113,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 23] = [
+pub const HELP_TOPICS: [&str; 24] = [
     "add", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "reset", "restart", "shutdown", "signal", "start", "status", "stop",
-    "tail", "update", "version",
+    "remove", "reread", "reset", "restart", "scale", "shutdown", "signal", "start", "status",
+    "stop", "tail", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -156,6 +156,12 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         "remove" => "remove <name> [...]\tRemoves process/group from active config",
         "reread" => "reread \t\t\tReload the daemon's configuration files without add/remove",
         // rsupervisor's own verb, worded in supervisorctl's style.
+        "scale" => {
+            "scale <name> <n>\tRun n instances of the numprocs program <name> (its\n\
+             \t\t\t[program:x] name): stops the highest process numbers first,\n\
+             \t\t\tstarts new ones, keeps the others running. 'update' restores\n\
+             \t\t\tthe count in the file."
+        }
         "reset" => {
             "reset <name>\t\tClear a process' restart counters (FATAL becomes STOPPED)\n\
              reset <gname>:*\tClear the counters of every process in a group\n\
@@ -504,13 +510,14 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
-        // supervisorctl's layout (Python's cmd.columnize), with our `reset` among the topics.
+        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset` and
+        // `scale` among the topics.
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    env   maintail  quit    reread   shutdown  status  update \n\
-avail  exit  open      reload  reset    signal    stop    version\n\
-clear  fg    pid       remove  restart  start     tail  \n\
+add    env   maintail  quit    reread   scale     start   tail   \n\
+avail  exit  open      reload  reset    shutdown  status  update \n\
+clear  fg    pid       remove  restart  signal    stop    version\n\
 \n";
         assert_eq!(help_index(), expected);
     }

@@ -98,6 +98,7 @@ impl Session {
                 | Verb::Reset
                 | Verb::Fg
                 | Verb::Env
+                | Verb::Scale
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
@@ -344,6 +345,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Reset(targets) => commands::reset::run(client, out, &targets).await,
         Action::Fg(name) => commands::fg::run(client, out, &name).await,
         Action::Env(name) => commands::env::run(client, out, &name).await,
+        Action::Scale(name, count) => commands::scale::run(client, out, &name, count).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,

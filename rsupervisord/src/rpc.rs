@@ -61,6 +61,7 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.resetAllProcesses", "Clear every process's restart counters (rsupervisor addition)."),
     ("supervisor.resetProcess", "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition)."),
     ("supervisor.restart", "Restart the supervisor process"),
+    ("supervisor.scaleProgram", "Run a number of instances of a numprocs program until the next update (rsupervisor addition)."),
     ("supervisor.sendProcessStdin", "Send a string of chars to the stdin of the process name."),
     ("supervisor.shutdown", "Shut down the supervisor process"),
     ("supervisor.signalAllProcesses", "Send a signal to all processes in the process list"),
@@ -431,6 +432,10 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn update_process_group(&self, name: String) -> RpcResult<UpdateOutcome> {
         self.handle.update_group(name).await.map_err(fault)
+    }
+
+    async fn scale_program(&self, name: String, count: u32) -> RpcResult<UpdateOutcome> {
+        self.handle.scale(name, count).await.map_err(fault)
     }
 
     async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {

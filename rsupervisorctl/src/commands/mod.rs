@@ -22,6 +22,7 @@ pub mod remove;
 pub mod reread;
 pub mod reset;
 pub mod restart;
+pub mod scale;
 pub mod shutdown;
 pub mod signal;
 pub mod start;

@@ -161,6 +161,26 @@ pub enum Command {
         /// Answer: namespecs to stop.
         reply: Reply<Outcome<Vec<String>>>,
     },
+    /// Work out `scale program count`: the group's new configuration and what must stop.
+    PlanScale {
+        /// `[program:x]` name.
+        program: String,
+        /// The instance count asked for.
+        count: u32,
+        /// Answer.
+        reply: Reply<Outcome<super::scale::ScalePlan>>,
+    },
+    /// Carry out a planned scale (after its stops).
+    ApplyScale {
+        /// `[program:x]` name.
+        program: String,
+        /// The instance count asked for.
+        count: u32,
+        /// The plan from `PlanScale`.
+        plan: super::scale::ScalePlan,
+        /// Answer.
+        reply: Reply<Outcome<UpdateOutcome>>,
+    },
     /// Apply the last-read configuration to `group` (after the planned stops).
     ApplyUpdate {
         /// Group name.

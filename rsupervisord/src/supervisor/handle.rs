@@ -186,6 +186,36 @@ impl SupervisorHandle {
         Ok(outcome)
     }
 
+    /// `scale program count`: stops surplus instances (highest `process_num` first), then
+    /// swaps the group's configuration and starts the new instances.
+    pub async fn scale(&self, program: String, count: u32) -> Outcome<UpdateOutcome> {
+        let plan = self
+            .ask(|reply| Command::PlanScale {
+                program: program.clone(),
+                count,
+                reply,
+            })
+            .await??;
+        let mut stopped = Vec::new();
+        for process in plan.to_stop.clone() {
+            match self.stop(process.clone(), true).await {
+                Ok(()) => stopped.push(process),
+                Err(error) if error.fault == Fault::NotRunning => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let mut outcome = self
+            .ask(|reply| Command::ApplyScale {
+                program,
+                count,
+                plan,
+                reply,
+            })
+            .await??;
+        outcome.stopped = stopped;
+        Ok(outcome)
+    }
+
     /// Asks for shutdown.
     pub async fn shutdown(&self) -> Outcome {
         self.ask(|reply| Command::Shutdown { reply }).await?

@@ -21,6 +21,7 @@ pub mod handle;
 pub mod process;
 pub mod report;
 pub mod restart;
+pub mod scale;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
 use crate::spawn::{self, SpawnContext};
@@ -49,6 +50,15 @@ enum Mood {
     Running,
     ShuttingDown,
     Restarting,
+}
+
+/// Which new processes a group change starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StartNew {
+    /// Those with `autostart` (`update`, `add`).
+    Autostart,
+    /// All of them (`scale`: the operator asked for running instances).
+    All,
 }
 
 /// An active process group.
@@ -1012,6 +1022,27 @@ impl Supervisor {
                     .and_then(|()| self.plan_update(&name));
                 let _ = reply.send(result);
             }
+            Command::PlanScale {
+                program,
+                count,
+                reply,
+            } => {
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.plan_scale(&program, count));
+                let _ = reply.send(result);
+            }
+            Command::ApplyScale {
+                program,
+                count,
+                plan,
+                reply,
+            } => {
+                let result = self
+                    .refuse_if_stopping()
+                    .and_then(|()| self.apply_scale(&program, count, plan));
+                let _ = reply.send(result);
+            }
             Command::ApplyUpdate { name, reply } => {
                 let result = self
                     .refuse_if_stopping()
@@ -1225,6 +1256,26 @@ impl Supervisor {
                 infos.push(config_info(group, process, active.is_some(), live));
             }
         }
+        // Instances that only `scale` created: in use, though the file does not have them.
+        for group in &self.groups {
+            let in_file = self
+                .latest
+                .groups
+                .iter()
+                .find(|g| g.name == group.config.name);
+            for process in group.members.iter().filter_map(|id| self.processes.get(id)) {
+                let listed = in_file
+                    .is_some_and(|g| g.processes.iter().any(|p| p.name == process.config.name));
+                if !listed {
+                    infos.push(config_info(
+                        &group.config,
+                        &process.config,
+                        true,
+                        Some(process),
+                    ));
+                }
+            }
+        }
         infos.sort_by(|a, b| a.name.cmp(&b.name));
         infos
     }
@@ -1286,29 +1337,54 @@ impl Supervisor {
     /// Running processes of `name` that the last-read configuration changes or removes.
     fn plan_update(&self, name: &str) -> Result<Vec<String>, FaultError> {
         let new = self.latest.groups.iter().find(|g| g.name == name);
-        let Some(index) = self.group_index(name) else {
-            return match new {
-                Some(_) => Ok(Vec::new()),
-                None => Err(FaultError::new(Fault::BadName, name)),
-            };
-        };
-        let group = &self.groups[index];
-        let mut to_stop = Vec::new();
-        for id in &group.members {
-            let Some(process) = self.processes.get(id) else {
-                continue;
-            };
-            let unchanged = new.is_some_and(|new| new.processes.contains(&process.config));
-            if !unchanged && process.machine.state.is_running() {
-                to_stop.push(process.namespec());
-            }
+        if self.group_index(name).is_none() && new.is_none() {
+            return Err(FaultError::new(Fault::BadName, name));
         }
-        Ok(to_stop)
+        Ok(self.plan_group_change(name, new))
+    }
+
+    /// Running processes of the active group `name` that `new` changes or removes (`None`:
+    /// the whole group goes away).
+    fn plan_group_change(&self, name: &str, new: Option<&GroupConfig>) -> Vec<String> {
+        let Some(index) = self.group_index(name) else {
+            return Vec::new();
+        };
+        self.groups[index]
+            .members
+            .iter()
+            .filter_map(|id| self.processes.get(id))
+            .filter(|process| {
+                let unchanged = new.is_some_and(|new| new.processes.contains(&process.config));
+                !unchanged && process.machine.state.is_running()
+            })
+            .map(Process::namespec)
+            .collect()
     }
 
     /// Applies the last-read configuration to one group; processes to replace must be stopped.
+    /// A `scale` of the group's programs ends here: the file's instance counts apply again.
     fn apply_update(&mut self, name: &str) -> Result<UpdateOutcome, FaultError> {
         let new = self.latest.groups.iter().find(|g| g.name == name).cloned();
+        let outcome = self.apply_group_config(name, new, StartNew::Autostart)?;
+        if let Some(index) = self.group_index(name) {
+            for id in self.groups[index].members.clone() {
+                if let Some(process) = self.processes.get_mut(&id) {
+                    process.scaled = None;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Makes `new` the group's configuration (`None` removes the group): processes whose
+    /// settings are unchanged keep running, the others (which must be stopped already) are
+    /// replaced, and new ones are started as `start_new` says.
+    fn apply_group_config(
+        &mut self,
+        name: &str,
+        new: Option<GroupConfig>,
+        start_new: StartNew,
+    ) -> Result<UpdateOutcome, FaultError> {
         let mut outcome = UpdateOutcome {
             group: name.to_owned(),
             action: "unchanged".to_owned(),
@@ -1360,7 +1436,7 @@ impl Supervisor {
                 continue;
             }
             let id = self.create_process(process_config.clone());
-            if process_config.autostart {
+            if process_config.autostart || start_new == StartNew::All {
                 to_start.push(id);
                 outcome.started.push(rsupervisor_api::namespec(
                     &process_config.group,

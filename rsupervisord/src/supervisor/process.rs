@@ -53,6 +53,8 @@ pub struct Process {
     pub log_files: Vec<LogHandle>,
     /// Requests waiting for an outcome.
     pub waiters: Vec<Waiter>,
+    /// Set while `scale` keeps this process's program at a count other than the file's.
+    pub scaled: Option<super::scale::Scaled>,
 }
 
 impl Process {
@@ -75,6 +77,7 @@ impl Process {
             stdin: None,
             log_files: Vec::new(),
             waiters: Vec::new(),
+            scaled: None,
         }
     }
 
@@ -204,8 +207,23 @@ impl Process {
     }
 
     /// The `status` description (reference §4.2), with `, restarting in 0:00:08` while a
-    /// timer will start the process again (never a bare EXITED for a crash loop).
+    /// timer will start the process again (never a bare EXITED for a crash loop), and
+    /// `; scaled to 5 (file: 3)` while `scale` overrides the file's `numprocs`.
     fn description(&self, now: i64) -> String {
+        let description = self.state_description(now);
+        match self.scaled {
+            Some(scaled) => format!(
+                "{description}{}scaled to {} (file: {})",
+                if description.is_empty() { "" } else { "; " },
+                scaled.instances,
+                scaled.in_file
+            ),
+            None => description,
+        }
+    }
+
+    /// The description of the state alone.
+    fn state_description(&self, now: i64) -> String {
         let base = self.base_description(now);
         if !self.restart_due() {
             return base;
