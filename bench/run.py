@@ -585,6 +585,84 @@ def sc_log(ctx, system, rnd):
     return m, raw
 
 
+LINE_WRITER = r"""
+import os, sys, time
+n, size, stamp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+fill = b"x" * (size - 12)
+per_block = max(1, 65536 // size)
+t0 = time.monotonic()
+i = 0
+while i < n:
+    b = b"".join(b"%010d %s\n" % (j, fill) for j in range(i, min(n, i + per_block)))
+    i += per_block
+    while b:
+        b = b[os.write(1, b):]
+t1 = time.monotonic()
+with open(stamp, "w") as f:
+    f.write("%d %r %r\n" % (os.getpid(), t0, t1))
+"""
+
+LOG_FORMATS = ("raw", "timestamped", "json")
+
+
+def sc_logfmt(ctx, system, rnd):
+    """Short lines (120 B, written 64 KiB at a time) through each child log format.
+    supervisord has only raw; rsupervisord runs raw, timestamped and json in turn."""
+    size = 120
+    n_lines = (ctx.p.log_bytes // 4) // size
+    total = n_lines * size
+    formats = LOG_FORMATS if system.name == "ours" else ("raw",)
+    m, raw = {}, {"bytes_written": total, "line_bytes": size}
+    for fmt_name in formats:
+        d = Daemon(ctx, system, [])
+        script = os.path.join(d.dir, "writer.py")
+        with open(script, "w") as f:
+            f.write(LINE_WRITER)
+        stamp = os.path.join(d.dir, "stamp")
+        logf = os.path.join(d.dir, "w.log")
+        extra = "" if system.name != "ours" else f"stdout_log_format={fmt_name}\n"
+        d.programs.append(f"[program:writer]\ncommand={ctx.python} {script} {n_lines} {size} "
+                          f"{stamp}\nautostart=false\nautorestart=false\nstartsecs=0\n"
+                          f"stdout_logfile={logf}\nstdout_logfile_maxbytes=50MB\n"
+                          f"stdout_logfile_backups=10\n{extra}")
+        last = b"%010d " % (n_lines - 1)
+        with d:
+            d.wait_socket()
+            prefault(d.dir, total * 3)
+            cpu0 = cpu_seconds(d.pid)
+            d.ctl("start", "writer", timeout=600)
+            deadline = time.monotonic() + 600
+            while True:
+                if time.monotonic() > deadline:
+                    raise Fail(f"{fmt_name}: writer output not in the log within 600 s")
+                d.check_alive()
+                txt = ""
+                if os.path.exists(stamp):
+                    with open(stamp) as f:
+                        txt = f.read()
+                if txt.endswith("\n") and not alive(int(txt.split()[0])):
+                    try:
+                        with open(logf, "rb") as f:
+                            f.seek(max(0, os.path.getsize(logf) - 4 * size))
+                            if last in f.read():
+                                break
+                    except OSError:
+                        pass
+                time.sleep(0.005)
+            t_end = time.monotonic()
+            cpu = cpu_seconds(d.pid) - cpu0
+            t0 = float(txt.split()[1])
+            records = 0
+            for path in log_paths(d.dir, "w.log"):
+                with open(path, "rb") as f:
+                    records += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        # Rotation drops the oldest files by design: count only what the kept files cover.
+        m[f"logfmt_{fmt_name}_mb_s"] = total / 1e6 / (t_end - t0)
+        m[f"logfmt_{fmt_name}_cpu_s"] = cpu
+        raw[f"{fmt_name}_records_kept"] = records
+    return m, raw
+
+
 def baseline_log(ctx, rnd):
     size = 64 * 1024
     n_lines = ctx.p.log_bytes // size
@@ -970,6 +1048,7 @@ SCENARIOS = {
     "respawn": sc_respawn,
     "log": sc_log,
     "tail": sc_tail,
+    "logfmt": sc_logfmt,
     "scale": sc_scale,
     "storm": sc_storm,
     "flood": sc_flood,
@@ -991,6 +1070,12 @@ METRICS = [
     ("log_pipe_cat_mb_s", "baseline: writer piped to cat > file", "MB/s", False),
     ("log_bytes_lost", "log bytes lost", "B", True),
     ("log_daemon_cpu_s", "daemon CPU for the log run", "s", True),
+    ("logfmt_raw_mb_s", "short lines, raw log", "MB/s", False),
+    ("logfmt_timestamped_mb_s", "short lines, timestamped log", "MB/s", False),
+    ("logfmt_json_mb_s", "short lines, json log", "MB/s", False),
+    ("logfmt_raw_cpu_s", "short lines, raw: daemon CPU", "s", True),
+    ("logfmt_timestamped_cpu_s", "short lines, timestamped: daemon CPU", "s", True),
+    ("logfmt_json_cpu_s", "short lines, json: daemon CPU", "s", True),
     ("tail_ms", "tail -f latency, p50", "ms", True),
     ("tail_ms:p90", "tail -f latency, p90", "ms", True),
     ("scale_start_s", "N_SCALE programs: start to all RUNNING", "s", True),
