@@ -166,7 +166,9 @@ fn is_json_object(text: &str) -> bool {
 }
 
 fn write_json_string(text: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(serde_json::Value::from(text).to_string().as_bytes());
+    // Serialized straight into the output: no string per line. Writing a `str` into a
+    // `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Python's `bytes.decode("utf-8", "backslashreplace")`, with backslashes doubled so the
