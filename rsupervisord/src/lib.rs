@@ -18,6 +18,7 @@ pub mod command_line;
 pub mod environment;
 pub mod limits;
 pub mod logs;
+pub mod metrics;
 pub mod pidfile;
 pub mod rpc;
 pub mod server;
