@@ -125,7 +125,7 @@ pub fn render(processes: &[ProcessInfo], daemon: &DaemonFigures) -> String {
         up.get_or_create(&labels).set(i64::from(running));
         restarts
             .get_or_create(&labels)
-            .set(i64::try_from(info.restarts).unwrap_or(i64::MAX));
+            .set(i64::from(info.restarts));
         exit_status
             .get_or_create(&labels)
             .set(i64::from(info.exitstatus));
