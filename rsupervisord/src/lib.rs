@@ -20,6 +20,7 @@ pub mod limits;
 pub mod logs;
 pub mod metrics;
 pub mod pidfile;
+pub mod rest;
 pub mod rpc;
 pub mod server;
 pub mod signals;
