@@ -224,7 +224,9 @@ impl TargetCall<'_> {
         match self {
             TargetCall::Start => client.start_all_processes(Some(true)).await,
             TargetCall::Stop => client.stop_all_processes(Some(true)).await,
-            TargetCall::Signal(signal) => client.signal_all_processes(signal.to_owned()).await,
+            TargetCall::Signal(signal) => {
+                client.signal_all_processes(signal.to_owned().into()).await
+            }
             TargetCall::Clear => client.clear_all_process_logs().await,
             TargetCall::Reset => client.reset_all_processes().await,
         }
@@ -240,7 +242,9 @@ impl TargetCall<'_> {
             TargetCall::Start => client.start_process_group(group, Some(true)).await,
             TargetCall::Stop => client.stop_process_group(group, Some(true)).await,
             TargetCall::Signal(signal) => {
-                client.signal_process_group(group, signal.to_owned()).await
+                client
+                    .signal_process_group(group, signal.to_owned().into())
+                    .await
             }
             TargetCall::Clear | TargetCall::Reset => return self.each_of(client, group).await,
         };
@@ -288,7 +292,9 @@ impl TargetCall<'_> {
         match self {
             TargetCall::Start => client.start_process(name, Some(true)).await,
             TargetCall::Stop => client.stop_process(name, Some(true)).await,
-            TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
+            TargetCall::Signal(signal) => {
+                client.signal_process(name, signal.to_owned().into()).await
+            }
             TargetCall::Clear => client.clear_process_logs(name).await,
             TargetCall::Reset => client.reset_process(name).await,
         }
