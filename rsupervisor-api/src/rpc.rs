@@ -84,7 +84,11 @@ pub trait SupervisorRpc {
 
     /// Start a process; with `wait` (default true), answer once it is RUNNING or has failed.
     #[method(name = "supervisor.startProcess")]
-    async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+    async fn start_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Start every process of a group that is not running.
     #[method(name = "supervisor.startProcessGroup")]
@@ -100,7 +104,11 @@ pub trait SupervisorRpc {
 
     /// Stop a process; with `wait` (default true), answer once it has stopped.
     #[method(name = "supervisor.stopProcess")]
-    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+    async fn stop_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Stop every running process of a group.
     #[method(name = "supervisor.stopProcessGroup")]
@@ -120,7 +128,7 @@ pub trait SupervisorRpc {
         &self,
         name: String,
         signal: crate::types::SignalArg,
-    ) -> RpcResult<bool>;
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Send a signal to every signallable process of a group.
     #[method(name = "supervisor.signalProcessGroup")]

@@ -428,6 +428,29 @@ impl From<String> for SignalArg {
     }
 }
 
+/// What `startProcess`, `stopProcess` and `signalProcess` answer: `true` for one process or,
+/// given `group:*`, every member's status, as the group method (supervisord delegates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProcessCallResult {
+    /// One process: done.
+    One(bool),
+    /// `group:*`: one status per member the call applied to.
+    Group(Vec<ProcessStatus>),
+}
+
+impl ProcessCallResult {
+    /// The first member's failure, if any (`None` for a single process, which faults instead).
+    pub fn first_failure(&self) -> Option<&ProcessStatus> {
+        match self {
+            ProcessCallResult::One(_) => None,
+            ProcessCallResult::Group(statuses) => statuses
+                .iter()
+                .find(|status| status.status != crate::Fault::Success.code()),
+        }
+    }
+}
+
 /// One call of `system.multicall`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MulticallRequest {

@@ -14,9 +14,9 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::{Methods, PendingSubscriptionSink, SubscriptionCloseResponse, SubscriptionMessage};
 use rsupervisor_api::{
-    Channel, ConfigInfo, EnvVar, Fault, FaultError, MulticallRequest, ProcessInfo, ProcessStatus,
-    ReloadResult, StateChange, StateInfo, SupervisorRpcServer, TailSlice, UpdateOutcome,
-    API_VERSION, SUPERVISOR_VERSION,
+    Channel, ConfigInfo, EnvVar, Fault, FaultError, MulticallRequest, ProcessCallResult,
+    ProcessInfo, ProcessStatus, ReloadResult, StateChange, StateInfo, SupervisorRpcServer,
+    TailSlice, UpdateOutcome, API_VERSION, SUPERVISOR_VERSION,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -223,14 +223,22 @@ impl RpcHandler {
     /// Runs `op` on every process `spec` names (None: all) that the operation applies to
     /// (start: not running; stop: running; signal: signallable), waiting for them together.
     async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
-        let mut targets = self.handle.resolve(spec).await.map_err(fault)?;
-        // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse.
+        let mut targets: Vec<_> = self
+            .handle
+            .resolve(spec)
+            .await
+            .map_err(fault)?
+            .into_iter()
+            .enumerate()
+            .collect();
+        // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse;
+        // the statuses are listed in priority order either way, as supervisord lists them.
         if matches!(op, GroupOp::Stop(_)) {
             targets.reverse();
         }
         let mut tasks = tokio::task::JoinSet::new();
         let mut order = Vec::new();
-        for target in targets {
+        for (position, target) in targets {
             let wanted = match op {
                 GroupOp::Start(_) => target.startable,
                 GroupOp::Stop(_) => target.stoppable,
@@ -240,7 +248,7 @@ impl RpcHandler {
                 continue;
             }
             let name = target.namespec;
-            order.push((target.name, target.group));
+            order.push((position, target.name, target.group));
             let index = order.len() - 1;
             // Each command is queued to the actor here, in order; only the waits for the
             // outcomes run concurrently (a spawned task could reach the actor in any order).
@@ -265,10 +273,11 @@ impl RpcHandler {
                 results[index] = Some(result);
             }
         }
-        Ok(order
+        let mut done: Vec<_> = order.into_iter().zip(results).collect();
+        done.sort_by_key(|((position, _, _), _)| *position);
+        Ok(done
             .into_iter()
-            .zip(results)
-            .map(|((name, group), result)| {
+            .map(|((_, name, group), result)| {
                 let result = result.unwrap_or(Err(FaultError::bare(Fault::Failed)));
                 match result {
                     Ok(()) => ProcessStatus {
@@ -383,22 +392,6 @@ fn parse_signal(signal: &str) -> Result<i32, ErrorObjectOwned> {
         .map_err(|_| fault(FaultError::new(Fault::BadSignal, signal)))
 }
 
-/// A single-process call given `group:*` answers `true` when every member succeeded, or the
-/// first member's fault (the group calls return every status).
-fn all_succeeded(statuses: Vec<ProcessStatus>) -> RpcResult<bool> {
-    match statuses
-        .into_iter()
-        .find(|status| status.status != Fault::Success.code())
-    {
-        None => Ok(true),
-        Some(failed) => Err(ErrorObjectOwned::owned(
-            failed.status,
-            failed.description,
-            None::<()>,
-        )),
-    }
-}
-
 /// `group:*` for a group name (supervisord's group calls take the bare group name).
 fn group_spec(name: &str) -> String {
     format!("{name}:*")
@@ -477,18 +470,22 @@ impl SupervisorRpcServer for RpcHandler {
         self.handle.update_group(name).await.map_err(fault)
     }
 
-    async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+    async fn start_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<ProcessCallResult> {
         if is_group_spec(&name) {
             let statuses = self
                 .fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true)))
                 .await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
             .start(name, wait.unwrap_or(true))
             .await
             .map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn start_process_group(
@@ -508,18 +505,18 @@ impl SupervisorRpcServer for RpcHandler {
             .await
     }
 
-    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<ProcessCallResult> {
         if is_group_spec(&name) {
             let statuses = self
                 .fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true)))
                 .await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
             .stop(name, wait.unwrap_or(true))
             .await
             .map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn stop_process_group(
@@ -540,14 +537,14 @@ impl SupervisorRpcServer for RpcHandler {
         &self,
         name: String,
         signal: rsupervisor_api::SignalArg,
-    ) -> RpcResult<bool> {
+    ) -> RpcResult<ProcessCallResult> {
         let number = parse_signal(&signal.0)?;
         if is_group_spec(&name) {
             let statuses = self.fan_out(Some(name), GroupOp::Signal(number)).await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle.signal(name, number).await.map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn signal_process_group(

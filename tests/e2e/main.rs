@@ -2,6 +2,8 @@
 //!
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
+#![recursion_limit = "256"] // the json! call lists of python_compat
+
 mod autorestart_backoff;
 mod ctl_errors;
 mod ctl_output;
@@ -11,6 +13,7 @@ mod follow;
 mod harness_selftest;
 mod logs_capture;
 mod priorities;
+mod python_compat;
 mod reload_update;
 mod restart_policy;
 mod shutdown_signals;

@@ -289,14 +289,28 @@ impl TargetCall<'_> {
         client: &C,
         name: String,
     ) -> Result<bool, ClientError> {
-        match self {
-            TargetCall::Start => client.start_process(name, Some(true)).await,
-            TargetCall::Stop => client.stop_process(name, Some(true)).await,
+        let outcome = match self {
+            TargetCall::Start => client.start_process(name, Some(true)).await?,
+            TargetCall::Stop => client.stop_process(name, Some(true)).await?,
             TargetCall::Signal(signal) => {
-                client.signal_process(name, signal.to_owned().into()).await
+                client
+                    .signal_process(name, signal.to_owned().into())
+                    .await?
             }
-            TargetCall::Clear => client.clear_process_logs(name).await,
-            TargetCall::Reset => client.reset_process(name).await,
+            TargetCall::Clear => return client.clear_process_logs(name).await,
+            TargetCall::Reset => return client.reset_process(name).await,
+        };
+        // `group:` given to a one-process method answers with every member's status, as the
+        // group method would: its first failure is this call's fault.
+        match outcome.first_failure() {
+            None => Ok(true),
+            Some(failed) => Err(ClientError::Call(
+                jsonrpsee::types::ErrorObjectOwned::owned(
+                    failed.status,
+                    failed.description.clone(),
+                    None::<()>,
+                ),
+            )),
         }
     }
 }

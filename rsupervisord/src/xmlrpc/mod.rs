@@ -205,7 +205,11 @@ fn shape(method: &str, result: Json) -> Value {
         "getProcessInfo" => keyed(result, PROCESS_INFO_KEYS),
         "getAllProcessInfo" => each(result, |item| keyed(item, PROCESS_INFO_KEYS)),
         "getAllConfigInfo" => each(result, |item| keyed(item, CONFIG_INFO_KEYS)),
-        "startProcessGroup"
+        // The one-process calls given `group:*` answer with the group's statuses.
+        "startProcess"
+        | "stopProcess"
+        | "signalProcess"
+        | "startProcessGroup"
         | "startAllProcesses"
         | "stopProcessGroup"
         | "stopAllProcesses"
