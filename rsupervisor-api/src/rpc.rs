@@ -50,7 +50,7 @@ pub trait SupervisorRpc {
     fn get_pid(&self) -> RpcResult<i32>;
 
     /// A byte range of the main log (supervisord's `readFile` rules).
-    #[method(name = "supervisor.readLog")]
+    #[method(name = "supervisor.readLog", aliases = ["supervisor.readMainLog"])]
     async fn read_log(&self, offset: i64, length: i64) -> RpcResult<String>;
 
     /// Delete and reopen the main log.
@@ -90,7 +90,11 @@ pub trait SupervisorRpc {
 
     /// Start a process; with `wait` (default true), answer once it is RUNNING or has failed.
     #[method(name = "supervisor.startProcess")]
-    async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+    async fn start_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Start every process of a group that is not running.
     #[method(name = "supervisor.startProcessGroup")]
@@ -106,7 +110,11 @@ pub trait SupervisorRpc {
 
     /// Stop a process; with `wait` (default true), answer once it has stopped.
     #[method(name = "supervisor.stopProcess")]
-    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+    async fn stop_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Stop every running process of a group.
     #[method(name = "supervisor.stopProcessGroup")]
@@ -122,19 +130,26 @@ pub trait SupervisorRpc {
 
     /// Send a signal (name or number) to a process.
     #[method(name = "supervisor.signalProcess")]
-    async fn signal_process(&self, name: String, signal: String) -> RpcResult<bool>;
+    async fn signal_process(
+        &self,
+        name: String,
+        signal: crate::types::SignalArg,
+    ) -> RpcResult<crate::types::ProcessCallResult>;
 
     /// Send a signal to every signallable process of a group.
     #[method(name = "supervisor.signalProcessGroup")]
     async fn signal_process_group(
         &self,
         name: String,
-        signal: String,
+        signal: crate::types::SignalArg,
     ) -> RpcResult<Vec<ProcessStatus>>;
 
     /// Send a signal to every signallable process.
     #[method(name = "supervisor.signalAllProcesses")]
-    async fn signal_all_processes(&self, signal: String) -> RpcResult<Vec<ProcessStatus>>;
+    async fn signal_all_processes(
+        &self,
+        signal: crate::types::SignalArg,
+    ) -> RpcResult<Vec<ProcessStatus>>;
 
     /// One process's info.
     #[method(name = "supervisor.getProcessInfo")]
@@ -149,7 +164,7 @@ pub trait SupervisorRpc {
     async fn get_all_config_info(&self) -> RpcResult<Vec<ConfigInfo>>;
 
     /// A byte range of a process's stdout log.
-    #[method(name = "supervisor.readProcessStdoutLog")]
+    #[method(name = "supervisor.readProcessStdoutLog", aliases = ["supervisor.readProcessLog"])]
     async fn read_process_stdout_log(
         &self,
         name: String,
@@ -167,7 +182,7 @@ pub trait SupervisorRpc {
     ) -> RpcResult<String>;
 
     /// The new bytes of a process's stdout log since `offset`, at most `length`.
-    #[method(name = "supervisor.tailProcessStdoutLog")]
+    #[method(name = "supervisor.tailProcessStdoutLog", aliases = ["supervisor.tailProcessLog"])]
     async fn tail_process_stdout_log(
         &self,
         name: String,
@@ -185,7 +200,7 @@ pub trait SupervisorRpc {
     ) -> RpcResult<TailSlice>;
 
     /// Empty a process's log files.
-    #[method(name = "supervisor.clearProcessLogs")]
+    #[method(name = "supervisor.clearProcessLogs", aliases = ["supervisor.clearProcessLog"])]
     async fn clear_process_logs(&self, name: String) -> RpcResult<bool>;
 
     /// Empty every process's log files.
@@ -221,6 +236,10 @@ pub trait SupervisorRpc {
     /// The documentation of a method.
     #[method(name = "system.methodHelp")]
     fn method_help(&self, name: String) -> RpcResult<String>;
+
+    /// `[return type, param types...]` of a method.
+    #[method(name = "system.methodSignature")]
+    fn method_signature(&self, name: String) -> RpcResult<Vec<String>>;
 
     /// Several calls in one request; each result is the raw value or `{faultCode, faultString}`.
     #[method(name = "system.multicall")]

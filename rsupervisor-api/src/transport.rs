@@ -1,15 +1,40 @@
-//! Client side of the Unix-socket transport: WebSocket framing over a `UnixStream`.
+//! Client side of the transport: WebSocket framing over a `UnixStream` or a `TcpStream`.
 //!
 //! jsonrpsee's HTTP client cannot dial a Unix socket, but its WebSocket transport accepts any
-//! stream, so the ctl connects the socket itself and hands it over. The daemon serves both plain
-//! HTTP POST and WebSocket upgrades on the same socket.
+//! stream, so the ctl connects the socket (or the `[inet_http_server]` port) itself and hands
+//! it over. The daemon serves plain HTTP POST and WebSocket upgrades on the same listener.
 
 use jsonrpsee::async_client::{Client, ClientBuilder};
 use jsonrpsee::client_transport::ws::{Url, WsTransportClientBuilder};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Why a connection to the daemon could not be made; each names the socket.
+/// Where the daemon listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `unix:///path`: the `[unix_http_server]` socket.
+    Unix(PathBuf),
+    /// `http://host:port`: the `[inet_http_server]`.
+    Tcp {
+        /// Host name or address.
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
+}
+
+impl Endpoint {
+    /// What errors name: the socket path, or `host:port`.
+    fn label(&self) -> PathBuf {
+        match self {
+            Endpoint::Unix(path) => path.clone(),
+            Endpoint::Tcp { host, port } => PathBuf::from(format!("{host}:{port}")),
+        }
+    }
+}
+
+/// Why a connection to the daemon could not be made; each names the socket (or
+/// `host:port`).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The socket file does not exist (daemon not running, or a different path).
@@ -51,15 +76,30 @@ pub async fn connect(
     request_timeout: Duration,
     credentials: Option<(&str, &str)>,
 ) -> Result<Client, ConnectError> {
+    connect_to(
+        &Endpoint::Unix(path.to_path_buf()),
+        request_timeout,
+        credentials,
+    )
+    .await
+}
+
+/// Connects to the daemon at `endpoint` and returns a JSON-RPC client, giving up after
+/// [`CONNECT_TIMEOUT`].
+pub async fn connect_to(
+    endpoint: &Endpoint,
+    request_timeout: Duration,
+    credentials: Option<(&str, &str)>,
+) -> Result<Client, ConnectError> {
     match tokio::time::timeout(
         CONNECT_TIMEOUT,
-        connect_now(path, request_timeout, credentials),
+        connect_now(endpoint, request_timeout, credentials),
     )
     .await
     {
         Ok(result) => result,
         Err(_) => Err(ConnectError::Other {
-            path: path.to_path_buf(),
+            path: endpoint.label(),
             message: format!(
                 "no answer within {} s (is rsupervisord stuck?)",
                 CONNECT_TIMEOUT.as_secs()
@@ -74,26 +114,47 @@ pub async fn connect(
 /// `wait=true` must fit in it. `credentials` (user, password) are sent as HTTP Basic
 /// authorization when the daemon's `[unix_http_server]` requires them.
 async fn connect_now(
-    path: &Path,
+    endpoint: &Endpoint,
     request_timeout: Duration,
     credentials: Option<(&str, &str)>,
 ) -> Result<Client, ConnectError> {
-    let stream = tokio::net::UnixStream::connect(path)
-        .await
-        .map_err(|error| {
-            let path = path.to_path_buf();
-            match error.kind() {
-                std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
-                std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
-                std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
-                _ => ConnectError::Other {
-                    path,
-                    message: error.to_string(),
-                },
-            }
-        })?;
-    // The host only fills the Host header; the socket path decides where we talk to.
-    let url = Url::parse("ws://localhost/").map_err(|error| ConnectError::Other {
+    let path = &endpoint.label();
+    let connect_error = |error: std::io::Error| {
+        let path = path.clone();
+        match error.kind() {
+            std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
+            std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
+            std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
+            _ => ConnectError::Other {
+                path,
+                message: error.to_string(),
+            },
+        }
+    };
+    // For a Unix socket the host only fills the Host header; the path decides where we talk.
+    let (stream, url) = match endpoint {
+        Endpoint::Unix(socket) => (
+            Stream::Unix(
+                tokio::net::UnixStream::connect(socket)
+                    .await
+                    .map_err(connect_error)?,
+            ),
+            "ws://localhost/".to_owned(),
+        ),
+        Endpoint::Tcp { host, port } => {
+            let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(connect_error)?;
+            let _ = stream.set_nodelay(true);
+            let host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            (Stream::Tcp(stream), format!("ws://{host}:{port}/"))
+        }
+    };
+    let url = Url::parse(&url).map_err(|error| ConnectError::Other {
         path: path.to_path_buf(),
         message: error.to_string(),
     })?;
@@ -107,10 +168,28 @@ async fn connect_now(
         })?;
         headers.insert("authorization", value);
     }
-    let (sender, receiver) = WsTransportClientBuilder::default()
+    let builder = WsTransportClientBuilder::default()
         .set_headers(headers)
         .max_request_size(u32::MAX)
-        .max_response_size(u32::MAX)
+        .max_response_size(u32::MAX);
+    match stream {
+        Stream::Unix(stream) => finish(builder, url, stream, request_timeout, path).await,
+        Stream::Tcp(stream) => finish(builder, url, stream, request_timeout, path).await,
+    }
+}
+
+/// The WebSocket handshake on a connected stream, and the client on top of it.
+async fn finish<T>(
+    builder: WsTransportClientBuilder,
+    url: Url,
+    stream: T,
+    request_timeout: Duration,
+    path: &Path,
+) -> Result<Client, ConnectError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, receiver) = builder
         .build_with_stream(url, stream)
         .await
         .map_err(|error| ConnectError::Other {
@@ -126,4 +205,9 @@ async fn connect_now(
         .request_timeout(request_timeout)
         .max_buffer_capacity_per_subscription(4096)
         .build_with_tokio(sender, receiver))
+}
+
+enum Stream {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
 }

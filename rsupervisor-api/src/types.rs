@@ -293,6 +293,24 @@ pub struct ConfigInfo {
     pub stderr_logfile_maxbytes: u64,
     /// `stderr_logfile_backups`.
     pub stderr_logfile_backups: u32,
+    /// `stdout_capture_maxbytes`.
+    #[serde(default)]
+    pub stdout_capture_maxbytes: u64,
+    /// `stdout_events_enabled`.
+    #[serde(default)]
+    pub stdout_events_enabled: bool,
+    /// `stdout_syslog`.
+    #[serde(default)]
+    pub stdout_syslog: bool,
+    /// `stderr_capture_maxbytes`.
+    #[serde(default)]
+    pub stderr_capture_maxbytes: u64,
+    /// `stderr_events_enabled`.
+    #[serde(default)]
+    pub stderr_events_enabled: bool,
+    /// `stderr_syslog`.
+    #[serde(default)]
+    pub stderr_syslog: bool,
     /// `serverurl`, or `auto`.
     pub serverurl: String,
 }
@@ -375,11 +393,70 @@ pub struct StateChange {
     pub when: f64,
 }
 
+/// The signal argument of the `signal*` methods: a name (`HUP`, `SIGHUP`) or a number,
+/// sent as a string or, as supervisord accepts too, an integer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "SignalArgWire")]
+#[serde(into = "String")]
+pub struct SignalArg(pub String);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SignalArgWire {
+    Text(String),
+    Number(i64),
+}
+
+impl From<SignalArgWire> for SignalArg {
+    fn from(wire: SignalArgWire) -> Self {
+        match wire {
+            SignalArgWire::Text(text) => SignalArg(text),
+            SignalArgWire::Number(number) => SignalArg(number.to_string()),
+        }
+    }
+}
+
+impl From<SignalArg> for String {
+    fn from(arg: SignalArg) -> Self {
+        arg.0
+    }
+}
+
+impl From<String> for SignalArg {
+    fn from(text: String) -> Self {
+        SignalArg(text)
+    }
+}
+
+/// What `startProcess`, `stopProcess` and `signalProcess` answer: `true` for one process or,
+/// given `group:*`, every member's status, as the group method (supervisord delegates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProcessCallResult {
+    /// One process: done.
+    One(bool),
+    /// `group:*`: one status per member the call applied to.
+    Group(Vec<ProcessStatus>),
+}
+
+impl ProcessCallResult {
+    /// The first member's failure, if any (`None` for a single process, which faults instead).
+    pub fn first_failure(&self) -> Option<&ProcessStatus> {
+        match self {
+            ProcessCallResult::One(_) => None,
+            ProcessCallResult::Group(statuses) => statuses
+                .iter()
+                .find(|status| status.status != crate::Fault::Success.code()),
+        }
+    }
+}
+
 /// One call of `system.multicall`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MulticallRequest {
-    /// The method to call, e.g. `supervisor.getProcessInfo`.
-    #[serde(rename = "methodName")]
+    /// The method to call, e.g. `supervisor.getProcessInfo`; empty when the caller left it
+    /// out (answered with supervisord's `INCORRECT_PARAMETERS: No methodName`).
+    #[serde(rename = "methodName", default)]
     pub method_name: String,
     /// Its positional parameters.
     #[serde(default)]

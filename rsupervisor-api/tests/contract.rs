@@ -134,6 +134,12 @@ fn config_info_has_supervisords_keys() {
         stderr_logfile: "auto".into(),
         stderr_logfile_maxbytes: 52_428_800,
         stderr_logfile_backups: 10,
+        stdout_capture_maxbytes: 0,
+        stdout_events_enabled: false,
+        stdout_syslog: false,
+        stderr_capture_maxbytes: 0,
+        stderr_events_enabled: false,
+        stderr_syslog: false,
         serverurl: "auto".into(),
     });
     for key in [

@@ -402,6 +402,12 @@ mod tests {
             stderr_logfile: "auto".into(),
             stderr_logfile_maxbytes: 0,
             stderr_logfile_backups: 0,
+            stdout_capture_maxbytes: 0,
+            stdout_events_enabled: false,
+            stdout_syslog: false,
+            stderr_capture_maxbytes: 0,
+            stderr_events_enabled: false,
+            stderr_syslog: false,
             serverurl: "auto".into(),
         };
         assert_eq!(

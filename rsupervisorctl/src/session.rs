@@ -4,14 +4,14 @@
 
 use jsonrpsee::async_client::Client;
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::transport::{connect, ConnectError};
+use rsupervisor_api::transport::{connect_to, ConnectError};
 use rsupervisor_api::{Fault, SupervisorRpcClient, API_VERSION};
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use crate::action::{self, Action, Line, Verb};
 use crate::commands::{self, fault_of, Output};
-use crate::settings::{socket_path, Settings};
+use crate::settings::{endpoint, Settings};
 use crate::{exit, output};
 
 /// Long enough for `start` to wait out any `startsecs` and `stop` any `stopwaitsecs`.
@@ -197,12 +197,12 @@ impl Session {
             self.client = None;
         }
         if self.client.is_none() {
-            let path = socket_path(&self.settings.serverurl).map_err(Unreachable::Url)?;
+            let endpoint = endpoint(&self.settings.serverurl).map_err(Unreachable::Url)?;
             let credentials = match (&self.settings.username, &self.settings.password) {
                 (Some(user), Some(password)) => Some((user.as_str(), password.as_str())),
                 _ => None,
             };
-            let client = connect(&path, REQUEST_TIMEOUT, credentials)
+            let client = connect_to(&endpoint, REQUEST_TIMEOUT, credentials)
                 .await
                 .map_err(Unreachable::Connect)?;
             self.client = Some(client);
@@ -415,7 +415,7 @@ mod tests {
         let mut s = session("unix:///nonexistent/x.sock");
         s.execute("reread now").await;
         assert_eq!(s.status, 1);
-        let mut s = session("http://localhost:9001");
+        let mut s = session("https://localhost:9001");
         s.execute("avail").await;
         assert_eq!(s.status, 2);
     }

@@ -2,6 +2,7 @@
 //! it, with our own path first), the `[supervisorctl]` settings and the command-line
 //! overrides. Problems here are usage errors (exit 2), reported before anything is contacted.
 
+use rsupervisor_api::transport::Endpoint;
 use rsupervisor_config::{load_ctl, LoadOptions};
 use std::path::{Path, PathBuf};
 
@@ -125,26 +126,35 @@ pub fn resolve(globals: &GlobalArgs, argv0: &Path) -> Result<Settings, String> {
     Ok(settings)
 }
 
-/// The socket path of a `unix://` URL, or the operator-facing reason we cannot use the URL.
-pub fn socket_path(serverurl: &str) -> Result<PathBuf, String> {
+/// Where a `unix://` or `http://` server URL points, or the operator-facing reason we cannot
+/// use the URL.
+pub fn endpoint(serverurl: &str) -> Result<Endpoint, String> {
     if let Some(path) = serverurl.strip_prefix("unix://") {
         if path.is_empty() {
             return Err(format!(
                 "rsupervisorctl: {serverurl} names no socket path; use unix:///path/to/socket"
             ));
         }
-        return Ok(PathBuf::from(path));
+        return Ok(Endpoint::Unix(PathBuf::from(path)));
     }
-    if serverurl.starts_with("http://") || serverurl.starts_with("https://") {
-        return Err(
-            "rsupervisorctl: http:// server URLs are not supported yet; use -s \
-                    unix:///path/to/socket or a [unix_http_server] section"
-                .to_owned(),
-        );
+    if serverurl.starts_with("http://") {
+        let url = jsonrpsee::client_transport::ws::Url::parse(serverurl)
+            .map_err(|error| format!("rsupervisorctl: cannot use {serverurl}: {error}"))?;
+        let host = url
+            .host_str()
+            .map(|host| {
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned()
+            })
+            .filter(|host| !host.is_empty())
+            .ok_or_else(|| format!("rsupervisorctl: {serverurl} names no host"))?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        return Ok(Endpoint::Tcp { host, port });
     }
     Err(format!(
-        "rsupervisorctl: cannot connect to {serverurl}: only unix:///path/to/socket URLs are \
-         supported"
+        "rsupervisorctl: cannot connect to {serverurl}: use unix:///path/to/socket or \
+         http://host:port"
     ))
 }
 
@@ -235,16 +245,33 @@ mod tests {
     }
 
     #[test]
-    fn socket_paths() {
+    fn endpoints() {
         assert_eq!(
-            socket_path("unix:///run/s.sock"),
-            Ok(PathBuf::from("/run/s.sock"))
+            endpoint("unix:///run/s.sock"),
+            Ok(Endpoint::Unix(PathBuf::from("/run/s.sock")))
         );
-        let error = socket_path("http://localhost:9001").expect_err("unsupported");
         assert_eq!(
-            error,
-            "rsupervisorctl: http:// server URLs are not supported yet; use -s \
-             unix:///path/to/socket or a [unix_http_server] section"
+            endpoint("http://localhost:9001"),
+            Ok(Endpoint::Tcp {
+                host: "localhost".into(),
+                port: 9001
+            })
         );
+        assert_eq!(
+            endpoint("http://[::1]:9002/RPC2"),
+            Ok(Endpoint::Tcp {
+                host: "::1".into(),
+                port: 9002
+            })
+        );
+        assert_eq!(
+            endpoint("http://10.0.0.1"),
+            Ok(Endpoint::Tcp {
+                host: "10.0.0.1".into(),
+                port: 80
+            })
+        );
+        assert!(endpoint("unix://").is_err());
+        assert!(endpoint("ftp://x").is_err());
     }
 }

@@ -7,7 +7,9 @@
 //!   does, and the layers of its environment;
 //! - [`logs`]: child-output pumps, rotating log files, followers, log reading and the
 //!   daemon's main log;
-//! - [`rpc`] and [`server`]: the JSON-RPC methods and the control socket;
+//! - [`rpc`]: the API core (the JSON-RPC method set every surface dispatches to);
+//! - [`http`], [`xmlrpc`] and [`server`]: the one HTTP stack serving JSON-RPC, XML-RPC and
+//!   the log tails, supervisord's XML-RPC mapping, and binding the sockets;
 //! - [`signals`], [`pidfile`], [`limits`]: the daemon's process-level duties;
 //! - [`sys`]: the audited libc calls (local time, syslog, daemonizing).
 //!
@@ -16,6 +18,7 @@
 pub mod cli;
 pub mod command_line;
 pub mod environment;
+pub mod http;
 pub mod limits;
 pub mod logs;
 pub mod metrics;
@@ -27,6 +30,7 @@ pub mod signals;
 pub mod spawn;
 pub mod supervisor;
 pub mod sys;
+pub mod xmlrpc;
 
 use clap::Parser;
 use rsupervisor_config::{Config, LoadOptions, LogLevel};
@@ -113,6 +117,36 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         }
         None => None,
     };
+    let mut listeners = Vec::new();
+    if let Some(listener) = listener {
+        listeners.push(http::Listener {
+            socket: http::Socket::Unix(listener),
+            credentials: config.unix_http_server.as_ref().and_then(|server| {
+                http::auth::Credentials::from_config(
+                    server.username.as_deref(),
+                    server.password.as_deref(),
+                )
+            }),
+        });
+    }
+    if let Some(server) = &config.inet_http_server {
+        let listener = server::bind_tcp(server).map_err(|e| e.to_string())?;
+        let credentials = http::auth::Credentials::from_config(
+            server.username.as_deref(),
+            server.password.as_deref(),
+        );
+        if credentials.is_none() {
+            notes.push((
+                LogLevel::Critical,
+                "Server 'inet_http_server' running without any HTTP authentication checking"
+                    .to_owned(),
+            ));
+        }
+        listeners.push(http::Listener {
+            socket: http::Socket::Tcp(listener),
+            credentials,
+        });
+    }
     if !config.supervisord.nodaemon {
         notes.push((
             LogLevel::Info,
@@ -142,7 +176,7 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         .build()
         .map_err(|error| format!("could not start the log runtime: {error}"))?;
     let pumps = logs::Pumps::new(pump_runtime.handle().clone());
-    runtime.block_on(run(config, options, overrides, listener, notes, pumps))
+    runtime.block_on(run(config, options, overrides, listeners, notes, pumps))
 }
 
 /// How long an exiting daemon waits for the last output of its programs to reach the logs.
@@ -185,7 +219,7 @@ async fn run(
     config: Config,
     load_options: LoadOptions,
     overrides: cli::Overrides,
-    listener: Option<std::os::unix::net::UnixListener>,
+    listeners: Vec<http::Listener>,
     notes: Vec<(LogLevel, String)>,
     pumps: logs::Pumps,
 ) -> Result<(), String> {
@@ -232,10 +266,19 @@ async fn run(
         }
     };
     let socket_path: Option<PathBuf> = config.unix_http_server.as_ref().map(|s| s.file.clone());
-    let authorization = config
-        .unix_http_server
-        .as_ref()
-        .and_then(server::expected_authorization);
+    // supervisord's AUTO serverurl: the first unix server, else the first inet server.
+    let server_url = match (&socket_path, &config.inet_http_server) {
+        (Some(path), _) => Some(format!("unix://{}", path.display())),
+        (None, Some(inet)) => Some(format!(
+            "http://{}:{}",
+            match inet.host.as_str() {
+                "" | "*" => "localhost",
+                host => host,
+            },
+            inet.port
+        )),
+        (None, None) => None,
+    };
     let (state_changes, _) = tokio::sync::broadcast::channel(1024);
     let identifier = settings.identifier.clone();
     let services = supervisor::Services {
@@ -244,30 +287,27 @@ async fn run(
         state_changes: state_changes.clone(),
         load_options,
         overrides,
-        server_url: socket_path
-            .as_ref()
-            .map(|path| format!("unix://{}", path.display())),
+        server_url,
         pumps: pumps.clone(),
     };
     let followers = hub.clone();
     let (actor, handle) = supervisor::Supervisor::new(config, services);
     signals::forward(handle.clone())
         .map_err(|error| format!("could not install signal handlers: {error}"))?;
-    let server = match listener {
-        Some(listener) => {
-            let methods = rpc::RpcHandler::methods(
-                handle.clone(),
-                hub,
-                main_log.clone(),
-                identifier,
-                state_changes,
-            );
-            let server = server::serve(listener, methods, authorization)
-                .map_err(|error| format!("could not serve the control socket: {error}"))?;
-            main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
-            Some(server)
-        }
-        None => None,
+    let server = if listeners.is_empty() {
+        None
+    } else {
+        let (rpc, methods) = rpc::RpcHandler::build(
+            handle.clone(),
+            hub,
+            main_log.clone(),
+            identifier,
+            state_changes,
+        );
+        let server = http::serve(listeners, http::Api::new(rpc, methods))
+            .map_err(|error| format!("could not serve the control socket: {error}"))?;
+        main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+        Some(server)
     };
     main_log.log(
         LogLevel::Info,

@@ -14,9 +14,9 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::{Methods, PendingSubscriptionSink, SubscriptionCloseResponse, SubscriptionMessage};
 use rsupervisor_api::{
-    Channel, ConfigInfo, EnvVar, Fault, FaultError, MulticallRequest, ProcessInfo, ProcessStatus,
-    ReloadResult, StateChange, StateInfo, SupervisorRpcServer, TailSlice, UpdateOutcome,
-    API_VERSION, SUPERVISOR_VERSION,
+    Channel, ConfigInfo, EnvVar, Fault, FaultError, MulticallRequest, ProcessCallResult,
+    ProcessInfo, ProcessStatus, ReloadResult, StateChange, StateInfo, SupervisorRpcServer,
+    TailSlice, UpdateOutcome, API_VERSION, SUPERVISOR_VERSION,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -34,53 +34,78 @@ pub struct RpcHandler {
     methods: Arc<OnceLock<Methods>>,
 }
 
-/// Every method name, sorted, as `system.listMethods` returns them.
-pub const METHOD_HELP: &[(&str, &str)] = &[
-    ("supervisor.addProcessGroup", "Update the config for a running process from config file."),
-    ("supervisor.clearAllProcessLogs", "Clear all process log files"),
-    ("supervisor.clearLog", "Clear the main log."),
-    ("supervisor.clearProcessLogs", "Clear the stdout and stderr logs for the named process and reopen them."),
-    ("supervisor.followMainLog", "Follow the main log: push new bytes as they are written (rsupervisor addition)."),
-    ("supervisor.followProcessLog", "Follow a process log: push new bytes as they are written (rsupervisor addition)."),
-    ("supervisor.getAPIVersion", "Return the version of the RPC API used by supervisord"),
-    ("supervisor.getAllConfigInfo", "Get info about all available process configurations."),
-    ("supervisor.getAllProcessInfo", "Get info about all processes"),
-    ("supervisor.getIdentification", "Return identifying string of supervisord"),
-    ("supervisor.getPID", "Return the PID of supervisord"),
-    ("supervisor.getProcessEnvironment", "Return a process's effective environment, each variable with its source, secrets masked (rsupervisor addition)."),
-    ("supervisor.getProcessInfo", "Get info about a process named name"),
-    ("supervisor.getState", "Return current state of supervisord as a struct"),
-    ("supervisor.getSupervisorVersion", "Return the version of the supervisor package in use by supervisord"),
-    ("supervisor.getVersion", "Return the version of the RPC API used by supervisord"),
-    ("supervisor.readLog", "Read length bytes from the main log starting at offset"),
-    ("supervisor.readProcessStderrLog", "Read length bytes from name's stderr log starting at offset"),
-    ("supervisor.readProcessStdoutLog", "Read length bytes from name's stdout log starting at offset"),
-    ("supervisor.reloadConfig", "Reload the configuration."),
-    ("supervisor.removeProcessGroup", "Remove a stopped process from the active configuration."),
-    ("supervisor.reopenLogs", "Reopen every log file, as SIGUSR2 does (rsupervisor addition)."),
-    ("supervisor.resetAllProcesses", "Clear every process's restart counters (rsupervisor addition)."),
-    ("supervisor.resetProcess", "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition)."),
-    ("supervisor.restart", "Restart the supervisor process"),
-    ("supervisor.scaleProgram", "Run a number of instances of a numprocs program until the next update (rsupervisor addition)."),
-    ("supervisor.sendProcessStdin", "Send a string of chars to the stdin of the process name."),
-    ("supervisor.shutdown", "Shut down the supervisor process"),
-    ("supervisor.signalAllProcesses", "Send a signal to all processes in the process list"),
-    ("supervisor.signalProcess", "Send an arbitrary UNIX signal to the process named by name"),
-    ("supervisor.signalProcessGroup", "Send a signal to all processes in the group named 'name'"),
-    ("supervisor.startAllProcesses", "Start all processes listed in the configuration file"),
-    ("supervisor.startProcess", "Start a process"),
-    ("supervisor.startProcessGroup", "Start all processes in the group named 'name'"),
-    ("supervisor.stopAllProcesses", "Stop all processes in the process list"),
-    ("supervisor.stopProcess", "Stop a process named by name"),
-    ("supervisor.stopProcessGroup", "Stop all processes in the process group named 'name'"),
-    ("supervisor.subscribeStateChanges", "Push every process state change (rsupervisor addition)."),
-    ("supervisor.tailProcessStderrLog", "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog()."),
-    ("supervisor.tailProcessStdoutLog", "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog()."),
-    ("supervisor.updateProcessGroup", "Apply the last-read configuration to one group, restarting only changed processes (rsupervisor addition)."),
-    ("system.listMethods", "Return an array listing the available method names"),
-    ("system.methodHelp", "Return a string showing the method's documentation"),
-    ("system.multicall", "Process an array of calls, and return an array of results."),
+/// One method's documentation: what `system.listMethods`, `system.methodHelp` and
+/// `system.methodSignature` say, and whether XML-RPC serves it (subscriptions need the
+/// JSON-RPC WebSocket).
+#[derive(Debug, Clone, Copy)]
+pub struct MethodDoc {
+    /// Wire name.
+    pub name: &'static str,
+    /// `system.methodHelp` text.
+    pub help: &'static str,
+    /// `[return type, param types...]`, supervisord's `system.methodSignature`.
+    pub signature: &'static [&'static str],
+    /// Served over XML-RPC too (every method but the subscriptions).
+    pub xmlrpc: bool,
+}
+
+/// Every method, sorted by name, as `system.listMethods` returns them.
+pub const METHOD_DOCS: &[MethodDoc] = &[
+    MethodDoc { name: "supervisor.addProcessGroup", help: "Update the config for a running process from config file.", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.clearAllProcessLogs", help: "Clear all process log files", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.clearLog", help: "Clear the main log.", signature: &["boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.clearProcessLog", help: "Clear the stdout and stderr logs for the named process and reopen them. (alias of clearProcessLogs)", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.clearProcessLogs", help: "Clear the stdout and stderr logs for the named process and reopen them.", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.followMainLog", help: "Follow the main log: push new bytes as they are written (rsupervisor addition).", signature: &["string", "int"], xmlrpc: false },
+    MethodDoc { name: "supervisor.followProcessLog", help: "Follow a process log: push new bytes as they are written (rsupervisor addition).", signature: &["string", "string", "string", "int"], xmlrpc: false },
+    MethodDoc { name: "supervisor.getAPIVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getAllConfigInfo", help: "Get info about all available process configurations.", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getAllProcessInfo", help: "Get info about all processes", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getIdentification", help: "Return identifying string of supervisord", signature: &["string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getPID", help: "Return the PID of supervisord", signature: &["int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getProcessEnvironment", help: "Return a process's effective environment, each variable with its source, secrets masked (rsupervisor addition).", signature: &["array", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getProcessInfo", help: "Get info about a process named name", signature: &["struct", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getState", help: "Return current state of supervisord as a struct", signature: &["struct"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getSupervisorVersion", help: "Return the version of the supervisor package in use by supervisord", signature: &["string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readLog", help: "Read length bytes from the main log starting at offset", signature: &["string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readMainLog", help: "Read length bytes from the main log starting at offset (alias of readLog)", signature: &["string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readProcessLog", help: "Read length bytes from name's stdout log starting at offset (alias of readProcessStdoutLog)", signature: &["string", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readProcessStderrLog", help: "Read length bytes from name's stderr log starting at offset", signature: &["string", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readProcessStdoutLog", help: "Read length bytes from name's stdout log starting at offset", signature: &["string", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.reloadConfig", help: "Reload the configuration.", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.removeProcessGroup", help: "Remove a stopped process from the active configuration.", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.reopenLogs", help: "Reopen every log file, as SIGUSR2 does (rsupervisor addition).", signature: &["boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.resetAllProcesses", help: "Clear every process's restart counters (rsupervisor addition).", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.resetProcess", help: "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition).", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.restart", help: "Restart the supervisor process", signature: &["boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.scaleProgram", help: "Run a number of instances of a numprocs program until the next update (rsupervisor addition).", signature: &["struct", "string", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.sendProcessStdin", help: "Send a string of chars to the stdin of the process name.", signature: &["boolean", "string", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.shutdown", help: "Shut down the supervisor process", signature: &["boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.signalAllProcesses", help: "Send a signal to all processes in the process list", signature: &["array", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.signalProcess", help: "Send an arbitrary UNIX signal to the process named by name", signature: &["boolean", "string", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.signalProcessGroup", help: "Send a signal to all processes in the group named 'name'", signature: &["array", "string", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.startAllProcesses", help: "Start all processes listed in the configuration file", signature: &["array", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.startProcess", help: "Start a process", signature: &["boolean", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.startProcessGroup", help: "Start all processes in the group named 'name'", signature: &["array", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.stopAllProcesses", help: "Stop all processes in the process list", signature: &["array", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.stopProcess", help: "Stop a process named by name", signature: &["boolean", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.stopProcessGroup", help: "Stop all processes in the process group named 'name'", signature: &["array", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.subscribeStateChanges", help: "Push every process state change (rsupervisor addition).", signature: &["struct"], xmlrpc: false },
+    MethodDoc { name: "supervisor.tailProcessLog", help: "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog(). (alias of tailProcessStdoutLog)", signature: &["array", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.tailProcessStderrLog", help: "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog().", signature: &["array", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.tailProcessStdoutLog", help: "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog().", signature: &["array", "string", "int", "int"], xmlrpc: true },
+    MethodDoc { name: "supervisor.updateProcessGroup", help: "Apply the last-read configuration to one group, restarting only changed processes (rsupervisor addition).", signature: &["struct", "string"], xmlrpc: true },
+    MethodDoc { name: "system.listMethods", help: "Return an array listing the available method names", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "system.methodHelp", help: "Return a string showing the method's documentation", signature: &["string", "string"], xmlrpc: true },
+    MethodDoc { name: "system.methodSignature", help: "Return an array describing the method signature in the form [rtype, ptype, ptype...] where rtype is the return data type of the method, and ptypes are the parameter data types that the method accepts in method argument order.", signature: &["array", "string"], xmlrpc: true },
+    MethodDoc { name: "system.multicall", help: "Process an array of calls, and return an array of results.", signature: &["array", "array"], xmlrpc: true },
 ];
+
+/// The documentation of `name`, if it is a method.
+pub fn method_doc(name: &str) -> Option<&'static MethodDoc> {
+    METHOD_DOCS.iter().find(|doc| doc.name == name)
+}
 
 fn fault(error: FaultError) -> ErrorObjectOwned {
     error.into()
@@ -96,13 +121,13 @@ enum GroupOp {
 
 impl RpcHandler {
     /// Builds the handler and returns it with the method table it serves.
-    pub fn methods(
+    pub fn build(
         handle: SupervisorHandle,
         hub: LogHub,
         main_log: Arc<MainLog>,
         identifier: String,
         state_changes: broadcast::Sender<StateChange>,
-    ) -> Methods {
+    ) -> (RpcHandler, Methods) {
         let cell = Arc::new(OnceLock::new());
         let handler = RpcHandler {
             handle,
@@ -112,9 +137,28 @@ impl RpcHandler {
             state_changes,
             methods: cell.clone(),
         };
-        let methods: Methods = handler.into_rpc().into();
+        let methods: Methods = handler.clone().into_rpc().into();
         let _ = cell.set(methods.clone());
-        methods
+        (handler, methods)
+    }
+
+    /// The path of a process's `channel` log; BAD_NAME or NO_FILE otherwise.
+    pub async fn process_log_path(
+        &self,
+        name: String,
+        channel: Channel,
+    ) -> Result<PathBuf, FaultError> {
+        self.process_log(name, channel).await
+    }
+
+    /// The main log's path, unless it goes to syslog.
+    pub fn main_log_path(&self) -> Option<PathBuf> {
+        self.main_log.path().map(Path::to_path_buf)
+    }
+
+    /// A follower of `path`, woken by the log hub.
+    pub fn follow(&self, path: &Path, start: FollowStart) -> follow::Follower {
+        follow::follow(&self.hub, path, start)
     }
 
     async fn process_log(&self, name: String, channel: Channel) -> Result<PathBuf, FaultError> {
@@ -180,14 +224,22 @@ impl RpcHandler {
     /// Runs `op` on every process `spec` names (None: all) that the operation applies to
     /// (start: not running; stop: running; signal: signallable), waiting for them together.
     async fn fan_out(&self, spec: Option<String>, op: GroupOp) -> RpcResult<Vec<ProcessStatus>> {
-        let mut targets = self.handle.resolve(spec).await.map_err(fault)?;
-        // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse.
+        let mut targets: Vec<_> = self
+            .handle
+            .resolve(spec)
+            .await
+            .map_err(fault)?
+            .into_iter()
+            .enumerate()
+            .collect();
+        // Starts go in priority order (as supervisord's startProcessGroup), stops in reverse;
+        // the statuses are listed in priority order either way, as supervisord lists them.
         if matches!(op, GroupOp::Stop(_)) {
             targets.reverse();
         }
         let mut tasks = tokio::task::JoinSet::new();
         let mut order = Vec::new();
-        for target in targets {
+        for (position, target) in targets {
             let wanted = match op {
                 GroupOp::Start(_) => target.startable,
                 GroupOp::Stop(_) => target.stoppable,
@@ -197,7 +249,7 @@ impl RpcHandler {
                 continue;
             }
             let name = target.namespec;
-            order.push((target.name, target.group));
+            order.push((position, target.name, target.group));
             let index = order.len() - 1;
             // Each command is queued to the actor here, in order; only the waits for the
             // outcomes run concurrently (a spawned task could reach the actor in any order).
@@ -222,10 +274,11 @@ impl RpcHandler {
                 results[index] = Some(result);
             }
         }
-        Ok(order
+        let mut done: Vec<_> = order.into_iter().zip(results).collect();
+        done.sort_by_key(|((position, _, _), _)| *position);
+        Ok(done
             .into_iter()
-            .zip(results)
-            .map(|((name, group), result)| {
+            .map(|((_, name, group), result)| {
                 let result = result.unwrap_or(Err(FaultError::bare(Fault::Failed)));
                 match result {
                     Ok(()) => ProcessStatus {
@@ -340,22 +393,6 @@ fn parse_signal(signal: &str) -> Result<i32, ErrorObjectOwned> {
         .map_err(|_| fault(FaultError::new(Fault::BadSignal, signal)))
 }
 
-/// A single-process call given `group:*` answers `true` when every member succeeded, or the
-/// first member's fault (the group calls return every status).
-fn all_succeeded(statuses: Vec<ProcessStatus>) -> RpcResult<bool> {
-    match statuses
-        .into_iter()
-        .find(|status| status.status != Fault::Success.code())
-    {
-        None => Ok(true),
-        Some(failed) => Err(ErrorObjectOwned::owned(
-            failed.status,
-            failed.description,
-            None::<()>,
-        )),
-    }
-}
-
 /// `group:*` for a group name (supervisord's group calls take the bare group name).
 fn group_spec(name: &str) -> String {
     format!("{name}:*")
@@ -438,18 +475,22 @@ impl SupervisorRpcServer for RpcHandler {
         self.handle.scale(name, count).await.map_err(fault)
     }
 
-    async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+    async fn start_process(
+        &self,
+        name: String,
+        wait: Option<bool>,
+    ) -> RpcResult<ProcessCallResult> {
         if is_group_spec(&name) {
             let statuses = self
                 .fan_out(Some(name), GroupOp::Start(wait.unwrap_or(true)))
                 .await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
             .start(name, wait.unwrap_or(true))
             .await
             .map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn start_process_group(
@@ -469,18 +510,18 @@ impl SupervisorRpcServer for RpcHandler {
             .await
     }
 
-    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+    async fn stop_process(&self, name: String, wait: Option<bool>) -> RpcResult<ProcessCallResult> {
         if is_group_spec(&name) {
             let statuses = self
                 .fan_out(Some(name), GroupOp::Stop(wait.unwrap_or(true)))
                 .await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
             .stop(name, wait.unwrap_or(true))
             .await
             .map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn stop_process_group(
@@ -497,28 +538,35 @@ impl SupervisorRpcServer for RpcHandler {
             .await
     }
 
-    async fn signal_process(&self, name: String, signal: String) -> RpcResult<bool> {
-        let number = parse_signal(&signal)?;
+    async fn signal_process(
+        &self,
+        name: String,
+        signal: rsupervisor_api::SignalArg,
+    ) -> RpcResult<ProcessCallResult> {
+        let number = parse_signal(&signal.0)?;
         if is_group_spec(&name) {
             let statuses = self.fan_out(Some(name), GroupOp::Signal(number)).await?;
-            return all_succeeded(statuses);
+            return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle.signal(name, number).await.map_err(fault)?;
-        Ok(true)
+        Ok(ProcessCallResult::One(true))
     }
 
     async fn signal_process_group(
         &self,
         name: String,
-        signal: String,
+        signal: rsupervisor_api::SignalArg,
     ) -> RpcResult<Vec<ProcessStatus>> {
-        let number = parse_signal(&signal)?;
+        let number = parse_signal(&signal.0)?;
         self.fan_out(Some(group_spec(&name)), GroupOp::Signal(number))
             .await
     }
 
-    async fn signal_all_processes(&self, signal: String) -> RpcResult<Vec<ProcessStatus>> {
-        let number = parse_signal(&signal)?;
+    async fn signal_all_processes(
+        &self,
+        signal: rsupervisor_api::SignalArg,
+    ) -> RpcResult<Vec<ProcessStatus>> {
+        let number = parse_signal(&signal.0)?;
         self.fan_out(None, GroupOp::Signal(number)).await
     }
 
@@ -612,17 +660,18 @@ impl SupervisorRpcServer for RpcHandler {
     }
 
     fn list_methods(&self) -> RpcResult<Vec<String>> {
-        Ok(METHOD_HELP
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
-            .collect())
+        Ok(METHOD_DOCS.iter().map(|doc| doc.name.to_owned()).collect())
     }
 
     fn method_help(&self, name: String) -> RpcResult<String> {
-        METHOD_HELP
-            .iter()
-            .find(|(method, _)| *method == name)
-            .map(|(_, help)| (*help).to_owned())
+        method_doc(&name)
+            .map(|doc| doc.help.to_owned())
+            .ok_or_else(|| fault(FaultError::bare(Fault::SignatureUnsupported)))
+    }
+
+    fn method_signature(&self, name: String) -> RpcResult<Vec<String>> {
+        method_doc(&name)
+            .map(|doc| doc.signature.iter().map(|t| (*t).to_owned()).collect())
             .ok_or_else(|| fault(FaultError::bare(Fault::SignatureUnsupported)))
     }
 
@@ -632,7 +681,9 @@ impl SupervisorRpcServer for RpcHandler {
         };
         let mut results = Vec::with_capacity(calls.len());
         for call in calls {
-            let outcome = if call.method_name == "system.multicall" {
+            let outcome = if call.method_name.is_empty() {
+                Err(FaultError::new(Fault::IncorrectParameters, "No methodName").into())
+            } else if call.method_name == "system.multicall" {
                 Err(FaultError::new(
                     Fault::IncorrectParameters,
                     "Recursive system.multicall forbidden",
@@ -743,7 +794,7 @@ mod tests {
 
     #[test]
     fn method_list_is_sorted_and_unique() {
-        let names: Vec<_> = super::METHOD_HELP.iter().map(|(name, _)| *name).collect();
+        let names: Vec<_> = super::METHOD_DOCS.iter().map(|doc| doc.name).collect();
         let mut sorted = names.clone();
         sorted.sort();
         sorted.dedup();

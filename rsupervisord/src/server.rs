@@ -1,16 +1,11 @@
-//! The control socket: binding `[unix_http_server] file` safely, and serving JSON-RPC on it.
+//! Binding the control sockets: `[unix_http_server] file` and `[inet_http_server] port`.
 //!
 //! Binding refuses to start a second daemon on a socket that still answers, removes a stale
-//! socket left by a crash, and applies `chmod`/`chown`. Serving accepts connections in one
-//! loop and hands each to jsonrpsee, which speaks plain HTTP POST and WebSocket on the same
-//! stream. When `username`/`password` are set, every request must carry HTTP Basic
-//! credentials, as with supervisord.
+//! socket left by a crash, and applies `chmod`/`chown`; a TCP port in use is refused with
+//! supervisord's message. Serving them is [`crate::http`]'s job.
 
-use jsonrpsee::server::{
-    serve_with_graceful_shutdown, stop_channel, Server, ServerConfig, ServerHandle,
-};
-use jsonrpsee::Methods;
-use rsupervisor_config::UnixHttpServerConfig;
+use rsupervisor_config::{InetHttpServerConfig, UnixHttpServerConfig};
+use std::net::{TcpListener as StdTcpListener, ToSocketAddrs};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::{Path, PathBuf};
@@ -29,6 +24,14 @@ pub enum BindError {
         path: PathBuf,
         /// Pid from the pidfile, if it names a live process.
         pid: Option<i32>,
+    },
+    /// Something else listens on the `[inet_http_server]` port.
+    #[error(
+        "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.\n(the port {address} is in use)"
+    )]
+    PortInUse {
+        /// `host:port`.
+        address: String,
     },
     /// A setting we cannot honour.
     #[error("{0}")]
@@ -53,15 +56,6 @@ pub fn bind(
     pidfile: &Path,
 ) -> Result<(StdUnixListener, Option<String>), BindError> {
     let path = &config.file;
-    if config
-        .password
-        .as_deref()
-        .is_some_and(|password| password.starts_with("{SHA}"))
-    {
-        return Err(BindError::Unsupported(
-            "[unix_http_server] password: hashed {SHA} passwords are not supported yet; write the plain password (the socket's chmod protects the file's readers only, so keep the config file mode 0600)".to_owned(),
-        ));
-    }
     let mut note = None;
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
@@ -120,72 +114,35 @@ pub fn bind(
     Ok((listener, note))
 }
 
-/// The expected `Authorization` header value, when credentials are configured.
-pub fn expected_authorization(config: &UnixHttpServerConfig) -> Option<String> {
-    let (user, password) = (config.username.as_ref()?, config.password.as_ref()?);
-    Some(rsupervisor_api::auth::basic_authorization(user, password))
-}
-
-/// Serves `methods` on `listener` until the returned handle is stopped.
-pub fn serve(
-    listener: StdUnixListener,
-    methods: Methods,
-    authorization: Option<String>,
-) -> std::io::Result<ServerHandle> {
-    let listener = tokio::net::UnixListener::from_std(listener)?;
-    let (stop_handle, server_handle) = stop_channel();
-    // Many ctl clients and followers may be connected at once; responses carry whole logs.
-    let server_config = ServerConfig::builder()
-        .max_connections(10_000)
-        .max_request_body_size(64 * 1024 * 1024)
-        .max_response_body_size(256 * 1024 * 1024)
-        .build();
-    let builder = Server::builder()
-        .set_config(server_config)
-        .to_service_builder();
-    tokio::spawn(async move {
-        loop {
-            let stream = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    // EMFILE and friends: drop this connection, keep serving others.
-                    Err(_) => continue,
-                },
-                () = stop_handle.clone().shutdown() => break,
-            };
-            let service = builder.clone().build(methods.clone(), stop_handle.clone());
-            let authorization = authorization.clone();
-            let service =
-                tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let mut service = service.clone();
-                    let authorized = match &authorization {
-                        None => true,
-                        Some(expected) => request
-                            .headers()
-                            .get(http::header::AUTHORIZATION)
-                            .is_some_and(|value| value.as_bytes() == expected.as_bytes()),
-                    };
-                    async move {
-                        if !authorized {
-                            let mut response = jsonrpsee::server::HttpResponse::new(
-                                jsonrpsee::server::HttpBody::from("401 Unauthorized\n".to_owned()),
-                            );
-                            *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-                            response.headers_mut().insert(
-                                http::header::WWW_AUTHENTICATE,
-                                http::HeaderValue::from_static("Basic realm=\"default\""),
-                            );
-                            return Ok(response);
-                        }
-                        tower::Service::call(&mut service, request).await
-                    }
-                });
-            tokio::spawn(serve_with_graceful_shutdown(
-                stream,
-                service,
-                stop_handle.clone().shutdown(),
-            ));
+/// Binds `[inet_http_server] port` (an empty host or `*` is every interface). Done before
+/// daemonizing, so a port in use is reported on the operator's terminal, in supervisord's
+/// words.
+pub fn bind_tcp(config: &InetHttpServerConfig) -> Result<StdTcpListener, BindError> {
+    let host = match config.host.as_str() {
+        "" | "*" => "0.0.0.0",
+        host => host,
+    };
+    let address = format!("{host}:{}", config.port);
+    let path = PathBuf::from(&address);
+    let mut addresses = address.to_socket_addrs().map_err(|source| BindError::Io {
+        action: "resolving",
+        path: path.clone(),
+        source,
+    })?;
+    let Some(socket_address) = addresses.next() else {
+        return Err(BindError::Unsupported(format!(
+            "Could not determine IP address for hostname {host}, please try setting an explicit IP address in the \"port\" setting of your [inet_http_server] section.  For example, instead of \"port = 9001\", try \"port = 127.0.0.1:9001.\""
+        )));
+    };
+    StdTcpListener::bind(socket_address).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            BindError::PortInUse { address }
+        } else {
+            BindError::Io {
+                action: "binding",
+                path,
+                source,
+            }
         }
-    });
-    Ok(server_handle)
+    })
 }

@@ -2,6 +2,8 @@
 //!
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
+#![recursion_limit = "256"] // the json! call lists of python_compat
+
 mod autorestart_backoff;
 mod ctl_errors;
 mod ctl_output;
@@ -12,7 +14,9 @@ mod harness_selftest;
 mod log_formats;
 mod logs_capture;
 mod priorities;
+mod python_compat;
 mod reload_update;
+mod rest;
 mod restart_policy;
 mod scale;
 mod shutdown_signals;

@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod dir;
 pub mod dump;
 pub mod process;
+pub mod python;
 pub mod rpc;
 pub mod spew;
 pub mod wait;

@@ -82,14 +82,29 @@ pub fn call(socket: &Path, method: &str, params: Value) -> Result<Value, RpcErro
 
 /// Sends one `POST /` with `body` and reads the whole response.
 pub fn post(socket: &Path, body: &[u8]) -> Result<HttpResponse, String> {
+    request(socket, "POST", "/", Some("application/json"), body)
+}
+
+/// Sends one request (`method`, `path`, an optional content type and `body`) and reads the
+/// whole response.
+pub fn request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<HttpResponse, String> {
     let mut stream = UnixStream::connect(socket)
         .map_err(|e| format!("connecting to {}: {e}", socket.display()))?;
     stream
         .set_read_timeout(Some(RPC_TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(RPC_TIMEOUT)))
         .map_err(|e| format!("setting socket timeouts: {e}"))?;
+    let content_type = content_type
+        .map(|value| format!("Content-Type: {value}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{content_type}\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );

@@ -225,7 +225,9 @@ impl TargetCall<'_> {
         match self {
             TargetCall::Start => client.start_all_processes(Some(true)).await,
             TargetCall::Stop => client.stop_all_processes(Some(true)).await,
-            TargetCall::Signal(signal) => client.signal_all_processes(signal.to_owned()).await,
+            TargetCall::Signal(signal) => {
+                client.signal_all_processes(signal.to_owned().into()).await
+            }
             TargetCall::Clear => client.clear_all_process_logs().await,
             TargetCall::Reset => client.reset_all_processes().await,
         }
@@ -241,7 +243,9 @@ impl TargetCall<'_> {
             TargetCall::Start => client.start_process_group(group, Some(true)).await,
             TargetCall::Stop => client.stop_process_group(group, Some(true)).await,
             TargetCall::Signal(signal) => {
-                client.signal_process_group(group, signal.to_owned()).await
+                client
+                    .signal_process_group(group, signal.to_owned().into())
+                    .await
             }
             TargetCall::Clear | TargetCall::Reset => return self.each_of(client, group).await,
         };
@@ -286,12 +290,28 @@ impl TargetCall<'_> {
         client: &C,
         name: String,
     ) -> Result<bool, ClientError> {
-        match self {
-            TargetCall::Start => client.start_process(name, Some(true)).await,
-            TargetCall::Stop => client.stop_process(name, Some(true)).await,
-            TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
-            TargetCall::Clear => client.clear_process_logs(name).await,
-            TargetCall::Reset => client.reset_process(name).await,
+        let outcome = match self {
+            TargetCall::Start => client.start_process(name, Some(true)).await?,
+            TargetCall::Stop => client.stop_process(name, Some(true)).await?,
+            TargetCall::Signal(signal) => {
+                client
+                    .signal_process(name, signal.to_owned().into())
+                    .await?
+            }
+            TargetCall::Clear => return client.clear_process_logs(name).await,
+            TargetCall::Reset => return client.reset_process(name).await,
+        };
+        // `group:` given to a one-process method answers with every member's status, as the
+        // group method would: its first failure is this call's fault.
+        match outcome.first_failure() {
+            None => Ok(true),
+            Some(failed) => Err(ClientError::Call(
+                jsonrpsee::types::ErrorObjectOwned::owned(
+                    failed.status,
+                    failed.description.clone(),
+                    None::<()>,
+                ),
+            )),
         }
     }
 }

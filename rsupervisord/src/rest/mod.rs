@@ -27,6 +27,10 @@ use serde_json::{json, Value};
 
 use crate::metrics;
 
+/// The web dashboard: one page, its style and script inline, served at `/`. It needs no
+/// build step and no CDN; everything it shows comes from the routes below.
+pub const DASHBOARD: &str = include_str!("dashboard.html");
+
 /// The OpenAPI document, embedded in the binary.
 pub const OPENAPI: &str = include_str!("openapi.json");
 

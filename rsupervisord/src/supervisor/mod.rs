@@ -1537,10 +1537,17 @@ fn config_info(
         ),
         stderr_logfile_maxbytes: process.stderr.maxbytes,
         stderr_logfile_backups: process.stderr.backups,
+        stdout_capture_maxbytes: process.stdout.capture_maxbytes,
+        stdout_events_enabled: process.stdout.events_enabled,
+        stdout_syslog: process.stdout.syslog,
+        stderr_capture_maxbytes: process.stderr.capture_maxbytes,
+        stderr_events_enabled: process.stderr.events_enabled,
+        stderr_syslog: process.stderr.syslog,
+        // supervisord reads `AUTO` as unset and shows both as `none`.
         serverurl: process
             .serverurl
             .clone()
-            .unwrap_or_else(|| "auto".to_owned()),
+            .unwrap_or_else(|| "none".to_owned()),
     }
 }
 

@@ -1,0 +1,311 @@
+//! The one HTTP stack: every listener (`[unix_http_server]`, `[inet_http_server]`) serves
+//! the same axum router on hyper, which dispatches by path and content type:
+//!
+//! - `POST /RPC2` (and any path under it) with an XML body: supervisord's XML-RPC
+//!   ([`crate::xmlrpc`]); with `Content-Type: application/json`: JSON-RPC;
+//! - `GET /logtail/<namespec>[/stdout|stderr]` and `GET /mainlogtail`: supervisord's
+//!   streaming log tails (`supervisorctl tail -f`, `maintail -f`, `fg`);
+//! - anything else: jsonrpsee's JSON-RPC service (HTTP POST, and WebSocket for the
+//!   subscriptions `rsupervisorctl tail -f` uses), mounted as a tower service, unchanged.
+//!
+//! - `/api/v1/…`, `/metrics`, `/healthz`: the REST surface ([`crate::rest`]); `GET /` from a
+//!   browser (no WebSocket upgrade): the dashboard;
+//!
+//! New surfaces are more routes on [`router`]. When a listener
+//! has credentials, every path requires them and a failure gets supervisord's 401 challenge.
+
+pub mod auth;
+mod logtail;
+
+use crate::rpc::RpcHandler;
+use crate::xmlrpc::XmlRpc;
+use auth::Credentials;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use jsonrpsee::server::{
+    serve_with_graceful_shutdown, stop_channel, Server, ServerConfig, ServerHandle,
+};
+use jsonrpsee::Methods;
+use std::sync::Arc;
+
+/// What every connection serves: the API core and its two method surfaces.
+#[derive(Clone)]
+pub struct Api {
+    rpc: RpcHandler,
+    methods: Methods,
+    xmlrpc: XmlRpc,
+    rest: crate::rest::Rest,
+}
+
+impl Api {
+    /// The surfaces of `rpc`, whose JSON-RPC method table is `methods`.
+    pub fn new(rpc: RpcHandler, methods: Methods) -> Self {
+        Api {
+            xmlrpc: XmlRpc::new(methods.clone()),
+            rest: crate::rest::Rest::new(methods.clone()),
+            rpc,
+            methods,
+        }
+    }
+}
+
+/// A bound listener and the credentials its section requires.
+pub struct Listener {
+    /// The socket.
+    pub socket: Socket,
+    /// `username`/`password` of its section, if set.
+    pub credentials: Option<Credentials>,
+}
+
+/// A listening socket of either family.
+pub enum Socket {
+    /// `[unix_http_server]`.
+    Unix(std::os::unix::net::UnixListener),
+    /// `[inet_http_server]`.
+    Tcp(std::net::TcpListener),
+}
+
+/// Largest request body: multicalls and `sendProcessStdin` data.
+const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+
+/// Serves `api` on every listener until the returned handle is stopped.
+pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle> {
+    let (stop_handle, server_handle) = stop_channel();
+    // Many ctl clients and followers may be connected at once; responses carry whole logs.
+    let server_config = ServerConfig::builder()
+        .max_connections(10_000)
+        .max_request_body_size(MAX_REQUEST_BODY as u32)
+        .max_response_body_size(256 * 1024 * 1024)
+        .build();
+    let builder = Server::builder()
+        .set_config(server_config)
+        .to_service_builder();
+    for listener in listeners {
+        let credentials = listener.credentials.map(Arc::new);
+        let api = api.clone();
+        let builder = builder.clone();
+        let stop_handle = stop_handle.clone();
+        let accept = Acceptor::new(listener.socket)?;
+        tokio::spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    accepted = accept.accept() => match accepted {
+                        Ok(stream) => stream,
+                        // EMFILE and friends: drop this connection, keep serving others.
+                        Err(_) => continue,
+                    },
+                    () = stop_handle.clone().shutdown() => break,
+                };
+                let jsonrpc = builder
+                    .clone()
+                    .build(api.methods.clone(), stop_handle.clone());
+                let app = router(api.clone(), jsonrpc, credentials.clone());
+                let stopped = stop_handle.clone().shutdown();
+                tokio::spawn(async move {
+                    let _ = match stream {
+                        Stream::Unix(stream) => {
+                            serve_with_graceful_shutdown(stream, app, stopped).await
+                        }
+                        Stream::Tcp(stream) => {
+                            serve_with_graceful_shutdown(stream, app, stopped).await
+                        }
+                    };
+                });
+            }
+        });
+    }
+    Ok(server_handle)
+}
+
+enum Acceptor {
+    Unix(tokio::net::UnixListener),
+    Tcp(tokio::net::TcpListener),
+}
+
+enum Stream {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+impl Acceptor {
+    fn new(socket: Socket) -> std::io::Result<Self> {
+        Ok(match socket {
+            Socket::Unix(listener) => {
+                listener.set_nonblocking(true)?;
+                Acceptor::Unix(tokio::net::UnixListener::from_std(listener)?)
+            }
+            Socket::Tcp(listener) => {
+                listener.set_nonblocking(true)?;
+                Acceptor::Tcp(tokio::net::TcpListener::from_std(listener)?)
+            }
+        })
+    }
+
+    async fn accept(&self) -> std::io::Result<Stream> {
+        match self {
+            Acceptor::Unix(listener) => Ok(Stream::Unix(listener.accept().await?.0)),
+            Acceptor::Tcp(listener) => {
+                let (stream, _) = listener.accept().await?;
+                // Small request/response exchanges: do not wait to fill segments.
+                let _ = stream.set_nodelay(true);
+                Ok(Stream::Tcp(stream))
+            }
+        }
+    }
+}
+
+/// jsonrpsee's per-connection service, as the router sees it.
+trait JsonRpcService:
+    tower::Service<
+        Request,
+        Response = http::Response<jsonrpsee::server::HttpBody>,
+        Error = jsonrpsee::core::BoxError,
+        Future: Send,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> JsonRpcService for S where
+    S: tower::Service<
+            Request,
+            Response = http::Response<jsonrpsee::server::HttpBody>,
+            Error = jsonrpsee::core::BoxError,
+            Future: Send,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Passes a request to the JSON-RPC service.
+async fn json_rpc(service: impl JsonRpcService, request: Request) -> Response {
+    match tower::ServiceExt::oneshot(service, request).await {
+        Ok(response) => response.map(Body::new),
+        Err(_) => error_page(http::StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// The router one connection serves.
+fn router(api: Api, jsonrpc: impl JsonRpcService, credentials: Option<Arc<Credentials>>) -> Router {
+    let rpc2 = {
+        let jsonrpc = jsonrpc.clone();
+        move |State(api): State<Api>, request: Request| async move {
+            if is_json(&request) {
+                return json_rpc(jsonrpc, request).await;
+            }
+            xml_rpc(&api, request).await
+        }
+    };
+    // `/` is the dashboard for a browser's GET, and JSON-RPC (POST, WebSocket upgrade) for
+    // everything else, as before.
+    let root = {
+        let jsonrpc = jsonrpc.clone();
+        move |request: Request| async move {
+            let upgrade = request.headers().contains_key(http::header::UPGRADE);
+            if request.method() == http::Method::GET && !upgrade {
+                return (
+                    [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    crate::rest::DASHBOARD,
+                )
+                    .into_response();
+            }
+            json_rpc(jsonrpc, request).await
+        }
+    };
+    let fallback = move |request: Request| json_rpc(jsonrpc, request);
+    Router::new()
+        .route("/", any(root))
+        .route("/RPC2", any(rpc2.clone()))
+        .route("/RPC2/{*rest}", any(rpc2))
+        .route(
+            "/logtail/{*spec}",
+            any(|State(api): State<Api>, UrlPath(spec): UrlPath<String>, request: Request| async move {
+                logtail::process(&api.rpc, request.method(), &spec).await
+            }),
+        )
+        .route(
+            "/mainlogtail",
+            any(|State(api): State<Api>, request: Request| async move {
+                logtail::main(&api.rpc, request.method()).await
+            }),
+        )
+        .fallback(fallback)
+        .with_state(api.clone())
+        .merge(crate::rest::router(api.rest))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: axum::middleware::Next| {
+                let credentials = credentials.clone();
+                async move {
+                    match credentials {
+                        Some(credentials)
+                            if !credentials.accepts(
+                                request
+                                    .headers()
+                                    .get(http::header::AUTHORIZATION)
+                                    .map(|value| value.as_bytes()),
+                            ) =>
+                        {
+                            unauthorized()
+                        }
+                        _ => next.run(request).await,
+                    }
+                }
+            },
+        ))
+}
+
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().starts_with("application/json"))
+}
+
+/// `POST /RPC2` with an XML-RPC call: 200 with the response or fault document, 400 for a
+/// body that is not a call or a method other than POST, as supervisord.
+async fn xml_rpc(api: &Api, request: Request) -> Response {
+    if request.method() != http::Method::POST {
+        return error_page(http::StatusCode::BAD_REQUEST);
+    }
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
+        return error_page(http::StatusCode::BAD_REQUEST);
+    };
+    match api.xmlrpc.answer(&body).await {
+        Ok(document) => ([(http::header::CONTENT_TYPE, "text/xml")], document).into_response(),
+        Err(_) => error_page(http::StatusCode::BAD_REQUEST),
+    }
+}
+
+/// supervisord's (medusa's) HTML error page for `status`.
+fn error_page(status: http::StatusCode) -> Response {
+    let body = format!(
+        "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code {}.\r\n<p>Message: {}.\r\n</body>\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    (status, [(http::header::CONTENT_TYPE, "text/html")], body).into_response()
+}
+
+/// supervisord's challenge: 401, `WWW-Authenticate: Basic realm="default"`, connection
+/// closed.
+fn unauthorized() -> Response {
+    let mut response = error_page(http::StatusCode::UNAUTHORIZED);
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Basic realm=\"default\""),
+    );
+    headers.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    response
+}
