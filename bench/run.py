@@ -23,6 +23,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -663,6 +664,57 @@ def sc_logfmt(ctx, system, rnd):
     return m, raw
 
 
+XMLRPC_ALL_INFO = ("<?xml version='1.0'?><methodCall><methodName>supervisor.getAllProcessInfo"
+                   "</methodName><params></params></methodCall>")
+
+
+def wrk(url, seconds, lua=None):
+    """Requests per second that wrk (1 thread, 4 connections) gets from url."""
+    argv = ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency"] + (["-s", lua] if lua else []) + [url]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
+    found = re.search(r"Requests/sec:\s+([0-9.]+)", out.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    if out.returncode != 0 or not found or errors:
+        raise Fail(f"wrk {url}: {out.stdout.strip()} {out.stderr.strip()}")
+    return float(found.group(1))
+
+
+def sc_http(ctx, system, rnd):
+    """HTTP requests/s with wrk over loopback: XML-RPC getAllProcessInfo with 100 programs
+    (both systems); ours also GET /api/v1/programs (100) and GET /metrics (1,000)."""
+    if not shutil.which("wrk"):
+        raise Fail("wrk is not installed (apt-get install wrk)")
+    seconds = 3 if ctx.p.quick else 10
+    m, raw = {}, {}
+    for n, wanted in ((100, ("xmlrpc", "rest")), (1000, ("metrics",))):
+        if system.name != "ours" and "xmlrpc" not in wanted:
+            continue
+        port = free_port()
+        d = Daemon(ctx, system, [sleeper(i) for i in range(n)] +
+                   [f"[inet_http_server]\nport=127.0.0.1:{port}\n"], minfds=4096)
+        with d:
+            d.wait_all_running(n)
+            base = f"http://127.0.0.1:{port}"
+            if "xmlrpc" in wanted:
+                lua = os.path.join(d.dir, "post.lua")
+                with open(lua, "w") as f:
+                    f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "text/xml"\n'
+                            f"wrk.body = {XMLRPC_ALL_INFO!r}\n")  # repr: a Lua string
+                m["http_xmlrpc_all_info_rps"] = wrk(base + "/RPC2", seconds, lua)
+            if system.name == "ours" and "rest" in wanted:
+                m["http_rest_programs_rps"] = wrk(base + "/api/v1/programs", seconds)
+            if system.name == "ours" and "metrics" in wanted:
+                m["http_metrics_1000_rps"] = wrk(base + "/metrics", seconds)
+            raw[f"rss_kib_after_{n}"] = status_kib(d.pid, "VmRSS")
+    return m, raw
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def baseline_log(ctx, rnd):
     size = 64 * 1024
     n_lines = ctx.p.log_bytes // size
@@ -1049,6 +1101,7 @@ SCENARIOS = {
     "log": sc_log,
     "tail": sc_tail,
     "logfmt": sc_logfmt,
+    "http": sc_http,
     "scale": sc_scale,
     "storm": sc_storm,
     "flood": sc_flood,
@@ -1076,6 +1129,9 @@ METRICS = [
     ("logfmt_raw_cpu_s", "short lines, raw: daemon CPU", "s", True),
     ("logfmt_timestamped_cpu_s", "short lines, timestamped: daemon CPU", "s", True),
     ("logfmt_json_cpu_s", "short lines, json: daemon CPU", "s", True),
+    ("http_xmlrpc_all_info_rps", "XML-RPC getAllProcessInfo, 100 prog.", "req/s", False),
+    ("http_rest_programs_rps", "REST GET /api/v1/programs, 100 prog.", "req/s", False),
+    ("http_metrics_1000_rps", "GET /metrics, 1,000 prog.", "req/s", False),
     ("tail_ms", "tail -f latency, p50", "ms", True),
     ("tail_ms:p90", "tail -f latency, p90", "ms", True),
     ("scale_start_s", "N_SCALE programs: start to all RUNNING", "s", True),
