@@ -568,8 +568,11 @@ fn server_config(dir: &TestDir, port: u16) -> std::path::PathBuf {
             "[unix_http_server]\nfile={{dir}}/s.sock\n\n\
              [inet_http_server]\nport=127.0.0.1:{port}\nusername={USER}\npassword={PASSWORD_SHA}\n\n\
              [supervisord]\nlogfile={{dir}}/supervisord.log\npidfile={{dir}}/supervisord.pid\n\n\
+             [supervisorctl]\nserverurl=unix://{{dir}}/s.sock\n\n\
              [program:slow]\ncommand={{fixture}} --sleep\nautostart=false\nstartsecs=3\n\
-             stdout_logfile={{dir}}/slow.out\n"
+             stdout_logfile={{dir}}/slow.out\n\n\
+             [program:talker]\ncommand={{fixture}} --print hello\nstartsecs=0\n\
+             stdout_logfile={{dir}}/talker.out\n"
         ),
     )
 }
@@ -688,4 +691,66 @@ fn a_port_in_use_is_refused_with_supervisords_words() {
         "{failure:?}"
     );
     drop(taken);
+}
+
+#[test]
+fn rsupervisorctl_drives_a_daemon_over_tcp() {
+    let dir = TestDir::new();
+    let port = free_port();
+    let config = server_config(&dir, port);
+    let _daemon = Daemon::command(&dir).config(&config).start();
+    let url = format!("http://127.0.0.1:{port}");
+    let ctl = |args: &[&str]| {
+        rsupervisor_e2e::Ctl::new(&dir)
+            .config(&config)
+            .args(&["-s", &url, "-u", USER, "-p", PASSWORD])
+            .args(args)
+            .run()
+    };
+    let out = ctl(&["start", "slow"]);
+    out.assert_status(0);
+    assert_eq!(out.stdout, "slow: started\n", "{out}");
+    let out = ctl(&["status", "slow"]);
+    out.assert_status(0);
+    assert!(out.stdout.contains("RUNNING"), "{out}");
+    let out = ctl(&["stop", "slow"]);
+    assert_eq!(out.stdout, "slow: stopped\n", "{out}");
+    // Wrong or missing credentials: told so, not served.
+    let out = rsupervisor_e2e::Ctl::new(&dir)
+        .config(&config)
+        .args(&["-s", &url, "-u", USER, "-p", "wrong", "status"])
+        .run();
+    assert_ne!(out.status, 0, "{out}");
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("Server requires authentication"),
+        "{out}"
+    );
+    // tail -f: the WebSocket subscription over TCP.
+    let path = dir.path("tail-f.out");
+    let output = std::fs::File::create(&path).unwrap_or_else(|e| panic!("creating: {e}"));
+    let mut child = Command::new(rsupervisor_e2e::binaries::rsupervisorctl())
+        .arg("-c")
+        .arg(&config)
+        .args([
+            "-s", &url, "-u", USER, "-p", PASSWORD, "tail", "-f", "talker",
+        ])
+        .stdin(Stdio::null())
+        .stdout(output)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting rsupervisorctl: {e}"));
+    wait_until(
+        Duration::from_secs(10),
+        "tail -f over TCP to print hello",
+        || {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.contains("hello") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
