@@ -559,3 +559,198 @@ fn follow_check(side: &Side, url: &str, auth: bool, args: &[&str], expected: &st
     let _ = child.wait();
     assert!(!seen.contains("Error"), "{seen}");
 }
+
+/// A config of our own for the server checks: one slow starter, TCP with auth.
+fn server_config(dir: &TestDir, port: u16) -> std::path::PathBuf {
+    dir.write_config(
+        "server.conf",
+        &format!(
+            "[unix_http_server]\nfile={{dir}}/s.sock\n\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\nusername={USER}\npassword={PASSWORD_SHA}\n\n\
+             [supervisord]\nlogfile={{dir}}/supervisord.log\npidfile={{dir}}/supervisord.pid\n\n\
+             [supervisorctl]\nserverurl=unix://{{dir}}/s.sock\n\n\
+             [program:slow]\ncommand={{fixture}} --sleep\nautostart=false\nstartsecs=3\n\
+             stdout_logfile={{dir}}/slow.out\n\n\
+             [program:talker]\ncommand={{fixture}} --print hello\nstartsecs=0\n\
+             stdout_logfile={{dir}}/talker.out\n"
+        ),
+    )
+}
+
+fn call_body(method: &str, params: &str) -> String {
+    format!(
+        "<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n{params}</params>\n</methodCall>\n"
+    )
+}
+
+#[test]
+fn deferred_start_does_not_block_other_clients() {
+    let dir = TestDir::new();
+    let port = free_port();
+    let config = server_config(&dir, port);
+    let daemon = Daemon::command(&dir).config(config).start();
+    let started = Instant::now();
+    let slow = std::thread::spawn(move || {
+        raw_post(
+            port,
+            &call_body(
+                "supervisor.startProcess",
+                "<param>\n<value><string>slow</string></value>\n</param>\n",
+            ),
+            true,
+        )
+    });
+    rsupervisor_e2e::wait_state(&daemon, "slow", "STARTING", Duration::from_secs(10));
+    // While the start waits out startsecs, another client is answered at once.
+    let (status, _, _, body) = raw_post(port, GET_STATE, true);
+    assert_eq!(status, 200);
+    assert!(body.contains("<string>RUNNING</string>"), "{body}");
+    assert!(!slow.is_finished(), "the start should still be waiting");
+    let (status, _, _, body) = slow.join().unwrap_or_else(|_| panic!("start thread"));
+    assert_eq!(status, 200);
+    assert!(body.contains("<boolean>1</boolean>"), "{body}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn one_listener_dispatches_by_path_and_content_type() {
+    let dir = TestDir::new();
+    let port = free_port();
+    let config = server_config(&dir, port);
+    let _daemon = Daemon::command(&dir).config(config).start();
+    let request = |head: &str, body: &str| -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("connecting to port {port}: {e}"));
+        let text = format!(
+            "{head}\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("writing: {e}"));
+        // A log stream never ends by itself: whatever arrived within 5 s is the answer.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    const AUTH: &str = "Authorization: Basic dXNlcjoxMjM=";
+    // JSON-RPC on /RPC2 by content type, and on any other path.
+    let json = r#"{"jsonrpc":"2.0","id":1,"method":"supervisor.getAPIVersion","params":[]}"#;
+    for path in ["/RPC2", "/"] {
+        let out = request(
+            &format!("POST {path} HTTP/1.1\r\nContent-Type: application/json\r\n{AUTH}"),
+            json,
+        );
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        assert!(out.contains(r#""result":"3.0""#), "{out}");
+    }
+    // XML-RPC on any path under /RPC2.
+    let out = request(
+        &format!("POST /RPC2/x HTTP/1.1\r\nContent-Type: text/xml\r\n{AUTH}"),
+        &call_body("supervisor.getAPIVersion", ""),
+    );
+    assert!(out.contains("<value><string>3.0</string></value>"), "{out}");
+    // The log tails: unknown names and logs not yet written are 404, a GET without
+    // credentials 401, as supervisord.
+    let out = request(&format!("GET /logtail/nosuch HTTP/1.1\r\n{AUTH}"), "");
+    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+    let out = request(&format!("GET /logtail/slow HTTP/1.1\r\n{AUTH}"), "");
+    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+    let out = request("GET /mainlogtail HTTP/1.1", "");
+    assert!(out.starts_with("HTTP/1.1 401"), "{out}");
+    assert!(out.contains("Basic realm=\"default\""), "{out}");
+    // An existing log streams its end, chunked.
+    let out = request(&format!("GET /mainlogtail HTTP/1.1\r\n{AUTH}"), "");
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.contains("transfer-encoding: chunked"), "{out}");
+    assert!(out.contains("supervisord started with pid"), "{out}");
+    let out = request(&format!("POST /mainlogtail HTTP/1.1\r\n{AUTH}"), "");
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+}
+
+#[test]
+fn a_port_in_use_is_refused_with_supervisords_words() {
+    let dir = TestDir::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = taken
+        .local_addr()
+        .map(|address| address.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let config = server_config(&dir, port);
+    let failure = Daemon::command(&dir).config(config).start_expect_fail();
+    assert_eq!(failure.status.code(), Some(2), "{failure:?}");
+    assert!(
+        failure.stderr.contains(
+            "Error: Another program is already listening on a port that one of our HTTP servers is configured to use."
+        ),
+        "{failure:?}"
+    );
+    drop(taken);
+}
+
+#[test]
+fn rsupervisorctl_drives_a_daemon_over_tcp() {
+    let dir = TestDir::new();
+    let port = free_port();
+    let config = server_config(&dir, port);
+    let _daemon = Daemon::command(&dir).config(&config).start();
+    let url = format!("http://127.0.0.1:{port}");
+    let ctl = |args: &[&str]| {
+        rsupervisor_e2e::Ctl::new(&dir)
+            .config(&config)
+            .args(&["-s", &url, "-u", USER, "-p", PASSWORD])
+            .args(args)
+            .run()
+    };
+    let out = ctl(&["start", "slow"]);
+    out.assert_status(0);
+    assert_eq!(out.stdout, "slow: started\n", "{out}");
+    let out = ctl(&["status", "slow"]);
+    out.assert_status(0);
+    assert!(out.stdout.contains("RUNNING"), "{out}");
+    let out = ctl(&["stop", "slow"]);
+    assert_eq!(out.stdout, "slow: stopped\n", "{out}");
+    // Wrong or missing credentials: told so, not served.
+    let out = rsupervisor_e2e::Ctl::new(&dir)
+        .config(&config)
+        .args(&["-s", &url, "-u", USER, "-p", "wrong", "status"])
+        .run();
+    assert_ne!(out.status, 0, "{out}");
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("Server requires authentication"),
+        "{out}"
+    );
+    // tail -f: the WebSocket subscription over TCP.
+    let path = dir.path("tail-f.out");
+    let output = std::fs::File::create(&path).unwrap_or_else(|e| panic!("creating: {e}"));
+    let mut child = Command::new(rsupervisor_e2e::binaries::rsupervisorctl())
+        .arg("-c")
+        .arg(&config)
+        .args([
+            "-s", &url, "-u", USER, "-p", PASSWORD, "tail", "-f", "talker",
+        ])
+        .stdin(Stdio::null())
+        .stdout(output)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting rsupervisorctl: {e}"));
+    wait_until(
+        Duration::from_secs(10),
+        "tail -f over TCP to print hello",
+        || {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.contains("hello") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -330,3 +330,111 @@ impl XmlRpc {
         Ok(shape_multicall(&calls, result))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonrpsee::types::ErrorObjectOwned;
+    use serde_json::json;
+
+    #[test]
+    fn results_take_supervisords_shapes() {
+        let tail = json!({"bytes": "ab", "offset": 2, "overflow": false});
+        assert_eq!(
+            shape("supervisor.tailProcessLog", tail),
+            Value::Array(vec![
+                Value::String("ab".into()),
+                Value::Int(2),
+                Value::Bool(false)
+            ])
+        );
+        let reload = json!({"added": ["a"], "changed": [], "removed": [], "changed_processes": [],
+                            "needs_restart": ["x"]});
+        assert_eq!(
+            shape("supervisor.reloadConfig", reload),
+            Value::Array(vec![Value::Array(vec![
+                Value::Array(vec![Value::String("a".into())]),
+                Value::Array(vec![]),
+                Value::Array(vec![]),
+            ])])
+        );
+        // Keys in supervisord's order; our additions stay on JSON-RPC.
+        let state = json!({"statename": "RUNNING", "statecode": 1, "extra": 0});
+        assert_eq!(
+            shape("supervisor.getState", state),
+            Value::Struct(vec![
+                ("statecode".into(), Value::Int(1)),
+                ("statename".into(), Value::String("RUNNING".into())),
+            ])
+        );
+        assert_eq!(
+            shape("supervisor.startProcess", json!(true)),
+            Value::Bool(true)
+        );
+        assert_eq!(plain(Json::Null), Value::String(String::new()));
+        let listed = shape(
+            "system.listMethods",
+            json!(["supervisor.followMainLog", "supervisor.getState"]),
+        );
+        assert_eq!(
+            listed,
+            Value::Array(vec![Value::String("supervisor.getState".into())])
+        );
+    }
+
+    #[test]
+    fn errors_become_supervisords_faults() {
+        let ours = ErrorObjectOwned::owned(10, "BAD_NAME: x", None::<()>);
+        assert_eq!(
+            fault_of(MethodsError::JsonRpc(ours)),
+            (10, "BAD_NAME: x".to_owned())
+        );
+        let missing = ErrorObjectOwned::owned(
+            jsonrpsee::types::error::METHOD_NOT_FOUND_CODE,
+            "Method not found",
+            None::<()>,
+        );
+        assert_eq!(
+            fault_of(MethodsError::JsonRpc(missing)),
+            (1, "UNKNOWN_METHOD".to_owned())
+        );
+        let params = ErrorObjectOwned::owned(
+            jsonrpsee::types::error::INVALID_PARAMS_CODE,
+            "Invalid params",
+            None::<()>,
+        );
+        assert_eq!(
+            fault_of(MethodsError::JsonRpc(params)),
+            (2, "INCORRECT_PARAMETERS".to_owned())
+        );
+    }
+
+    #[test]
+    fn multicall_items_are_shaped_per_method() {
+        let calls = vec![
+            Value::Struct(vec![(
+                "methodName".into(),
+                Value::String("supervisor.tailProcessStdoutLog".into()),
+            )]),
+            Value::Struct(vec![(
+                "methodName".into(),
+                Value::String("supervisor.getProcessInfo".into()),
+            )]),
+        ];
+        let results = json!([
+            {"bytes": "", "offset": 0, "overflow": false},
+            {"faultString": "BAD_NAME: x", "faultCode": 10}
+        ]);
+        assert_eq!(
+            shape_multicall(&calls, results),
+            Value::Array(vec![
+                Value::Array(vec![
+                    Value::String(String::new()),
+                    Value::Int(0),
+                    Value::Bool(false)
+                ]),
+                value::fault_struct(10, "BAD_NAME: x"),
+            ])
+        );
+    }
+}
