@@ -129,7 +129,7 @@ impl<'a> Builder<'a> {
     }
 
     /// `get` followed by a conversion; errors recorded, `None` on any failure.
-    fn conv<T>(
+    pub(crate) fn conv<T>(
         &mut self,
         section: &str,
         key: &str,
@@ -148,7 +148,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Optional value converted, `Ok(None)` when absent, `Err(())` on failure.
-    fn conv_opt<T>(
+    pub(crate) fn conv_opt<T>(
         &mut self,
         section: &str,
         key: &str,
@@ -783,6 +783,7 @@ impl<'a> Builder<'a> {
             );
         }
         let restart = self.restart_policy(section, &c);
+        let deps = self.dependencies(section, &c);
         if stopasgroup && !killasgroup {
             self.error(
                 section,
@@ -949,6 +950,7 @@ impl<'a> Builder<'a> {
                 stderr,
                 serverurl: serverurl.clone(),
                 restart,
+                deps: deps.clone(),
             });
         }
         if self.errors.len() > before {

@@ -79,6 +79,9 @@ pub fn main_entry() -> ExitCode {
         Err(message) => return fail(&message),
     };
     if check {
+        for warning in &config.unknown_keys {
+            eprintln!("warning: {warning}");
+        }
         if json {
             println!("{}", rsupervisor_config::to_json(&config));
         } else {
