@@ -8,6 +8,7 @@
 //! - [`logs`]: child-output pumps, rotating log files, followers, log reading and the
 //!   daemon's main log;
 //! - [`rpc`] and [`server`]: the JSON-RPC methods and the control socket;
+//! - [`probe`]: health-check and `wait_for` probes (HTTP, TCP, exec, file);
 //! - [`signals`], [`pidfile`], [`limits`]: the daemon's process-level duties;
 //! - [`sys`]: the audited libc calls (local time, syslog, daemonizing).
 //!
@@ -19,6 +20,7 @@ pub mod environment;
 pub mod limits;
 pub mod logs;
 pub mod pidfile;
+pub mod probe;
 pub mod rpc;
 pub mod server;
 pub mod signals;

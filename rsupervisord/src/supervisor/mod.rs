@@ -18,6 +18,7 @@ pub mod command;
 pub mod event;
 pub mod fsm;
 pub mod handle;
+pub mod health;
 pub mod process;
 pub mod report;
 pub mod restart;
