@@ -441,7 +441,7 @@ impl SupervisorRpcServer for RpcHandler {
             return all_succeeded(statuses);
         }
         self.handle
-            .start(name, wait.unwrap_or(true))
+            .start(name, wait.unwrap_or(true), false)
             .await
             .map_err(fault)?;
         Ok(true)
@@ -472,7 +472,7 @@ impl SupervisorRpcServer for RpcHandler {
             return all_succeeded(statuses);
         }
         self.handle
-            .stop(name, wait.unwrap_or(true))
+            .stop(name, wait.unwrap_or(true), false)
             .await
             .map_err(fault)?;
         Ok(true)

@@ -6,6 +6,7 @@ mod autorestart_backoff;
 mod ctl_errors;
 mod ctl_output;
 mod ctl_tail;
+mod dependencies;
 mod env_files;
 mod follow;
 mod harness_selftest;

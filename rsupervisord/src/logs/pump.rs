@@ -61,6 +61,9 @@ pub struct LogSink {
     /// so a full disk does not silently stop a program's log; `None` to keep them in the
     /// [`PumpReport`] only.
     pub problems: Option<MainLogCopy>,
+    /// `ready_log`: the watch for the line that says the program is ready; `None` if
+    /// the program has none (or the line was seen).
+    pub ready: Option<super::ready::ReadyWatch>,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -223,6 +226,9 @@ fn problem(sink: &LogSink, level: LogLevel, message: &str) {
 fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport) {
     if data.is_empty() {
         return;
+    }
+    if sink.ready.as_mut().is_some_and(|watch| watch.feed(data)) {
+        sink.ready = None;
     }
     if let Some(file) = &sink.file {
         match file.write(data) {

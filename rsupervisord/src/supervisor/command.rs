@@ -52,6 +52,8 @@ pub enum Command {
         name: String,
         /// Answer only when the outcome is known.
         wait: bool,
+        /// `--no-deps`: neither start the dependencies nor wait for them.
+        no_deps: bool,
         /// Answer.
         reply: Reply<Outcome>,
     },
@@ -61,6 +63,8 @@ pub enum Command {
         name: String,
         /// Answer only when stopped.
         wait: bool,
+        /// `--no-deps`: leave running dependents alone.
+        no_deps: bool,
         /// Answer.
         reply: Reply<Outcome>,
     },

@@ -60,6 +60,12 @@ pub enum Input {
         /// Why, for the main log (`unhealthy: 3 failed checks, last: connection refused`).
         reason: String,
     },
+    /// A start held back for its dependencies will never be met (a dependency is FATAL, or
+    /// a migration it needed failed): give up without spawning.
+    DependencyFailed {
+        /// Why, shown as the spawn error (`migrate exited with status 1`).
+        reason: String,
+    },
 }
 
 /// How a child ended.
@@ -366,6 +372,16 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         (Backoff, Input::BackoffElapsed) if rules.daemon_running => {
             end_cool_down(machine);
             request_spawn(machine, rules, true, &mut effects);
+        }
+        (Starting, Input::DependencyFailed { reason }) if machine.spawn_pending => {
+            machine.spawn_pending = false;
+            machine.state = Fatal;
+            machine.backoff = 0;
+            effects.push(Effect::Log(
+                LogLevel::Info,
+                format!("gave up: {} entered FATAL state, {reason}", rules.name),
+            ));
+            machine.spawnerr = reason;
         }
         (Starting, Input::Stop) if machine.spawn_pending => {
             // The spawn is still queued: drop it. There is no child to signal or wait for.
@@ -788,6 +804,9 @@ mod tests {
             Input::Reset,
             Input::Restart {
                 reason: "unhealthy".into(),
+            },
+            Input::DependencyFailed {
+                reason: "db is FATAL".into(),
             },
         ]
     }
@@ -1485,6 +1504,32 @@ mod tests {
             assert!(!m.restart_after_stop);
             assert_eq!(effects.contains(&Effect::Spawn), after == Starting);
             assert!(is_allowed(Stopping, Exited));
+        }
+    }
+
+    #[test]
+    fn a_failed_dependency_gives_up_a_held_start() {
+        let failed = || Input::DependencyFailed {
+            reason: "dependency migrate exited with status 1".into(),
+        };
+        let mut m = queued();
+        let effects = step(&mut m, &rules(), failed()).expect("accepted");
+        assert_eq!((m.state, m.spawn_pending), (Fatal, false));
+        assert_eq!(m.spawnerr, "dependency migrate exited with status 1");
+        assert_eq!(
+            effects,
+            [Effect::Log(
+                LogLevel::Info,
+                "gave up: web entered FATAL state, dependency migrate exited with status 1".into()
+            )]
+        );
+        assert!(is_allowed(Starting, Fatal));
+        // Only a start that has not spawned yet is held back for dependencies.
+        for state in ProcessState::ALL {
+            assert!(
+                step(&mut machine(state), &rules(), failed()).is_err(),
+                "{state:?}"
+            );
         }
     }
 
