@@ -10,6 +10,7 @@ mod dependencies;
 mod env_files;
 mod follow;
 mod harness_selftest;
+mod health;
 mod logs_capture;
 mod priorities;
 mod reload_update;
