@@ -401,6 +401,36 @@ pub struct StateChange {
     pub waiting_for: String,
 }
 
+/// One process in the dependency graph (`supervisor.getDependencyGraph`, rsupervisor
+/// addition), with what it depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphNode {
+    /// `group:name` (or `name`).
+    pub namespec: String,
+    /// State name.
+    pub statename: String,
+    /// Health verdict (`healthy`, ...), empty without a health check.
+    #[serde(default)]
+    pub health: String,
+    /// What its start waits for, empty if nothing.
+    #[serde(default)]
+    pub waiting_for: String,
+    /// Its dependencies, as configured.
+    #[serde(default)]
+    pub depends_on: Vec<GraphEdge>,
+}
+
+/// One dependency of a [`GraphNode`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphEdge {
+    /// The dependency's namespec.
+    pub namespec: String,
+    /// The condition (`running`, `healthy`, `completed_successfully`, ...).
+    pub condition: String,
+    /// Whether the dependency meets it now.
+    pub met: bool,
+}
+
 /// One call of `system.multicall`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MulticallRequest {

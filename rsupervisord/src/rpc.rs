@@ -44,6 +44,7 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.followProcessLog", "Follow a process log: push new bytes as they are written (rsupervisor addition)."),
     ("supervisor.getAPIVersion", "Return the version of the RPC API used by supervisord"),
     ("supervisor.getAllConfigInfo", "Get info about all available process configurations."),
+    ("supervisor.getDependencyGraph", "The dependency graph with each process's state (rsupervisor addition)."),
     ("supervisor.getAllProcessInfo", "Get info about all processes"),
     ("supervisor.getIdentification", "Return identifying string of supervisord"),
     ("supervisor.getPID", "Return the PID of supervisord"),
@@ -69,9 +70,11 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.startAllProcesses", "Start all processes listed in the configuration file"),
     ("supervisor.startProcess", "Start a process"),
     ("supervisor.startProcessGroup", "Start all processes in the group named 'name'"),
+    ("supervisor.startProcessNoDeps", "Start a process without its dependencies (rsupervisor addition)."),
     ("supervisor.stopAllProcesses", "Stop all processes in the process list"),
     ("supervisor.stopProcess", "Stop a process named by name"),
     ("supervisor.stopProcessGroup", "Stop all processes in the process group named 'name'"),
+    ("supervisor.stopProcessNoDeps", "Stop a process, leaving its dependents running (rsupervisor addition)."),
     ("supervisor.subscribeStateChanges", "Push every process state change (rsupervisor addition)."),
     ("supervisor.tailProcessStderrLog", "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog()."),
     ("supervisor.tailProcessStdoutLog", "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog()."),
@@ -476,6 +479,26 @@ impl SupervisorRpcServer for RpcHandler {
             .await
             .map_err(fault)?;
         Ok(true)
+    }
+
+    async fn start_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .start(name, wait.unwrap_or(true), true)
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn stop_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .stop(name, wait.unwrap_or(true), true)
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn get_dependency_graph(&self) -> RpcResult<Vec<rsupervisor_api::GraphNode>> {
+        self.handle.dependency_graph().await.map_err(fault)
     }
 
     async fn stop_process_group(

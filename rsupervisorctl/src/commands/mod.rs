@@ -15,6 +15,7 @@ pub mod clear;
 pub mod env;
 pub mod fg;
 pub mod follow;
+pub mod graph;
 pub mod maintail;
 pub mod pid;
 pub mod reload;
@@ -214,6 +215,10 @@ pub enum TargetCall<'a> {
     Clear,
     /// `resetProcess`, `resetAllProcesses`.
     Reset,
+    /// `startProcessNoDeps`, process by process.
+    StartNoDeps,
+    /// `stopProcessNoDeps`, process by process.
+    StopNoDeps,
 }
 
 impl TargetCall<'_> {
@@ -227,6 +232,19 @@ impl TargetCall<'_> {
             TargetCall::Signal(signal) => client.signal_all_processes(signal.to_owned()).await,
             TargetCall::Clear => client.clear_all_process_logs().await,
             TargetCall::Reset => client.reset_all_processes().await,
+            TargetCall::StartNoDeps | TargetCall::StopNoDeps => {
+                let mut results = Vec::new();
+                let mut groups: Vec<String> = Vec::new();
+                for info in client.get_all_process_info().await? {
+                    if !groups.contains(&info.group) {
+                        groups.push(info.group);
+                    }
+                }
+                for group in groups {
+                    results.extend(self.each_of(client, group).await?.unwrap_or_default());
+                }
+                Ok(results)
+            }
         }
     }
 
@@ -242,7 +260,10 @@ impl TargetCall<'_> {
             TargetCall::Signal(signal) => {
                 client.signal_process_group(group, signal.to_owned()).await
             }
-            TargetCall::Clear | TargetCall::Reset => return self.each_of(client, group).await,
+            TargetCall::Clear
+            | TargetCall::Reset
+            | TargetCall::StartNoDeps
+            | TargetCall::StopNoDeps => return self.each_of(client, group).await,
         };
         match answer {
             Ok(results) => Ok(Some(results)),
@@ -291,6 +312,8 @@ impl TargetCall<'_> {
             TargetCall::Signal(signal) => client.signal_process(name, signal.to_owned()).await,
             TargetCall::Clear => client.clear_process_logs(name).await,
             TargetCall::Reset => client.reset_process(name).await,
+            TargetCall::StartNoDeps => client.start_process_no_deps(name, Some(true)).await,
+            TargetCall::StopNoDeps => client.stop_process_no_deps(name, Some(true)).await,
         }
     }
 }

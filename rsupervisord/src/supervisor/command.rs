@@ -106,6 +106,11 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome<ProcessInfo>>,
     },
+    /// The dependency graph, dependencies first, with each process's state.
+    DependencyGraph {
+        /// Answer.
+        reply: Reply<Vec<rsupervisor_api::GraphNode>>,
+    },
     /// Info about every process, sorted by group then name.
     AllProcessInfo {
         /// Answer.

@@ -192,6 +192,41 @@ pub(super) enum Change {
 }
 
 impl Supervisor {
+    /// The graph as the API shows it: every process, dependencies before dependents (then
+    /// in configuration order), with its state and whether each condition is met.
+    pub(super) fn graph_nodes(&self) -> Vec<rsupervisor_api::GraphNode> {
+        let graph = &self.links.graph;
+        let order = graph
+            .topological_order()
+            .unwrap_or_else(|_| (0..graph.nodes().len()).collect());
+        order
+            .into_iter()
+            .filter_map(|node| {
+                let process = self.processes.get(&self.links.id(node)?)?;
+                let info = process.info();
+                let depends_on = graph
+                    .dependencies(node)
+                    .iter()
+                    .filter_map(|edge| {
+                        let dependency = self.processes.get(&self.links.id(edge.dependency)?)?;
+                        Some(rsupervisor_api::GraphEdge {
+                            namespec: dependency.namespec(),
+                            condition: edge.condition.to_string(),
+                            met: condition_met(edge.condition, dependency) == Met::Yes,
+                        })
+                    })
+                    .collect();
+                Some(rsupervisor_api::GraphNode {
+                    namespec: process.namespec(),
+                    statename: info.statename,
+                    health: info.health,
+                    waiting_for: info.waiting_for,
+                    depends_on,
+                })
+            })
+            .collect()
+    }
+
     /// Rebuilds the graph from the active groups (after they changed).
     pub(super) fn rebuild_graph(&mut self) {
         let configs: Vec<_> = self.groups.iter().map(|g| g.config.clone()).collect();

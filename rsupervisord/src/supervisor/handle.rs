@@ -129,6 +129,11 @@ impl SupervisorHandle {
             .await?
     }
 
+    /// The dependency graph, with each process's state.
+    pub async fn dependency_graph(&self) -> Outcome<Vec<rsupervisor_api::GraphNode>> {
+        self.ask(|reply| Command::DependencyGraph { reply }).await
+    }
+
     /// Every process's info.
     pub async fn all_process_info(&self) -> Outcome<Vec<ProcessInfo>> {
         self.ask(|reply| Command::AllProcessInfo { reply }).await

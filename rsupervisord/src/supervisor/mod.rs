@@ -1060,6 +1060,9 @@ impl Supervisor {
                 let result = self.find(&name).map(|id| self.processes[&id].info());
                 let _ = reply.send(result);
             }
+            Command::DependencyGraph { reply } => {
+                let _ = reply.send(self.graph_nodes());
+            }
             Command::AllProcessInfo { reply } => {
                 let _ = reply.send(self.all_infos());
             }
