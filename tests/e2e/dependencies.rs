@@ -303,23 +303,63 @@ fn no_deps_and_the_graph_verb() {
     let daemon = Daemon::start(&dir);
     wait_state(&daemon, "app", "RUNNING", DEADLINE);
     let out = dir.ctl(&["graph"]);
-    assert_eq!(out.stdout, "db   RUNNING\napp  RUNNING\n  needs db (running): met\n", "{out:?}");
+    assert_eq!(
+        out.stdout, "db   RUNNING\napp  RUNNING\n  needs db (running): met\n",
+        "{out:?}"
+    );
     let out = dir.ctl(&["graph", "--dot"]);
-    assert!(out.stdout.contains("  \"app\" -> \"db\" [label=\"running\", style=solid];\n"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("  \"app\" -> \"db\" [label=\"running\", style=solid];\n"),
+        "{out:?}"
+    );
     let out = dir.ctl(&["graph", "--json"]);
     let graph: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(graph[1]["depends_on"][0], json!({"namespec": "db", "condition": "running", "met": true}));
+    assert_eq!(
+        graph[1]["depends_on"][0],
+        json!({"namespec": "db", "condition": "running", "met": true})
+    );
 
     let app_pid = info_pid(&daemon.process("app"));
     let out = dir.ctl(&["stop", "--no-deps", "db"]);
     assert_eq!(out.stdout, "db: stopped\n", "{out:?}");
-    assert_eq!(info_pid(&daemon.process("app")), app_pid, "app kept running");
+    assert_eq!(
+        info_pid(&daemon.process("app")),
+        app_pid,
+        "app kept running"
+    );
     let out = dir.ctl(&["graph"]);
-    assert_eq!(out.stdout, "db   STOPPED\napp  RUNNING\n  needs db (running): not met\n", "{out:?}");
+    assert_eq!(
+        out.stdout, "db   STOPPED\napp  RUNNING\n  needs db (running): not met\n",
+        "{out:?}"
+    );
 
     let out = dir.ctl(&["stop", "app"]);
     assert_eq!(out.stdout, "app: stopped\n", "{out:?}");
     let out = dir.ctl(&["start", "--no-deps", "app"]);
     assert_eq!(out.stdout, "app: started\n", "{out:?}");
-    assert_eq!(state_of(&daemon, "db"), "STOPPED", "--no-deps started no dependency");
+    assert_eq!(
+        state_of(&daemon, "db"),
+        "STOPPED",
+        "--no-deps started no dependency"
+    );
+}
+
+/// A dependency that goes FATAL stops the dependents already running.
+#[test]
+fn a_dependency_going_fatal_stops_its_running_dependents() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:db]\ncommand={fixture} --after 1s --exit-code 1\nstartsecs=3\nstartretries=0\n\n\
+         [program:app]\ncommand={fixture} --sleep\nstartsecs=0\ndepends_on=db:started\n",
+    );
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "app", "RUNNING", DEADLINE);
+    wait_state(&daemon, "db", "FATAL", DEADLINE);
+    wait_state(&daemon, "app", "STOPPED", DEADLINE);
+    let log = wait_log(&daemon, "stopping app: dependency db entered FATAL");
+    assert!(
+        position(&log, "gave up: db entered FATAL") < position(&log, "stopping app"),
+        "{log}"
+    );
 }

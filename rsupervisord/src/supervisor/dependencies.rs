@@ -30,6 +30,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 #[derive(Debug, Default)]
 pub struct Links {
     graph: Graph,
+    /// Some process depends on another (cached: asked at every state change).
+    edges: bool,
     node_of: HashMap<ProcessId, usize>,
     id_of: Vec<Option<ProcessId>>,
     /// STARTING with a spawn held until the dependencies (or `wait_for`) are met.
@@ -87,7 +89,7 @@ impl Links {
 
     /// Whether any process depends on another (without `depends_on` nothing here applies).
     pub fn any(&self) -> bool {
-        self.graph.has_edges()
+        self.edges
     }
 }
 
@@ -245,15 +247,24 @@ impl Supervisor {
             }
         }
         let links = &mut self.links;
+        links.edges = graph.has_edges();
         links.graph = graph;
         links.node_of = node_of;
         links.id_of = id_of;
         let live = |id: &ProcessId| links.node_of.contains_key(id);
         links.parked.retain(live);
+        // Held starts are decided again against the new graph (an edge may be gone).
+        let parked = std::mem::take(&mut links.parked);
         links.stop_queue.retain(|id| links.node_of.contains_key(id));
         links.cascade.retain(|id| links.node_of.contains_key(id));
         links.pulled.retain(|id| links.node_of.contains_key(id));
         links.no_deps.retain(|id| links.node_of.contains_key(id));
+        for id in parked {
+            if let Some(process) = self.processes.get(&id) {
+                let epoch = process.epoch;
+                self.agenda.push_spawn(SpawnRequest { id, epoch });
+            }
+        }
     }
 
     /// After `start x` (or autostart): starts x's dependencies that are not running and do
