@@ -449,7 +449,10 @@ impl Supervisor {
     ) {
         let up = |state| matches!(state, ProcessState::Starting | ProcessState::Running);
         if let Some(process) = self.processes.get_mut(&id) {
-            if up(before) && !up(after) {
+            // A run ends when the process leaves STARTING/RUNNING, or when an autorestart
+            // goes from RUNNING straight to a queued spawn.
+            let restarted = before == ProcessState::Running && after == ProcessState::Starting;
+            if (up(before) && !up(after)) || restarted {
                 process.health.end_run();
             }
             if after != ProcessState::Starting {
