@@ -4,7 +4,8 @@
 Two measurements (BENCHMARKS.md, "Dependencies and health checks"):
 
 1. latency: PAIRS pairs `db_i` (healthcheck=file:ready_i, interval 100ms) and `app_i`
-   (depends_on=db_i:healthy). Once every app waits, the ready files are created; for each
+   (depends_on=db_i:healthy). Once every app waits, the ready files are created one every
+   150 ms; for each
    pair the time from the main-log line `healthy: db_i` to `spawned: 'app_i'` (millisecond
    timestamps) is the daemon's own delay: the probe's time is before the first line.
 2. cpu: N programs, each probed every second (file: or tcp: to one loopback listener kept by
@@ -87,8 +88,11 @@ def latency(args):
         daemon = start(args, d, programs)
         try:
             wait_for("apps waiting", lambda: ctl(args, d, "status").count("waiting for db_") == args.pairs)
+            # One dependency at a time, so each delay is the daemon's alone (not a burst of
+            # fifty forks in the same turn).
             for i in range(args.pairs):
                 open(f"{d}/ready_{i}", "w").close()
+                time.sleep(0.15)
             wait_for("apps running", lambda: ctl(args, d, "status").count("RUNNING") == 2 * args.pairs)
             log = open(f"{d}/main.log").read().splitlines()
             delays = []
