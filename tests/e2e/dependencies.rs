@@ -363,3 +363,32 @@ fn a_dependency_going_fatal_stops_its_running_dependents() {
         "{log}"
     );
 }
+
+/// Shutdown stops dependents before their dependencies, whatever the priorities say.
+#[test]
+fn shutdown_stops_dependents_first_then_by_priority() {
+    let dir = TestDir::new();
+    // By priority alone `db` (900) would stop first.
+    dir.config(
+        "[program:db]\ncommand={fixture} --sleep\nstartsecs=0\npriority=900\n\n\
+         [program:app]\ncommand={fixture} --sleep\nstartsecs=0\npriority=1\ndepends_on=db\n\n\
+         [program:lone]\ncommand={fixture} --sleep\nstartsecs=0\npriority=500\n",
+    );
+    let mut daemon = Daemon::start(&dir);
+    for name in ["db", "app", "lone"] {
+        wait_state(&daemon, name, "RUNNING", DEADLINE);
+    }
+    daemon.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = daemon.wait_exit(DEADLINE);
+    assert_eq!(status.code(), Some(0), "{status}");
+    let log = daemon.main_log();
+    assert!(
+        position(&log, "stopped: app") < position(&log, "killing db"),
+        "{log}"
+    );
+    // Among what is free to stop, priority still decides: lone (500) before app (1).
+    assert!(
+        position(&log, "stopped: lone") < position(&log, "killing app"),
+        "{log}"
+    );
+}
