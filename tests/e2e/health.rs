@@ -186,3 +186,35 @@ fn wait_for_an_outside_port_that_opens_late_and_one_that_never_does() {
     assert_eq!(info["spawnerr"], reason.as_str(), "{info}");
     wait_log(&daemon, &format!("spawnerr: {reason}"));
 }
+
+/// A dependency turning unhealthy stops its dependents (the default); `healthcheck_action =
+/// stop` stops the unhealthy program itself.
+#[test]
+fn unhealthy_dependency_stops_dependents_and_action_stop_stops_the_program() {
+    let dir = TestDir::new();
+    let (db, web) = (free_port(), free_port());
+    dir.config(&format!(
+        "[program:db]\ncommand={{fixture}} --http {db} --http-hang-after 1\nstartsecs=0\n\
+         healthcheck=http://127.0.0.1:{db}/\nhealthcheck_interval=100ms\nhealthcheck_timeout=200ms\n\
+         healthcheck_retries=2\nhealthcheck_action=none\n\n\
+         [program:app]\ncommand={{fixture}} --sleep\nstartsecs=0\ndepends_on=db:healthy\n\n\
+         [program:web]\ncommand={{fixture}} --http {web} --http-hang-after 1\nstartsecs=0\n\
+         healthcheck=http://127.0.0.1:{web}/\nhealthcheck_interval=100ms\nhealthcheck_timeout=200ms\n\
+         healthcheck_retries=2\nhealthcheck_action=stop\n"
+    ));
+    let daemon = Daemon::start(&dir);
+    wait_log(&daemon, "stopping app: dependency db turned unhealthy");
+    wait_state(&daemon, "app", "STOPPED", DEADLINE);
+    let db_info = daemon.process("db");
+    assert_eq!(
+        (db_info["statename"].as_str(), db_info["health"].as_str()),
+        (Some("RUNNING"), Some("unhealthy")),
+        "{db_info}"
+    );
+    let log = wait_log(
+        &daemon,
+        "stopping web: unhealthy (2 failed health checks, last: timed out after 200ms)",
+    );
+    wait_state(&daemon, "web", "STOPPED", DEADLINE);
+    assert!(!log.contains("restarting: web"), "{log}");
+}
