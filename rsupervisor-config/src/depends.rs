@@ -12,9 +12,9 @@
 //! - `wait_for = tcp://… , http://… , file:/path` with `wait_for_timeout`.
 //!
 //! None set is supervisord's behaviour: [`Dependencies::default`]. Each value is checked
-//! where it is read ([`crate::build`] calls [`Builder::dependencies`]); names, conditions and
+//! where it is read (`build` calls `Builder::dependencies`); names, conditions and
 //! cycles need the whole configuration and are checked once every group is built
-//! ([`Builder::check_dependencies`], called by `load`, so `--check`, `reread` and startup
+//! (`Builder::check_dependencies`, called by `load`, so `--check`, `reread` and startup
 //! share it). Errors point at the `depends_on` line of the program that names the problem.
 
 use crate::build::Builder;
