@@ -216,6 +216,20 @@ pub trait SupervisorRpc {
     #[method(name = "supervisor.resetAllProcesses")]
     async fn reset_all_processes(&self) -> RpcResult<Vec<ProcessStatus>>;
 
+    /// Start one process without starting or waiting for its dependencies (`start
+    /// --no-deps`, rsupervisor addition).
+    #[method(name = "supervisor.startProcessNoDeps")]
+    async fn start_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+
+    /// Stop one process, leaving the processes that depend on it running (`stop
+    /// --no-deps`, rsupervisor addition).
+    #[method(name = "supervisor.stopProcessNoDeps")]
+    async fn stop_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+
+    /// The dependency graph, dependencies before dependents (rsupervisor addition).
+    #[method(name = "supervisor.getDependencyGraph")]
+    async fn get_dependency_graph(&self) -> RpcResult<Vec<crate::types::GraphNode>>;
+
     /// A process's effective environment, each variable with its source; secrets masked
     /// (rsupervisor addition).
     #[method(name = "supervisor.getProcessEnvironment")]

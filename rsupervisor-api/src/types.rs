@@ -154,6 +154,10 @@ impl From<SupervisorState> for StateInfo {
     }
 }
 
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
 /// `supervisor.getProcessInfo` result: supervisord's process info struct, same keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessInfo {
@@ -197,6 +201,20 @@ pub struct ProcessInfo {
     /// none is pending.
     #[serde(default)]
     pub next_restart: i64,
+    /// rsupervisor: the health check's verdict in the current run, `starting`, `healthy`
+    /// or `unhealthy`; empty for a process without `healthcheck`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub health: String,
+    /// rsupervisor: consecutive failed health checks.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub health_failures: u32,
+    /// rsupervisor: the last failed health check's error, empty after a pass.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub health_error: String,
+    /// rsupervisor: what the process waits for before its spawn (`db (healthy)`: a
+    /// dependency, or a `wait_for` condition); empty if nothing.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub waiting_for: String,
 }
 
 impl ProcessInfo {
@@ -391,6 +409,44 @@ pub struct StateChange {
     pub pid: i32,
     /// Epoch seconds (with fraction) of the change.
     pub when: f64,
+    /// rsupervisor: set (`healthy`, `unhealthy`, `starting`) when the change is one of the
+    /// health check's verdict; `from_state` and `to_state` are then the same.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub health: String,
+    /// rsupervisor: set when the process starts waiting for something before its spawn
+    /// (`db (healthy)`); states are then the same.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub waiting_for: String,
+}
+
+/// One process in the dependency graph (`supervisor.getDependencyGraph`, rsupervisor
+/// addition), with what it depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphNode {
+    /// `group:name` (or `name`).
+    pub namespec: String,
+    /// State name.
+    pub statename: String,
+    /// Health verdict (`healthy`, ...), empty without a health check.
+    #[serde(default)]
+    pub health: String,
+    /// What its start waits for, empty if nothing.
+    #[serde(default)]
+    pub waiting_for: String,
+    /// Its dependencies, as configured.
+    #[serde(default)]
+    pub depends_on: Vec<GraphEdge>,
+}
+
+/// One dependency of a [`GraphNode`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphEdge {
+    /// The dependency's namespec.
+    pub namespec: String,
+    /// The condition (`running`, `healthy`, `completed_successfully`, ...).
+    pub condition: String,
+    /// Whether the dependency meets it now.
+    pub met: bool,
 }
 
 /// The signal argument of the `signal*` methods: a name (`HUP`, `SIGHUP`) or a number,

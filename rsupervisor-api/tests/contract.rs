@@ -53,6 +53,10 @@ fn process_info_has_supervisords_keys() {
         restarts: 2,
         restart_delay_ms: 4000,
         next_restart: 1_700_000_004,
+        health: String::new(),
+        health_failures: 0,
+        health_error: String::new(),
+        waiting_for: String::new(),
     });
     assert_eq!(
         keys(&json),
@@ -88,6 +92,23 @@ fn process_info_has_supervisords_keys() {
     }
     let info: ProcessInfo = serde_json::from_value(supervisord_shaped).expect("reads");
     assert_eq!((info.restarts, info.next_restart), (0, 0));
+    // The health fields are left out while empty (a process without a health check reads
+    // exactly as before), and read when present.
+    let mut with_health = json.clone();
+    with_health["health"] = "unhealthy".into();
+    with_health["health_failures"] = 3.into();
+    with_health["health_error"] = "connection refused".into();
+    with_health["waiting_for"] = "db (healthy)".into();
+    let info: ProcessInfo = serde_json::from_value(with_health.clone()).expect("reads");
+    assert_eq!(
+        (
+            info.health.as_str(),
+            info.health_failures,
+            info.waiting_for.as_str()
+        ),
+        ("unhealthy", 3, "db (healthy)")
+    );
+    assert_eq!(round_trip(info), with_health);
 }
 
 #[test]
@@ -184,6 +205,8 @@ fn our_additions_round_trip() {
         to_state: ProcessState::Running,
         pid: 42,
         when: 1_700_000_000.5,
+        health: String::new(),
+        waiting_for: String::new(),
     });
     assert_eq!(json["to_state"], "RUNNING");
     let json = round_trip(MulticallRequest {

@@ -131,7 +131,7 @@ impl<'a> Builder<'a> {
     }
 
     /// `get` followed by a conversion; errors recorded, `None` on any failure.
-    fn conv<T>(
+    pub(crate) fn conv<T>(
         &mut self,
         section: &str,
         key: &str,
@@ -150,7 +150,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Optional value converted, `Ok(None)` when absent, `Err(())` on failure.
-    fn conv_opt<T>(
+    pub(crate) fn conv_opt<T>(
         &mut self,
         section: &str,
         key: &str,
@@ -798,6 +798,7 @@ impl<'a> Builder<'a> {
             );
         }
         let restart = self.restart_policy(section, &c);
+        let deps = self.dependencies(section, &c);
         if stopasgroup && !killasgroup {
             self.error(
                 section,
@@ -974,6 +975,7 @@ impl<'a> Builder<'a> {
                 stderr,
                 serverurl: serverurl.clone(),
                 restart,
+                deps: deps.clone(),
             });
         }
         if self.errors.len() > before {

@@ -6,24 +6,31 @@
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
 //! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
+//! [`depends`] and [`graph`] (dependencies and health checks),
 //! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
 //! errors).
 
 mod build;
 mod ctl;
 pub mod datatypes;
+pub mod depends;
 mod envfile;
 pub mod error;
 pub mod expand;
+pub mod graph;
 mod include;
 pub mod ini;
 mod load;
 pub mod model;
 pub mod policy;
+mod suggest;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};
 pub use datatypes::{parse_signal, signal_name, signame};
+pub use depends::{
+    Condition, Dependencies, Dependency, DependencyFailure, HealthAction, HealthCheck, Probe,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{default_search_paths, find_config_file, load, LoadOptions};
 pub use model::*;

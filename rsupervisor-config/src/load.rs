@@ -84,6 +84,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
     let supervisord = b.supervisord();
     b.rpcinterfaces();
     let groups = b.groups();
+    if b.errors.is_empty() && errors.is_empty() {
+        // Names and cycles need every group; after other errors they would only echo them.
+        b.check_dependencies(&groups);
+    }
     let inet_http_server = b.inet_http_server();
     let unix_http_server = b.unix_http_server();
     let supervisorctl = if set.ini.has_section("supervisorctl") {
@@ -103,6 +107,11 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
     };
     errors.extend(b.errors);
     let mut messages = b.messages;
+    let unknown_keys = crate::suggest::unknown_keys(&set.ini);
+    messages.extend(unknown_keys.iter().map(|text| ParseMessage {
+        level: LogLevel::Warn,
+        text: text.clone(),
+    }));
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
@@ -117,6 +126,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Config, ConfigErrors> 
         supervisorctl,
         groups,
         messages,
+        unknown_keys,
     })
 }
 

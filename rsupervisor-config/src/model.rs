@@ -30,6 +30,10 @@ pub struct Config {
     /// (supervisord queues the same ones: include notices, AUTO-without-rotation warnings, ...).
     #[serde(skip)]
     pub messages: Vec<ParseMessage>,
+    /// Keys of process sections that nobody reads, with the nearest known key (also in
+    /// `messages`); `--check` prints them.
+    #[serde(skip)]
+    pub unknown_keys: Vec<String>,
 }
 
 /// A log line produced while parsing, written to the main log at startup.
@@ -357,6 +361,10 @@ pub struct ProcessConfig {
     /// The restart policy (`restart_*` keys, rsupervisor's own); the defaults are
     /// supervisord's behaviour.
     pub restart: RestartPolicy,
+    /// Dependencies and health checks (`depends_on`, `healthcheck*`, `ready_log`,
+    /// `wait_for*`, `on_dependency_failure`: rsupervisor's own, see [`crate::depends`]).
+    #[serde(skip_serializing_if = "crate::depends::Dependencies::is_default")]
+    pub deps: crate::depends::Dependencies,
 }
 
 /// How automatic restarts are spaced and limited: `restart_delay`, `restart_delay_max`,

@@ -21,6 +21,8 @@ pub enum Verb {
     Exit,
     /// `fg <name>`
     Fg,
+    /// `graph [--json | --dot]` (rsupervisor addition)
+    Graph,
     /// `help [topic]`
     Help,
     /// `maintail [-f|-N]`
@@ -65,13 +67,14 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 25] = [
+    pub const ALL: [Verb; 26] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
         Verb::Env,
         Verb::Exit,
         Verb::Fg,
+        Verb::Graph,
         Verb::Help,
         Verb::Maintail,
         Verb::Open,
@@ -102,6 +105,7 @@ impl Verb {
             Verb::Env => "env",
             Verb::Exit => "exit",
             Verb::Fg => "fg",
+            Verb::Graph => "graph",
             Verb::Help => "help",
             Verb::Maintail => "maintail",
             Verb::Open => "open",
@@ -142,6 +146,7 @@ impl Verb {
             Verb::Exit | Verb::Quit => "Exit the interactive shell",
             Verb::Env => "Show a process's environment and where each variable comes from",
             Verb::Fg => "Connect to a process in foreground mode (Ctrl-C to exit)",
+            Verb::Graph => "Show the dependency graph with each process's state",
             Verb::Help => "Print the list of actions, or help for one action",
             Verb::Maintail => "Show the end of the daemon's main log, or follow it with -f",
             Verb::Open => "Connect to another daemon (unix:///socket/path)",
@@ -168,9 +173,9 @@ impl Verb {
     pub fn usage(self) -> &'static str {
         match self {
             Verb::Add | Verb::Remove => "<gname> [...]",
-            Verb::Clear | Verb::Reset | Verb::Restart | Verb::Start | Verb::Stop => {
-                "<name>... | <gname>:* | all"
-            }
+            Verb::Clear | Verb::Reset | Verb::Restart => "<name>... | <gname>:* | all",
+            Verb::Start | Verb::Stop => "[--no-deps] <name>... | <gname>:* | all",
+            Verb::Graph => "[--json | --dot]",
             Verb::Fg | Verb::Env => "<name>",
             Verb::Scale => "<name> <count>",
             Verb::Help => "[<action>]",
@@ -187,7 +192,10 @@ impl Verb {
 
     /// Whether the verb accepts `--json`.
     pub fn supports_json(self) -> bool {
-        matches!(self, Verb::Status | Verb::Avail | Verb::Pid | Verb::Version)
+        matches!(
+            self,
+            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Graph
+        )
     }
 }
 
@@ -255,6 +263,15 @@ pub enum Action {
     },
     /// `start`.
     Start(Targets),
+    /// `start --no-deps`: neither start nor wait for dependencies.
+    StartNoDeps(Targets),
+    /// `stop --no-deps`: leave dependents running.
+    StopNoDeps(Targets),
+    /// `graph`; `dot` for Graphviz output.
+    Graph {
+        /// `--dot`.
+        dot: bool,
+    },
     /// `status`: empty means every process.
     Status(Vec<String>),
     /// `stop`.
@@ -353,7 +370,12 @@ fn no_arguments(verb: Verb, args: &[String], help: bool) -> Result<(), UsageErro
 }
 
 /// Parses the arguments of `verb` (already split on whitespace, `--json` removed).
-pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
+pub fn parse(verb: Verb, mut args: Vec<String>) -> Result<Action, UsageError> {
+    // `--no-deps` (rsupervisor addition) is a flag of start and stop only.
+    let no_deps = matches!(verb, Verb::Start | Verb::Stop) && args.iter().any(|a| a == "--no-deps");
+    if no_deps {
+        args.retain(|arg| arg != "--no-deps");
+    }
     let requires_name = |status: i32| {
         let message = format!("Error: {} requires a process name", verb.name());
         UsageError::new(message, Some(verb), status)
@@ -382,8 +404,19 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
         Verb::Stop | Verb::Restart | Verb::Clear | Verb::Reset if args.is_empty() => {
             Err(requires_name(exit::GENERIC))
         }
+        Verb::Start if no_deps => Ok(Action::StartNoDeps(targets(args))),
+        Verb::Stop if no_deps => Ok(Action::StopNoDeps(targets(args))),
         Verb::Start => Ok(Action::Start(targets(args))),
         Verb::Stop => Ok(Action::Stop(targets(args))),
+        Verb::Graph => match args.as_slice() {
+            [] => Ok(Action::Graph { dot: false }),
+            [flag] if flag == "--dot" => Ok(Action::Graph { dot: true }),
+            _ => Err(UsageError::new(
+                "Error: graph accepts only --json or --dot",
+                Some(verb),
+                exit::GENERIC,
+            )),
+        },
         Verb::Restart => Ok(Action::Restart(targets(args))),
         Verb::Clear => Ok(Action::Clear(targets(args))),
         Verb::Reset => Ok(Action::Reset(targets(args))),
@@ -602,6 +635,17 @@ mod tests {
             )
         );
         assert_eq!(run("stop all"), Ok(Action::Stop(Targets::All)));
+        assert_eq!(
+            run("stop --no-deps db"),
+            Ok(Action::StopNoDeps(names(&["db"])))
+        );
+        assert_eq!(
+            run("start web --no-deps"),
+            Ok(Action::StartNoDeps(names(&["web"])))
+        );
+        assert_eq!(run("graph"), Ok(Action::Graph { dot: false }));
+        assert_eq!(run("graph --dot"), Ok(Action::Graph { dot: true }));
+        assert!(run("graph x").is_err());
         assert_eq!(
             err("stop"),
             (

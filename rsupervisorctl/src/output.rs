@@ -326,6 +326,10 @@ mod tests {
             restarts: 0,
             restart_delay_ms: 0,
             next_restart: 0,
+            health: String::new(),
+            health_failures: 0,
+            health_error: String::new(),
+            waiting_for: String::new(),
         }
     }
 

@@ -357,6 +357,9 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
             commands::signal::run(client, out, &signal, &targets).await
         }
         Action::Start(targets) => commands::start::run(client, out, &targets).await,
+        Action::StartNoDeps(targets) => commands::start::run_no_deps(client, out, &targets).await,
+        Action::StopNoDeps(targets) => commands::stop::run_no_deps(client, out, &targets).await,
+        Action::Graph { dot } => commands::graph::run(client, out, dot).await,
         Action::Status(names) => commands::status::run(client, out, &names, false).await,
         Action::Stop(targets) => commands::stop::run(client, out, &targets).await,
         Action::Tail {

@@ -10,6 +10,7 @@
 //! - [`rpc`]: the API core (the JSON-RPC method set every surface dispatches to);
 //! - [`http`], [`xmlrpc`] and [`server`]: the one HTTP stack serving JSON-RPC, XML-RPC and
 //!   the log tails, supervisord's XML-RPC mapping, and binding the sockets;
+//! - [`probe`]: health-check and `wait_for` probes (HTTP, TCP, exec, file);
 //! - [`signals`], [`pidfile`], [`limits`]: the daemon's process-level duties;
 //! - [`sys`]: the audited libc calls (local time, syslog, daemonizing).
 //!
@@ -23,6 +24,7 @@ pub mod limits;
 pub mod logs;
 pub mod metrics;
 pub mod pidfile;
+pub mod probe;
 pub mod rest;
 pub mod rpc;
 pub mod server;
@@ -85,6 +87,9 @@ pub fn main_entry() -> ExitCode {
         Err(message) => return fail(&message),
     };
     if check {
+        for warning in &config.unknown_keys {
+            eprintln!("warning: {warning}");
+        }
         if json {
             println!("{}", rsupervisor_config::to_json(&config));
         } else {

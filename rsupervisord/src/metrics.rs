@@ -4,8 +4,8 @@
 //! Nothing is collected in the background: a scrape asks the actor for the process table
 //! once and renders it, so an unscraped daemon pays nothing. Every series is a gauge
 //! labelled `name` (the namespec) and `group`; `restarts` is a gauge too because `reset`
-//! clears it (a counter must never go down). Health, CPU and memory series appear when the
-//! process table carries them.
+//! clears it (a counter must never go down). Health series exist for processes with a
+//! health check; CPU and memory series appear when the process table carries them.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
@@ -110,6 +110,16 @@ pub fn render(processes: &[ProcessInfo], daemon: &DaemonFigures) -> String {
         "process_start_time_seconds",
         "When the process last started, epoch seconds (0 if never)",
     );
+    let healthy = family(
+        &mut registry,
+        "process_healthy",
+        "1 if the last health check passed, 0 if failing or not yet passed (only processes with a healthcheck)",
+    );
+    let health_failures = family(
+        &mut registry,
+        "process_health_failures",
+        "Consecutive failed health checks (only processes with a healthcheck)",
+    );
     let uptime = float_family(
         &mut registry,
         "process_uptime_seconds",
@@ -130,6 +140,14 @@ pub fn render(processes: &[ProcessInfo], daemon: &DaemonFigures) -> String {
             .get_or_create(&labels)
             .set(i64::from(info.exitstatus));
         pid.get_or_create(&labels).set(i64::from(info.pid));
+        if !info.health.is_empty() {
+            healthy
+                .get_or_create(&labels)
+                .set(i64::from(info.health == "healthy"));
+            health_failures
+                .get_or_create(&labels)
+                .set(i64::from(info.health_failures));
+        }
         start_time.get_or_create(&labels).set(info.start);
         uptime.get_or_create(&labels).set(if running {
             (info.now - info.start).max(0) as f64
@@ -212,16 +230,19 @@ mod tests {
             restarts: 2,
             restart_delay_ms: 0,
             next_restart: 0,
+            health: String::new(),
+            health_failures: 0,
+            health_error: String::new(),
+            waiting_for: String::new(),
         }
     }
 
     #[test]
     fn every_process_has_its_series_and_the_daemon_its_own() {
+        let mut checked = info("web", "web", ProcessState::Running, 42);
+        checked.health = "healthy".into();
         let text = render(
-            &[
-                info("web", "web", ProcessState::Running, 42),
-                info("pool", "agent_1", ProcessState::Fatal, 0),
-            ],
+            &[checked, info("pool", "agent_1", ProcessState::Fatal, 0)],
             &DaemonFigures {
                 version: "0.1.0".into(),
                 pid: 7,
@@ -232,6 +253,7 @@ mod tests {
         );
         for line in [
             "rsupervisor_process_up{name=\"web\",group=\"web\"} 1",
+            "rsupervisor_process_healthy{name=\"web\",group=\"web\"} 1",
             "rsupervisor_process_up{name=\"pool:agent_1\",group=\"pool\"} 0",
             "rsupervisor_process_state{name=\"pool:agent_1\",group=\"pool\"} 200",
             "rsupervisor_process_pid{name=\"web\",group=\"web\"} 42",
@@ -247,6 +269,11 @@ mod tests {
             );
         }
         assert!(text.ends_with("# EOF\n"), "{text}");
+        // No health series for a process without a health check.
+        assert!(
+            !text.contains("rsupervisor_process_healthy{name=\"pool:agent_1\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.getAPIVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
     MethodDoc { name: "supervisor.getAllConfigInfo", help: "Get info about all available process configurations.", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.getAllProcessInfo", help: "Get info about all processes", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getDependencyGraph", help: "The dependency graph with each process's state (rsupervisor addition).", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.getIdentification", help: "Return identifying string of supervisord", signature: &["string"], xmlrpc: true },
     MethodDoc { name: "supervisor.getPID", help: "Return the PID of supervisord", signature: &["int"], xmlrpc: true },
     MethodDoc { name: "supervisor.getProcessEnvironment", help: "Return a process's effective environment, each variable with its source, secrets masked (rsupervisor addition).", signature: &["array", "string"], xmlrpc: true },
@@ -88,9 +89,11 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.startAllProcesses", help: "Start all processes listed in the configuration file", signature: &["array", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.startProcess", help: "Start a process", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.startProcessGroup", help: "Start all processes in the group named 'name'", signature: &["array", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.startProcessNoDeps", help: "Start a process without its dependencies (rsupervisor addition).", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.stopAllProcesses", help: "Stop all processes in the process list", signature: &["array", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.stopProcess", help: "Stop a process named by name", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.stopProcessGroup", help: "Stop all processes in the process group named 'name'", signature: &["array", "string", "boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.stopProcessNoDeps", help: "Stop a process, leaving its dependents running (rsupervisor addition).", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.subscribeStateChanges", help: "Push every process state change (rsupervisor addition).", signature: &["struct"], xmlrpc: false },
     MethodDoc { name: "supervisor.tailProcessLog", help: "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog(). (alias of tailProcessStdoutLog)", signature: &["array", "string", "int", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.tailProcessStderrLog", help: "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog().", signature: &["array", "string", "int", "int"], xmlrpc: true },
@@ -487,7 +490,7 @@ impl SupervisorRpcServer for RpcHandler {
             return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
-            .start(name, wait.unwrap_or(true))
+            .start(name, wait.unwrap_or(true), false)
             .await
             .map_err(fault)?;
         Ok(ProcessCallResult::One(true))
@@ -518,10 +521,30 @@ impl SupervisorRpcServer for RpcHandler {
             return Ok(ProcessCallResult::Group(statuses));
         }
         self.handle
-            .stop(name, wait.unwrap_or(true))
+            .stop(name, wait.unwrap_or(true), false)
             .await
             .map_err(fault)?;
         Ok(ProcessCallResult::One(true))
+    }
+
+    async fn start_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .start(name, wait.unwrap_or(true), true)
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn stop_process_no_deps(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .stop(name, wait.unwrap_or(true), true)
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn get_dependency_graph(&self) -> RpcResult<Vec<rsupervisor_api::GraphNode>> {
+        self.handle.dependency_graph().await.map_err(fault)
     }
 
     async fn stop_process_group(

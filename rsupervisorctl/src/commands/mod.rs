@@ -15,6 +15,7 @@ pub mod clear;
 pub mod env;
 pub mod fg;
 pub mod follow;
+pub mod graph;
 pub mod maintail;
 pub mod pid;
 pub mod reload;
@@ -215,6 +216,10 @@ pub enum TargetCall<'a> {
     Clear,
     /// `resetProcess`, `resetAllProcesses`.
     Reset,
+    /// `startProcessNoDeps`, process by process.
+    StartNoDeps,
+    /// `stopProcessNoDeps`, process by process.
+    StopNoDeps,
 }
 
 impl TargetCall<'_> {
@@ -230,6 +235,19 @@ impl TargetCall<'_> {
             }
             TargetCall::Clear => client.clear_all_process_logs().await,
             TargetCall::Reset => client.reset_all_processes().await,
+            TargetCall::StartNoDeps | TargetCall::StopNoDeps => {
+                let mut results = Vec::new();
+                let mut groups: Vec<String> = Vec::new();
+                for info in client.get_all_process_info().await? {
+                    if !groups.contains(&info.group) {
+                        groups.push(info.group);
+                    }
+                }
+                for group in groups {
+                    results.extend(self.each_of(client, group).await?.unwrap_or_default());
+                }
+                Ok(results)
+            }
         }
     }
 
@@ -247,7 +265,10 @@ impl TargetCall<'_> {
                     .signal_process_group(group, signal.to_owned().into())
                     .await
             }
-            TargetCall::Clear | TargetCall::Reset => return self.each_of(client, group).await,
+            TargetCall::Clear
+            | TargetCall::Reset
+            | TargetCall::StartNoDeps
+            | TargetCall::StopNoDeps => return self.each_of(client, group).await,
         };
         match answer {
             Ok(results) => Ok(Some(results)),
@@ -300,6 +321,8 @@ impl TargetCall<'_> {
             }
             TargetCall::Clear => return client.clear_process_logs(name).await,
             TargetCall::Reset => return client.reset_process(name).await,
+            TargetCall::StartNoDeps => return client.start_process_no_deps(name, Some(true)).await,
+            TargetCall::StopNoDeps => return client.stop_process_no_deps(name, Some(true)).await,
         };
         // `group:` given to a one-process method answers with every member's status, as the
         // group method would: its first failure is this call's fault.

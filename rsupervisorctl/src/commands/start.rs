@@ -24,6 +24,15 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     run_on_targets(client, out, TargetCall::Start, &START, targets).await
 }
 
+/// `start --no-deps`: the same, without starting or waiting for dependencies.
+pub async fn run_no_deps<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    targets: &Targets,
+) -> Result<(), ClientError> {
+    run_on_targets(client, out, TargetCall::StartNoDeps, &START, targets).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,15 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     run_on_targets(client, out, TargetCall::Stop, &STOP, targets).await
 }
 
+/// `stop --no-deps`: the same, leaving the dependents running.
+pub async fn run_no_deps<C: SupervisorRpcClient + Sync>(
+    client: &C,
+    out: &mut Output,
+    targets: &Targets,
+) -> Result<(), ClientError> {
+    run_on_targets(client, out, TargetCall::StopNoDeps, &STOP, targets).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
 //! - [`pump`]: [`Pumps`], one task per child pipe, on a runtime of their own;
 //! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
+//! - [`ready`]: [`ready::ReadyWatch`], the `ready_log` line watch;
 //! - [`auto`]: AUTO log names and startup cleanup;
 //! - [`mainlog`]: [`MainLog`], the daemon's own log;
 //! - [`record`]: [`LineFramer`], the `timestamped` and `json` child log formats;
@@ -26,6 +27,7 @@ pub mod hub;
 pub mod mainlog;
 pub mod pump;
 pub mod read;
+pub mod ready;
 pub mod record;
 pub mod rotate;
 pub mod stamp;

@@ -66,6 +66,9 @@ pub struct LogSink {
     /// so a full disk does not silently stop a program's log; `None` to keep them in the
     /// [`PumpReport`] only.
     pub problems: Option<MainLogCopy>,
+    /// `ready_log`: the watch for the line that says the program is ready; `None` if
+    /// the program has none (or the line was seen).
+    pub ready: Option<super::ready::ReadyWatch>,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -235,6 +238,10 @@ fn problem(sink: &LogSink, level: LogLevel, message: &str) {
 fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport, framed: &mut Vec<u8>) {
     if data.is_empty() {
         return;
+    }
+    // The ready line is looked for in the output as the program wrote it.
+    if sink.ready.as_mut().is_some_and(|watch| watch.feed(data)) {
+        sink.ready = None;
     }
     match sink.framer.as_mut() {
         Some(framer) => {

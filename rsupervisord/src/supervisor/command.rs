@@ -52,6 +52,8 @@ pub enum Command {
         name: String,
         /// Answer only when the outcome is known.
         wait: bool,
+        /// `--no-deps`: neither start the dependencies nor wait for them.
+        no_deps: bool,
         /// Answer.
         reply: Reply<Outcome>,
     },
@@ -61,6 +63,8 @@ pub enum Command {
         name: String,
         /// Answer only when stopped.
         wait: bool,
+        /// `--no-deps`: leave running dependents alone.
+        no_deps: bool,
         /// Answer.
         reply: Reply<Outcome>,
     },
@@ -101,6 +105,11 @@ pub enum Command {
         name: String,
         /// Answer.
         reply: Reply<Outcome<ProcessInfo>>,
+    },
+    /// The dependency graph, dependencies first, with each process's state.
+    DependencyGraph {
+        /// Answer.
+        reply: Reply<Vec<rsupervisor_api::GraphNode>>,
     },
     /// Info about every process, sorted by group then name.
     AllProcessInfo {

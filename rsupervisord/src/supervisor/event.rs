@@ -28,4 +28,36 @@ pub enum Event {
     /// `status_report_interval` passed: write the status table to the main log. Carries
     /// the report epoch it was armed in; a reload voids older ones.
     StatusReport(u64),
+    /// The next health check of a process is due (armed for its health generation).
+    ProbeDue {
+        /// Which process record.
+        id: ProcessId,
+        /// The record's health generation when armed; a stale one is ignored.
+        generation: u64,
+    },
+    /// A health check finished.
+    ProbeDone {
+        /// Which process record.
+        id: ProcessId,
+        /// The health generation the check ran in.
+        generation: u64,
+        /// Passed, or why not.
+        result: Result<(), String>,
+    },
+    /// The program printed its `ready_log` line.
+    LogReady {
+        /// Which process record.
+        id: ProcessId,
+        /// The health generation (run) it was printed in.
+        generation: u64,
+    },
+    /// The `wait_for` conditions of a held spawn were met, or not in time.
+    WaitedFor {
+        /// Which process record.
+        id: ProcessId,
+        /// The record's epoch when the wait began; any later step voids it.
+        epoch: u64,
+        /// Met, or the spawn error naming the condition that was not.
+        result: Result<(), String>,
+    },
 }

@@ -53,6 +53,19 @@ pub enum Input {
     StopTimeout,
     /// The daemon is shutting down: a process waiting in BACKOFF gives up.
     GiveUp,
+    /// Stop the process, then restart it through the restart policy, as if it had crashed:
+    /// its health check failed (`healthcheck_action = restart`), or a dependency failed or
+    /// restarted (`on_dependency_failure = restart`). The reason goes in the log.
+    Restart {
+        /// Why, for the main log (`unhealthy: 3 failed checks, last: connection refused`).
+        reason: String,
+    },
+    /// A start held back for its dependencies will never be met (a dependency is FATAL, or
+    /// a migration it needed failed): give up without spawning.
+    DependencyFailed {
+        /// Why, shown as the spawn error (`migrate exited with status 1`).
+        reason: String,
+    },
 }
 
 /// How a child ended.
@@ -153,6 +166,9 @@ pub struct Machine {
     pub cooling_down: bool,
     /// The delay chosen for the last automatic restart (zero: at once).
     pub last_delay: Duration,
+    /// STOPPING for an [`Input::Restart`]: once the child is gone the restart policy
+    /// decides the restart. An operator's stop clears it.
+    pub restart_after_stop: bool,
     /// Restart counters: recent starts, the crash streak, automatic starts.
     pub history: History,
 }
@@ -170,6 +186,7 @@ impl Machine {
             spawn_pending: false,
             cooling_down: false,
             last_delay: Duration::ZERO,
+            restart_after_stop: false,
             history: History::default(),
         }
     }
@@ -235,6 +252,9 @@ pub const ALLOWED: &[(ProcessState, ProcessState)] = {
         (Starting, Fatal),
         // `reset` clears a FATAL program (as `systemctl reset-failed`).
         (Fatal, Stopped),
+        // A restart for health or a dependency: the stopped child counts as an exit, and
+        // the restart policy decides (EXITED, then STARTING, a pending restart or FATAL).
+        (Stopping, Exited),
     ]
 };
 
@@ -353,26 +373,58 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             end_cool_down(machine);
             request_spawn(machine, rules, true, &mut effects);
         }
+        (Starting, Input::DependencyFailed { reason }) if machine.spawn_pending => {
+            machine.spawn_pending = false;
+            machine.state = Fatal;
+            machine.backoff = 0;
+            effects.push(Effect::Log(
+                LogLevel::Info,
+                format!("gave up: {} entered FATAL state, {reason}", rules.name),
+            ));
+            machine.spawnerr = reason;
+        }
         (Starting, Input::Stop) if machine.spawn_pending => {
             // The spawn is still queued: drop it. There is no child to signal or wait for.
             machine.spawn_pending = false;
             machine.state = Stopped;
         }
-        (Running | Starting, Input::Stop) => {
-            machine.state = Stopping;
-            let signal = rules.stopsignal;
+        (Running | Starting, Input::Restart { reason }) if !machine.spawn_pending => {
+            machine.restart_after_stop = true;
             effects.push(Effect::Log(
-                LogLevel::Debug,
-                kill_message(machine, rules, signal),
+                LogLevel::Warn,
+                format!("restarting: {} ({reason})", rules.name),
             ));
-            effects.push(Effect::Signal {
-                signal,
-                group: rules.stopasgroup,
-            });
-            effects.push(Effect::Timer(
-                TimerKind::StopTimeout,
-                Duration::from_secs(rules.stopwaitsecs),
+            stop_child(machine, rules, &mut effects);
+        }
+        (Stopping, Input::Stop) if machine.restart_after_stop => {
+            // Already stopping for a restart: an operator's stop keeps it stopped.
+            machine.restart_after_stop = false;
+        }
+        (
+            Stopping,
+            Input::Exited {
+                status, ran_for, ..
+            },
+        ) if machine.restart_after_stop => {
+            machine.restart_after_stop = false;
+            machine.pid = None;
+            machine.state = Exited;
+            machine.exitstatus = status.code();
+            effects.push(Effect::Log(
+                LogLevel::Info,
+                format!(
+                    "stopped: {} ({}) for its restart",
+                    rules.name,
+                    status.describe()
+                ),
             ));
+            if rules.daemon_running {
+                restart_by_policy(machine, rules, ran_for, &mut effects);
+            }
+        }
+        (Running | Starting, Input::Stop) => {
+            machine.restart_after_stop = false;
+            stop_child(machine, rules, &mut effects);
         }
         (Backoff, Input::Stop) => {
             machine.cooling_down = false;
@@ -527,6 +579,17 @@ fn exit_running(
     if !(restart && rules.daemon_running) {
         return;
     }
+    restart_by_policy(machine, rules, ran_for, effects);
+}
+
+/// The automatic restart after an exit, as the restart policy decides it: at once, after a
+/// delay, after a cool-down, or not at all (FATAL).
+fn restart_by_policy(
+    machine: &mut Machine,
+    rules: &Rules,
+    ran_for: Duration,
+    effects: &mut Vec<Effect>,
+) {
     let decision = restart::after_exit(&rules.policy, &mut machine.history, rules.now, ran_for);
     match decision {
         Decision::Restart { delay, crash, .. } if delay.is_zero() => {
@@ -572,6 +635,24 @@ fn exit_running(
         }
         refused => limit_reached(machine, rules, Some(refused), TimerKind::Restart, effects),
     }
+}
+
+/// STOPPING: the stop signal, and the `stopwaitsecs` timer for the SIGKILL.
+fn stop_child(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
+    machine.state = ProcessState::Stopping;
+    let signal = rules.stopsignal;
+    effects.push(Effect::Log(
+        LogLevel::Debug,
+        kill_message(machine, rules, signal),
+    ));
+    effects.push(Effect::Signal {
+        signal,
+        group: rules.stopasgroup,
+    });
+    effects.push(Effect::Timer(
+        TimerKind::StopTimeout,
+        Duration::from_secs(rules.stopwaitsecs),
+    ));
 }
 
 /// `crash 4 in a row`, plus the window's count when there is a limit.
@@ -721,6 +802,12 @@ mod tests {
             Input::StopTimeout,
             Input::GiveUp,
             Input::Reset,
+            Input::Restart {
+                reason: "unhealthy".into(),
+            },
+            Input::DependencyFailed {
+                reason: "db is FATAL".into(),
+            },
         ]
     }
 
@@ -779,6 +866,8 @@ mod tests {
             (Backoff, "GiveUp"),
             (Stopping, "StopTimeout"),
             (Stopping, "Exited"),
+            (Running, "Restart"),
+            (Starting, "Restart"),
         ];
         // `reset` is accepted in every state.
         let accepted: Vec<(ProcessState, &str)> = accepted
@@ -1353,5 +1442,114 @@ mod tests {
         m.history.restarts = 3;
         step(&mut m, &rules(), Input::Reset).expect("reset");
         assert_eq!((m.state, m.history.restarts), (Running, 0));
+    }
+
+    /// A restart for health or a dependency: stop, then the restart policy as after a crash.
+    #[test]
+    fn restart_stops_then_restarts_through_the_policy() {
+        let restart = || Input::Restart {
+            reason: "unhealthy: 3 failed checks, last: timed out after 1s".into(),
+        };
+        let stopped = || {
+            exited_after(
+                ExitStatus::Signal {
+                    signal: libc::SIGTERM,
+                    core_dumped: false,
+                },
+                Duration::from_secs(30),
+            )
+        };
+        // Table: (policy, daemon running) -> state after the child is gone.
+        let cases: Vec<(RestartPolicy, bool, ProcessState, bool)> = vec![
+            (RestartPolicy::default(), true, Starting, false),
+            (
+                RestartPolicy {
+                    delay: Duration::from_secs(2),
+                    ..RestartPolicy::default()
+                },
+                true,
+                Exited,
+                true,
+            ),
+            (limit(1, 60, None), true, Fatal, false),
+            (RestartPolicy::default(), false, Exited, false),
+        ];
+        for (policy, daemon_running, after, pending) in cases {
+            // autorestart=false does not matter: the restart was asked for.
+            let r = Rules {
+                autorestart: AutoRestart::Never,
+                daemon_running,
+                policy,
+                ..rules()
+            };
+            let mut m = machine(Running);
+            // The limit's window already holds this run's start.
+            m.history.record_start(&r.policy, r.now);
+            let effects = step(&mut m, &r, restart()).expect("accepted");
+            assert_eq!(m.state, Stopping);
+            assert!(m.restart_after_stop);
+            assert!(effects.contains(&Effect::Signal {
+                signal: libc::SIGTERM,
+                group: false
+            }));
+            assert!(
+                matches!(&effects[0], Effect::Log(LogLevel::Warn, text) if text == "restarting: web (unhealthy: 3 failed checks, last: timed out after 1s)")
+            );
+            let effects = step(&mut m, &r, stopped()).expect("accepted");
+            assert_eq!(
+                (m.state, m.restart_pending),
+                (after, pending),
+                "{policy:?} {daemon_running}"
+            );
+            assert!(!m.restart_after_stop);
+            assert_eq!(effects.contains(&Effect::Spawn), after == Starting);
+            assert!(is_allowed(Stopping, Exited));
+        }
+    }
+
+    #[test]
+    fn a_failed_dependency_gives_up_a_held_start() {
+        let failed = || Input::DependencyFailed {
+            reason: "dependency migrate exited with status 1".into(),
+        };
+        let mut m = queued();
+        let effects = step(&mut m, &rules(), failed()).expect("accepted");
+        assert_eq!((m.state, m.spawn_pending), (Fatal, false));
+        assert_eq!(m.spawnerr, "dependency migrate exited with status 1");
+        assert_eq!(
+            effects,
+            [Effect::Log(
+                LogLevel::Info,
+                "gave up: web entered FATAL state, dependency migrate exited with status 1".into()
+            )]
+        );
+        assert!(is_allowed(Starting, Fatal));
+        // Only a start that has not spawned yet is held back for dependencies.
+        for state in ProcessState::ALL {
+            assert!(
+                step(&mut machine(state), &rules(), failed()).is_err(),
+                "{state:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stop_during_a_restart_keeps_the_process_stopped() {
+        let r = rules();
+        let mut m = machine(Running);
+        step(
+            &mut m,
+            &r,
+            Input::Restart {
+                reason: "dependency db restarted".into(),
+            },
+        )
+        .expect("accepted");
+        assert_eq!(step(&mut m, &r, Input::Stop), Ok(vec![]));
+        assert!(!m.restart_after_stop);
+        step(&mut m, &r, exited(0, true)).expect("accepted");
+        assert_eq!(m.state, Stopped);
+        // A queued spawn has no child to restart.
+        assert!(step(&mut queued(), &r, Input::Restart { reason: "x".into() }).is_err());
     }
 }

@@ -52,7 +52,12 @@ impl SupervisorHandle {
         wait: bool,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let answer = self
-            .queue(|reply| Command::Start { name, wait, reply })
+            .queue(|reply| Command::Start {
+                name,
+                wait,
+                no_deps: false,
+                reply,
+            })
             .await;
         async move { answer?.await.map_err(|_| gone())? }
     }
@@ -65,7 +70,12 @@ impl SupervisorHandle {
         wait: bool,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let answer = self
-            .queue(|reply| Command::Stop { name, wait, reply })
+            .queue(|reply| Command::Stop {
+                name,
+                wait,
+                no_deps: false,
+                reply,
+            })
             .await;
         async move { answer?.await.map_err(|_| gone())? }
     }
@@ -76,16 +86,26 @@ impl SupervisorHandle {
         let _ = self.events.send(event);
     }
 
-    /// Starts one process.
-    pub async fn start(&self, name: String, wait: bool) -> Outcome {
-        self.ask(|reply| Command::Start { name, wait, reply })
-            .await?
+    /// Starts one process (and the dependencies it needs, unless `no_deps`).
+    pub async fn start(&self, name: String, wait: bool, no_deps: bool) -> Outcome {
+        self.ask(|reply| Command::Start {
+            name,
+            wait,
+            no_deps,
+            reply,
+        })
+        .await?
     }
 
-    /// Stops one process.
-    pub async fn stop(&self, name: String, wait: bool) -> Outcome {
-        self.ask(|reply| Command::Stop { name, wait, reply })
-            .await?
+    /// Stops one process (after its running dependents, unless `no_deps`).
+    pub async fn stop(&self, name: String, wait: bool, no_deps: bool) -> Outcome {
+        self.ask(|reply| Command::Stop {
+            name,
+            wait,
+            no_deps,
+            reply,
+        })
+        .await?
     }
 
     /// Signals one process.
@@ -107,6 +127,11 @@ impl SupervisorHandle {
     pub async fn process_info(&self, name: String) -> Outcome<ProcessInfo> {
         self.ask(|reply| Command::ProcessInfo { name, reply })
             .await?
+    }
+
+    /// The dependency graph, with each process's state.
+    pub async fn dependency_graph(&self) -> Outcome<Vec<rsupervisor_api::GraphNode>> {
+        self.ask(|reply| Command::DependencyGraph { reply }).await
     }
 
     /// Every process's info.
@@ -173,7 +198,8 @@ impl SupervisorHandle {
             .await??;
         let mut stopped = Vec::new();
         for process in to_stop {
-            match self.stop(process.clone(), true).await {
+            // The update replaces this process only; its dependents keep running.
+            match self.stop(process.clone(), true, true).await {
                 Ok(()) => stopped.push(process),
                 Err(error) if error.fault == Fault::NotRunning => {}
                 Err(error) => return Err(error),
@@ -198,7 +224,8 @@ impl SupervisorHandle {
             .await??;
         let mut stopped = Vec::new();
         for process in plan.to_stop.clone() {
-            match self.stop(process.clone(), true).await {
+            // Surplus instances alone: their dependents keep running, as with `update`.
+            match self.stop(process.clone(), true, true).await {
                 Ok(()) => stopped.push(process),
                 Err(error) if error.fault == Fault::NotRunning => {}
                 Err(error) => return Err(error),

@@ -14,10 +14,13 @@
 //! the actor returns from [`Supervisor::run`] once every process has stopped.
 
 pub mod agenda;
+mod checks;
 pub mod command;
+pub mod dependencies;
 pub mod event;
 pub mod fsm;
 pub mod handle;
+pub mod health;
 pub mod process;
 pub mod report;
 pub mod restart;
@@ -108,6 +111,14 @@ pub struct Supervisor {
     processes: HashMap<ProcessId, Process>,
     /// Which record each live child belongs to, for the reaper.
     pids: HashMap<i32, ProcessId>,
+    /// `exec:` health-check children, reaped here too: their exit goes to the probe's task.
+    probe_pids: HashMap<i32, tokio::sync::oneshot::Sender<ExitStatus>>,
+    /// The dependency graph and what waits on it (see [`dependencies`]).
+    links: dependencies::Links,
+    /// `wait_for` passed for the start of this epoch.
+    waited: HashMap<ProcessId, u64>,
+    /// Running `wait_for` tasks, with the epoch of the start they hold.
+    wait_tasks: HashMap<ProcessId, (u64, tokio::task::AbortHandle)>,
     next_id: ProcessId,
     mood: Mood,
     reminder_armed: bool,
@@ -134,6 +145,10 @@ impl Supervisor {
             groups: Vec::new(),
             processes: HashMap::new(),
             pids: HashMap::new(),
+            probe_pids: HashMap::new(),
+            links: dependencies::Links::default(),
+            waited: HashMap::new(),
+            wait_tasks: HashMap::new(),
             next_id: 1,
             mood: Mood::Running,
             reminder_armed: false,
@@ -199,9 +214,13 @@ impl Supervisor {
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
-            Event::Timer { .. } | Event::ShutdownReminder | Event::StatusReport(_) => {
-                self.agenda.push_event(event)
-            }
+            Event::Timer { .. }
+            | Event::ShutdownReminder
+            | Event::StatusReport(_)
+            | Event::ProbeDue { .. }
+            | Event::ProbeDone { .. }
+            | Event::LogReady { .. }
+            | Event::WaitedFor { .. } => self.agenda.push_event(event),
         }
     }
 
@@ -232,12 +251,32 @@ impl Supervisor {
 
     fn add_all_groups(&mut self) {
         let groups = self.config.groups.clone();
-        for group in groups {
-            self.add_group(group);
-        }
+        // Every group first, then the starts: a start pulls in dependencies of any group.
+        let autostart: Vec<ProcessId> = groups
+            .into_iter()
+            .flat_map(|group| self.insert_group(group))
+            .collect();
+        self.rebuild_graph();
+        self.start_all(autostart);
     }
 
     fn add_group(&mut self, config: GroupConfig) {
+        let autostart = self.insert_group(config);
+        self.rebuild_graph();
+        self.start_all(autostart);
+    }
+
+    /// Starts these processes in order, each with the dependencies it pulls in.
+    fn start_all(&mut self, ids: Vec<ProcessId>) {
+        for id in ids {
+            if self.apply(id, Input::Start).is_ok() {
+                self.pull_in_dependencies(id);
+            }
+        }
+    }
+
+    /// Creates a group's records; returns its autostart members in start order.
+    fn insert_group(&mut self, config: GroupConfig) -> Vec<ProcessId> {
         let mut members = Vec::new();
         for process_config in &config.processes {
             let id = self.create_process(process_config.clone());
@@ -254,9 +293,7 @@ impl Supervisor {
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
         self.groups.insert(position, Group { config, members });
-        for id in autostart {
-            let _ = self.apply(id, Input::Start);
-        }
+        autostart
     }
 
     fn create_process(&mut self, config: ProcessConfig) -> ProcessId {
@@ -417,9 +454,12 @@ impl Supervisor {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_secs_f64())
                 .unwrap_or(0.0),
+            health: String::new(),
+            waiting_for: String::new(),
         };
         // Nobody listening is fine.
         let _ = self.services.state_changes.send(change);
+        self.after_state_change(id, before, after);
     }
 
     fn carry_out(&mut self, id: ProcessId, effect: Effect) {
@@ -503,12 +543,24 @@ impl Supervisor {
             let _ = self.apply(id, Input::Stop);
             return;
         }
+        // Held while a dependency or a `wait_for` condition is not met (see dependencies).
+        if !self.dependencies_allow(id) || !self.wait_for_allows(id, epoch) {
+            return;
+        }
+        self.unpark(id);
+        self.links.no_deps.remove(&id);
         let result = self.spawn_child(id);
+        let spawned = result.is_ok();
         let input = match result {
             Ok(pid) => Input::Spawned { pid },
             Err(error) => Input::SpawnFailed { error },
         };
         let _ = self.apply(id, input);
+        if spawned {
+            // STARTING stays STARTING, yet `started` dependents can go now.
+            let state = ProcessState::Starting;
+            self.dependency_changed(id, dependencies::Change::State(state, state));
+        }
     }
 
     /// Opens the log files, forks the child, starts its pumps and its exit watcher.
@@ -527,6 +579,28 @@ impl Supervisor {
         };
         let spawned = spawn::spawn(&config, &context).map_err(|error| error.message)?;
         let pid = spawned.pid;
+        let generation = match self.processes.get_mut(&id) {
+            Some(process) => {
+                process.health.new_run();
+                process.health.generation
+            }
+            None => 0,
+        };
+        let ready = config
+            .deps
+            .ready_log
+            .as_deref()
+            .and_then(|pattern| regex::Regex::new(pattern).ok());
+        let watch = |events: mpsc::UnboundedSender<Event>| {
+            ready.clone().map(|regex| {
+                logs::ready::ReadyWatch::new(
+                    regex,
+                    Box::new(move || {
+                        let _ = events.send(Event::LogReady { id, generation });
+                    }),
+                )
+            })
+        };
         let log_files: Vec<LogHandle> = stdout_file
             .iter()
             .chain(stderr_file.iter())
@@ -558,6 +632,7 @@ impl Supervisor {
                         process_name: config.name.clone(),
                         channel,
                     }),
+                    ready: watch(self.events_tx.clone()),
                 }
             };
         let pumps = &self.services.pumps;
@@ -671,6 +746,14 @@ impl Supervisor {
                     self.remind_shutdown();
                 }
             }
+            Event::ProbeDue { id, generation } => self.on_probe_due(id, generation),
+            Event::ProbeDone {
+                id,
+                generation,
+                result,
+            } => self.on_probe_done(id, generation, result),
+            Event::LogReady { id, generation } => self.on_log_ready(id, generation),
+            Event::WaitedFor { id, epoch, result } => self.on_waited_for(id, epoch, result),
         }
     }
 
@@ -693,6 +776,11 @@ impl Supervisor {
                 // (Without WUNTRACED/WCONTINUED, stopped or continued children never show.)
                 Ok(_) | Err(_) => return,
             };
+            if let Some(probe) = self.probe_pids.remove(&pid) {
+                // An `exec:` health check: its task decides what the exit means.
+                let _ = probe.send(status);
+                continue;
+            }
             match self.pids.remove(&pid) {
                 Some(id) => self.on_exit(id, pid, status),
                 None => self.log(
@@ -797,8 +885,19 @@ impl Supervisor {
             if unstopped.is_empty() {
                 continue;
             }
+            // Dependents stop before what they depend on: a process whose dependents still
+            // run waits, and the next group's turn comes (without depends_on every process
+            // is ready, which is supervisord's order).
+            let ready: Vec<ProcessId> = unstopped
+                .iter()
+                .copied()
+                .filter(|id| self.dependents_stopped(*id))
+                .collect();
+            if ready.is_empty() {
+                continue;
+            }
             // All of a group's processes get their stop signal together, highest priority first.
-            for id in unstopped.iter().rev() {
+            for id in ready.iter().rev() {
                 let state = self.processes.get(id).map(|p| p.machine.state);
                 if matches!(state, Some(ProcessState::Running | ProcessState::Starting)) {
                     let _ = self.apply(*id, Input::Stop);
@@ -809,7 +908,12 @@ impl Supervisor {
             }
             return false;
         }
-        true
+        // Waiting only on dependents elsewhere: they are being stopped (a cycle cannot be
+        // configured).
+        !self
+            .processes
+            .values()
+            .any(|p| !p.machine.state.is_stopped())
     }
 
     /// Every process's info, sorted by group and name (as `getAllProcessInfo`).
@@ -930,19 +1034,29 @@ impl Supervisor {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Start { name, wait, reply } => {
+            Command::Start {
+                name,
+                wait,
+                no_deps,
+                reply,
+            } => {
                 if let Err(error) = self.refuse_if_stopping() {
                     let _ = reply.send(Err(error));
                     return;
                 }
-                self.start(&name, wait, reply);
+                self.start(&name, wait, no_deps, reply);
             }
-            Command::Stop { name, wait, reply } => {
+            Command::Stop {
+                name,
+                wait,
+                no_deps,
+                reply,
+            } => {
                 if let Err(error) = self.refuse_if_stopping() {
                     let _ = reply.send(Err(error));
                     return;
                 }
-                self.stop(&name, wait, reply);
+                self.stop(&name, wait, no_deps, reply);
             }
             Command::Signal {
                 name,
@@ -963,6 +1077,9 @@ impl Supervisor {
             Command::ProcessInfo { name, reply } => {
                 let result = self.find(&name).map(|id| self.processes[&id].info());
                 let _ = reply.send(result);
+            }
+            Command::DependencyGraph { reply } => {
+                let _ = reply.send(self.graph_nodes());
             }
             Command::AllProcessInfo { reply } => {
                 let _ = reply.send(self.all_infos());
@@ -1077,7 +1194,7 @@ impl Supervisor {
         }
     }
 
-    fn start(&mut self, name: &str, wait: bool, reply: command::Reply<Outcome>) {
+    fn start(&mut self, name: &str, wait: bool, no_deps: bool, reply: command::Reply<Outcome>) {
         let id = match self.find(name) {
             Ok(id) => id,
             Err(error) => {
@@ -1085,6 +1202,10 @@ impl Supervisor {
                 return;
             }
         };
+        if self.links.pulled.contains(&id) {
+            // A dependent's start already started it: this start joins that one.
+            return self.join_start(id, wait, reply);
+        }
         let process = &self.processes[&id];
         // supervisord checks the command before the state: NO_FILE, NOT_EXECUTABLE first.
         let environment = spawn::environment(&process.config, &self.spawn_context(&process.config));
@@ -1115,10 +1236,21 @@ impl Supervisor {
             }
             _ => {}
         }
+        if no_deps {
+            self.links.no_deps.insert(id);
+        }
         if self.apply(id, Input::Start).is_err() {
             let _ = reply.send(Err(FaultError::new(Fault::Failed, name)));
             return;
         }
+        if !no_deps {
+            self.pull_in_dependencies(id);
+        }
+        self.join_start(id, wait, reply);
+    }
+
+    /// Answers a start request once the process's start settles (see [`Waiter`]).
+    fn join_start(&mut self, id: ProcessId, wait: bool, reply: command::Reply<Outcome>) {
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
@@ -1133,7 +1265,7 @@ impl Supervisor {
         process.resolve_waiters();
     }
 
-    fn stop(&mut self, name: &str, wait: bool, reply: command::Reply<Outcome>) {
+    fn stop(&mut self, name: &str, wait: bool, no_deps: bool, reply: command::Reply<Outcome>) {
         let id = match self.find(name) {
             Ok(id) => id,
             Err(error) => {
@@ -1141,10 +1273,18 @@ impl Supervisor {
                 return;
             }
         };
+        if self.links.cascade.contains(&id) {
+            // A dependency's stop already takes it along: this stop joins that one.
+            return self.join_cascade(id, wait, reply);
+        }
         let machine = &self.processes[&id].machine;
-        if !machine.state.is_running() && !machine.restart_pending {
+        let restarting = machine.state == ProcessState::Stopping && machine.restart_after_stop;
+        if !machine.state.is_running() && !machine.restart_pending && !restarting {
             let _ = reply.send(Err(FaultError::new(Fault::NotRunning, name)));
             return;
+        }
+        if !no_deps && self.cascade_stop(id) {
+            return self.join_cascade(id, wait, reply);
         }
         let name_only = self.processes[&id].config.name.clone();
         if self.apply(id, Input::Stop).is_err() {
@@ -1319,6 +1459,7 @@ impl Supervisor {
         for id in group.members {
             self.forget_process(id);
         }
+        self.rebuild_graph();
         self.log(LogLevel::Info, &format!("removed process group {name}"));
         Ok(())
     }
@@ -1464,9 +1605,8 @@ impl Supervisor {
             },
         );
         self.log(LogLevel::Info, &format!("updated process group {name}"));
-        for id in to_start {
-            let _ = self.apply(id, Input::Start);
-        }
+        self.rebuild_graph();
+        self.start_all(to_start);
         outcome.action = "updated".to_owned();
         Ok(outcome)
     }

@@ -55,6 +55,9 @@ pub struct Process {
     pub waiters: Vec<Waiter>,
     /// Set while `scale` keeps this process's program at a count other than the file's.
     pub scaled: Option<super::scale::Scaled>,
+    /// Health check verdict, readiness and what the start waits for: the one health state
+    /// everything reads (see [`super::health`]).
+    pub health: super::health::Health,
 }
 
 impl Process {
@@ -78,6 +81,7 @@ impl Process {
             log_files: Vec::new(),
             waiters: Vec::new(),
             scaled: None,
+            health: super::health::Health::default(),
         }
     }
 
@@ -153,7 +157,11 @@ impl Process {
                     }
                 },
                 Waiter::Spawn(reply) => match state {
-                    _ if self.machine.spawn_pending => self.waiters.push(Waiter::Spawn(reply)),
+                    // Held for a dependency or `wait_for`: the start was accepted, and the
+                    // caller asked not to wait for the spawn.
+                    _ if self.machine.spawn_pending && self.health.waiting_for.is_empty() => {
+                        self.waiters.push(Waiter::Spawn(reply))
+                    }
                     ProcessState::Backoff | ProcessState::Fatal if !spawnerr.is_empty() => {
                         let _ = reply.send(Err(FaultError::new(Fault::SpawnError, name.clone())));
                     }
@@ -203,6 +211,23 @@ impl Process {
             } else {
                 0
             },
+            health: if self.config.deps.healthcheck.is_some() {
+                self.health.status.name().to_owned()
+            } else {
+                String::new()
+            },
+            health_failures: self.health.failures,
+            health_error: self.health.last_error.clone(),
+            waiting_for: self.waiting_for().to_owned(),
+        }
+    }
+
+    /// What a held start waits for (`waiting for db (healthy)`), empty if nothing.
+    fn waiting_for(&self) -> &str {
+        if self.machine.state == ProcessState::Starting && self.machine.spawn_pending {
+            &self.health.waiting_for
+        } else {
+            ""
         }
     }
 
@@ -250,11 +275,19 @@ impl Process {
         match self.machine.state {
             ProcessState::Running => {
                 let uptime = (now - self.start_time).max(0);
-                format!(
+                let base = format!(
                     "pid {}, uptime {}",
                     self.machine.pid.unwrap_or(0),
                     format_uptime(uptime)
-                )
+                );
+                // Only a program with a health check says more than supervisord.
+                match self.config.deps.healthcheck {
+                    Some(_) => format!("{base}, {}", self.health.describe()),
+                    None => base,
+                }
+            }
+            ProcessState::Starting if !self.waiting_for().is_empty() => {
+                self.waiting_for().to_owned()
             }
             ProcessState::Stopped | ProcessState::Exited => {
                 if self.start_time == 0 {

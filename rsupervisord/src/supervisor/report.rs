@@ -71,6 +71,10 @@ mod tests {
             restarts,
             restart_delay_ms: 0,
             next_restart: 0,
+            health: String::new(),
+            health_failures: 0,
+            health_error: String::new(),
+            waiting_for: String::new(),
         }
     }
 

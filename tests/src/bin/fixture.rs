@@ -37,12 +37,19 @@ Actions run in this order, whatever the order on the command line:
   5. --fork-grandchild PATH      start a grandchild (same process group, default signal
                                  dispositions, stdio on /dev/null) that sleeps forever;
                                  write its pid to PATH
+  5b. --listen PORT              accept TCP connections on 127.0.0.1:PORT and close them
+     --http PORT                serve HTTP on 127.0.0.1:PORT: every request gets 200 'ok'
+     --http-hang-after N        with --http: answer the first N requests, then read and
+                                hold every later one without answering
+     --http-count PATH          with --http: write the number of requests seen so far to
+                                PATH.<pid> after each request
   6. --print TEXT                write TEXT and a newline to stdout   (repeatable; these two
      --eprint TEXT               write TEXT and a newline to stderr    keep command-line order)
   7. --spew SIZE                 write SIZE bytes of the spew pattern to stdout in 64 KiB writes
      --spew-stderr SIZE          the same on stderr (after --spew)
   8. --echo-stdin                copy stdin lines to stdout until EOF
   9. --after DURATION            wait this long (TERM handling stays active)
+ 9b. --late-print TEXT           write TEXT and a newline to stdout (after --after)
  10. --exit-code N               exit with N; without it, run until signalled (--sleep)
 
 Other flags:
@@ -111,6 +118,16 @@ struct Options {
     exit_code: Option<i32>,
     /// `--sleep`.
     sleep: bool,
+    /// `--listen`.
+    listen: Option<u16>,
+    /// `--http`.
+    http: Option<u16>,
+    /// `--http-hang-after`.
+    http_hang_after: Option<u64>,
+    /// `--http-count`.
+    http_count: Option<PathBuf>,
+    /// `--late-print`.
+    late_print: Option<String>,
     /// Hidden `--grandchild-sleep`: the body of the grandchild started by `--fork-grandchild`.
     grandchild_sleep: bool,
 }
@@ -183,6 +200,13 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--dump-umask" => options.dump_umask = Some(value(flag)?.into()),
             "--dump-uid" => options.dump_uid = Some(value(flag)?.into()),
             "--echo-stdin" => options.echo_stdin = true,
+            "--listen" => options.listen = Some(parse_number(flag, &value(flag)?)?),
+            "--http" => options.http = Some(parse_number(flag, &value(flag)?)?),
+            "--http-hang-after" => {
+                options.http_hang_after = Some(parse_number(flag, &value(flag)?)?)
+            }
+            "--http-count" => options.http_count = Some(value(flag)?.into()),
+            "--late-print" => options.late_print = Some(value(flag)?),
             "--grandchild-sleep" => options.grandchild_sleep = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -267,6 +291,12 @@ fn run(options: &Options) -> Result<i32, String> {
         let pid = start_grandchild()?;
         write_file(path, &format!("{pid}\n"))?;
     }
+    if let Some(port) = options.listen {
+        listen(port)?;
+    }
+    if let Some(port) = options.http {
+        serve_http(port, options.http_hang_after, options.http_count.clone())?;
+    }
     for (stream, text) in &options.messages {
         match stream {
             Stream::Stdout => {
@@ -289,10 +319,68 @@ fn run(options: &Options) -> Result<i32, String> {
     if let Some(delay) = options.after {
         thread::sleep(delay);
     }
+    if let Some(text) = &options.late_print {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{text}")
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("writing stdout: {e}"))?;
+    }
     match options.exit_code {
         Some(code) => Ok(code),
         None => sleep_forever(),
     }
+}
+
+/// `--listen`: a thread accepting and closing connections on 127.0.0.1:`port`.
+fn listen(port: u16) -> Result<(), String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("listening on 127.0.0.1:{port}: {e}"))?;
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    Ok(())
+}
+
+/// `--http`: a thread answering each request on 127.0.0.1:`port` with 200 `ok` (one
+/// connection at a time), or holding it unanswered after `hang_after` requests.
+fn serve_http(port: u16, hang_after: Option<u64>, count: Option<PathBuf>) -> Result<(), String> {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("serving HTTP on 127.0.0.1:{port}: {e}"))?;
+    let count_file = count.map(|path| {
+        let mut name = path.into_os_string();
+        name.push(format!(".{}", std::process::id()));
+        PathBuf::from(name)
+    });
+    thread::spawn(move || {
+        let mut seen = 0u64;
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            // Read the request head (up to the blank line).
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            seen += 1;
+            if let Some(path) = &count_file {
+                let _ = std::fs::write(path, format!("{seen}\n"));
+            }
+            if hang_after.is_some_and(|n| seen > n) {
+                held.push(stream); // never answered
+                continue;
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    Ok(())
 }
 
 /// Parks the main thread until a signal ends the process.
