@@ -5,7 +5,7 @@
 //! no process code.
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
-//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
+//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys), [`schedule`] (the `schedule*` keys),
 //! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
 //! errors).
 
@@ -20,6 +20,7 @@ pub mod ini;
 mod load;
 pub mod model;
 pub mod policy;
+pub mod schedule;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};
