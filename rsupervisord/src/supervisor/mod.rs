@@ -21,6 +21,7 @@ pub mod handle;
 pub mod process;
 pub mod report;
 pub mod restart;
+pub mod schedule;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
 use crate::spawn::{self, SpawnContext};
