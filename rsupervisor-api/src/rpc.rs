@@ -3,7 +3,7 @@
 //! feature `client`).
 //!
 //! Wire names are supervisord's XML-RPC names. Our additions (log and state subscriptions,
-//! `updateProcessGroup`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`) use new
+//! `updateProcessGroup`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`, `runProcess`) use new
 //! names and are marked as such.
 
 #![allow(missing_docs)] // the generated server/client traits carry the docs written here
@@ -85,6 +85,12 @@ pub trait SupervisorRpc {
     /// Start a process; with `wait` (default true), answer once it is RUNNING or has failed.
     #[method(name = "supervisor.startProcess")]
     async fn start_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
+
+    /// Our addition: start one run of a process now, as `startProcess`, without touching its
+    /// schedule (a paused schedule stays paused). Refused with ALREADY_STARTED while it runs:
+    /// a job never runs twice at once.
+    #[method(name = "supervisor.runProcess")]
+    async fn run_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
 
     /// Start every process of a group that is not running.
     #[method(name = "supervisor.startProcessGroup")]

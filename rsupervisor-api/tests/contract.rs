@@ -53,6 +53,7 @@ fn process_info_has_supervisords_keys() {
         restarts: 2,
         restart_delay_ms: 4000,
         next_restart: 1_700_000_004,
+        schedule: None,
     });
     assert_eq!(
         keys(&json),

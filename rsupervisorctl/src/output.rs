@@ -320,6 +320,7 @@ mod tests {
             restarts: 0,
             restart_delay_ms: 0,
             next_restart: 0,
+            schedule: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.resetAllProcesses", "Clear every process's restart counters (rsupervisor addition)."),
     ("supervisor.resetProcess", "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition)."),
     ("supervisor.restart", "Restart the supervisor process"),
+    ("supervisor.runProcess", "Start one run of a process now without touching its schedule; refused while it runs (rsupervisor addition)."),
     ("supervisor.sendProcessStdin", "Send a string of chars to the stdin of the process name."),
     ("supervisor.shutdown", "Shut down the supervisor process"),
     ("supervisor.signalAllProcesses", "Send a signal to all processes in the process list"),
@@ -442,6 +443,14 @@ impl SupervisorRpcServer for RpcHandler {
         }
         self.handle
             .start(name, wait.unwrap_or(true))
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn run_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .run(name, wait.unwrap_or(true))
             .await
             .map_err(fault)?;
         Ok(true)

@@ -180,6 +180,7 @@ pub fn info(
         restarts: 0,
         restart_delay_ms: 0,
         next_restart: 0,
+        schedule: None,
     }
 }
 

@@ -28,4 +28,6 @@ pub enum Event {
     /// `status_report_interval` passed: write the status table to the main log. Carries
     /// the report epoch it was armed in; a reload voids older ones.
     StatusReport(u64),
+    /// A scheduled job's timer fired (a run is due, a run timed out, records to save).
+    Job(super::jobs::JobEvent),
 }

@@ -82,6 +82,11 @@ impl SupervisorHandle {
             .await?
     }
 
+    /// Starts one run of a process now, leaving its schedule as it is.
+    pub async fn run(&self, name: String, wait: bool) -> Outcome {
+        self.ask(|reply| Command::Run { name, wait, reply }).await?
+    }
+
     /// Stops one process.
     pub async fn stop(&self, name: String, wait: bool) -> Outcome {
         self.ask(|reply| Command::Stop { name, wait, reply })

@@ -18,6 +18,7 @@ pub mod command;
 pub mod event;
 pub mod fsm;
 pub mod handle;
+pub mod jobs;
 pub mod process;
 pub mod report;
 pub mod restart;
@@ -111,6 +112,10 @@ pub struct Supervisor {
     agenda: ActorAgenda,
     /// The zero of the monotonic clock the state machine's restart policy reads.
     clock: std::time::Instant,
+    /// Scheduled jobs' cursors and last runs, and their state file.
+    book: jobs::Book,
+    /// Groups are being added at daemon start (or reload): `@reboot` jobs run.
+    booting: bool,
     services: Services,
 }
 
@@ -119,6 +124,10 @@ impl Supervisor {
     pub fn new(config: Config, services: Services) -> (Self, handle::SupervisorHandle) {
         let (commands_tx, commands) = mpsc::channel(1024);
         let (events_tx, events) = mpsc::unbounded_channel();
+        let (book, book_warning) = jobs::Book::open(&config.supervisord.pidfile);
+        if let Some(warning) = book_warning {
+            services.main_log.log(LogLevel::Warn, &warning);
+        }
         let supervisor = Supervisor {
             latest: config.clone(),
             config,
@@ -134,6 +143,8 @@ impl Supervisor {
             events_tx: events_tx.clone(),
             agenda: Agenda::new(Quotas::ACTOR),
             clock: std::time::Instant::now(),
+            book,
+            booting: false,
             services,
         };
         (
@@ -164,6 +175,7 @@ impl Supervisor {
                 if self.mood == Mood::Restarting {
                     self.finish_restart();
                 } else {
+                    self.save_jobs_now();
                     break;
                 }
             }
@@ -190,9 +202,10 @@ impl Supervisor {
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
-            Event::Timer { .. } | Event::ShutdownReminder | Event::StatusReport(_) => {
-                self.agenda.push_event(event)
-            }
+            Event::Timer { .. }
+            | Event::ShutdownReminder
+            | Event::StatusReport(_)
+            | Event::Job(_) => self.agenda.push_event(event),
         }
     }
 
@@ -223,9 +236,11 @@ impl Supervisor {
 
     fn add_all_groups(&mut self) {
         let groups = self.config.groups.clone();
+        self.booting = true;
         for group in groups {
             self.add_group(group);
         }
+        self.booting = false;
     }
 
     fn add_group(&mut self, config: GroupConfig) {
@@ -237,17 +252,23 @@ impl Supervisor {
         let autostart: Vec<ProcessId> = members
             .iter()
             .copied()
-            .filter(|id| self.processes.get(id).is_some_and(|p| p.config.autostart))
+            .filter(|id| {
+                self.processes
+                    .get(id)
+                    .is_some_and(|p| p.config.autostart && p.job.is_none())
+            })
             .collect();
         let position = self
             .groups
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
+        let members_copy = members.clone();
         self.groups.insert(position, Group { config, members });
         for id in autostart {
             let _ = self.apply(id, Input::Start);
         }
+        self.jobs_added(&members_copy, self.booting);
     }
 
     fn create_process(&mut self, config: ProcessConfig) -> ProcessId {
@@ -259,8 +280,10 @@ impl Supervisor {
         };
         let id = self.next_id;
         self.next_id += 1;
-        self.processes
-            .insert(id, Process::new(config, stdout_path, stderr_path));
+        let job = self.new_job(&config);
+        let mut process = Process::new(config, stdout_path, stderr_path);
+        process.job = job;
+        self.processes.insert(id, process);
         id
     }
 
@@ -382,6 +405,7 @@ impl Supervisor {
         for effect in actions {
             self.carry_out(id, effect);
         }
+        self.job_after_step(id, before);
         Ok(())
     }
 
@@ -648,6 +672,7 @@ impl Supervisor {
                     self.arm_status_report();
                 }
             }
+            Event::Job(event) => self.on_job_event(event),
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -700,6 +725,9 @@ impl Supervisor {
             .map(|at| at.elapsed())
             .unwrap_or_default();
         let after_startsecs = ran_for >= Duration::from_secs(process.config.startsecs);
+        if let Some(job) = process.job.as_mut() {
+            job.exited(status);
+        }
         process.stop_time = epoch_seconds(SystemTime::now());
         if shutting_down {
             // The daemon is going away: leave nothing of this program's process group behind
@@ -919,12 +947,21 @@ impl Supervisor {
                     return;
                 }
                 self.start(&name, wait, reply);
+                self.job_started_by_hand(&name);
+            }
+            Command::Run { name, wait, reply } => {
+                if let Err(error) = self.refuse_if_stopping() {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+                self.start(&name, wait, reply);
             }
             Command::Stop { name, wait, reply } => {
                 if let Err(error) = self.refuse_if_stopping() {
                     let _ = reply.send(Err(error));
                     return;
                 }
+                self.job_stop_requested(&name);
                 self.stop(&name, wait, reply);
             }
             Command::Signal {
@@ -1291,7 +1328,11 @@ impl Supervisor {
             let Some(process) = self.processes.get(id) else {
                 continue;
             };
-            let unchanged = new.is_some_and(|new| new.processes.contains(&process.config));
+            let unchanged = new.is_some_and(|new| {
+                new.processes
+                    .iter()
+                    .any(|p| jobs::Job::same_but_schedule(p, &process.config))
+            });
             if !unchanged && process.machine.state.is_running() {
                 to_stop.push(process.namespec());
             }
@@ -1316,7 +1357,7 @@ impl Supervisor {
             outcome.started = new
                 .processes
                 .iter()
-                .filter(|p| p.autostart)
+                .filter(|p| p.autostart && p.schedule.is_none())
                 .map(|p| rsupervisor_api::namespec(&p.group, &p.name))
                 .collect();
             self.log(LogLevel::Info, &format!("added process group {name}"));
@@ -1338,7 +1379,10 @@ impl Supervisor {
             let Some(process) = self.processes.get(id) else {
                 continue;
             };
-            let same = new.processes.contains(&process.config);
+            let same = new
+                .processes
+                .iter()
+                .any(|p| jobs::Job::same_but_schedule(p, &process.config));
             if same {
                 keep.insert(process.config.name.clone(), *id);
             } else if !process.machine.state.is_stopped() {
@@ -1347,13 +1391,18 @@ impl Supervisor {
         }
         let mut members = Vec::new();
         let mut to_start = Vec::new();
+        let mut added = Vec::new();
         for process_config in &new.processes {
             if let Some(id) = keep.get(&process_config.name) {
                 members.push(*id);
+                if self.processes.get(id).map(|p| &p.config) != Some(process_config) {
+                    self.job_reconfigure(*id, process_config.clone());
+                }
                 continue;
             }
             let id = self.create_process(process_config.clone());
-            if process_config.autostart {
+            added.push(id);
+            if process_config.autostart && process_config.schedule.is_none() {
                 to_start.push(id);
                 outcome.started.push(rsupervisor_api::namespec(
                     &process_config.group,
@@ -1384,6 +1433,7 @@ impl Supervisor {
         for id in to_start {
             let _ = self.apply(id, Input::Start);
         }
+        self.jobs_added(&added, false);
         outcome.action = "updated".to_owned();
         Ok(outcome)
     }

@@ -53,6 +53,8 @@ pub struct Process {
     pub log_files: Vec<LogHandle>,
     /// Requests waiting for an outcome.
     pub waiters: Vec<Waiter>,
+    /// The schedule and runs of a scheduled program (`schedule` key).
+    pub job: Option<super::jobs::Job>,
 }
 
 impl Process {
@@ -75,6 +77,7 @@ impl Process {
             stdin: None,
             log_files: Vec::new(),
             waiters: Vec::new(),
+            job: None,
         }
     }
 
@@ -180,7 +183,10 @@ impl Process {
         ProcessInfo {
             name: self.config.name.clone(),
             group: self.config.group.clone(),
-            description: self.description(now),
+            description: match &self.job {
+                Some(job) => job.describe(self.description(now)),
+                None => self.description(now),
+            },
             start: self.start_time,
             stop: self.stop_time,
             now,
@@ -200,6 +206,7 @@ impl Process {
             } else {
                 0
             },
+            schedule: self.job.as_ref().map(super::jobs::Job::info),
         }
     }
 

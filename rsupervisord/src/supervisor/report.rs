@@ -71,6 +71,7 @@ mod tests {
             restarts,
             restart_delay_ms: 0,
             next_restart: 0,
+            schedule: None,
         }
     }
 
