@@ -41,6 +41,10 @@ pub enum Verb {
     Reset,
     /// `restart <name>...|all`
     Restart,
+    /// `run <name>...` (rsupervisor addition)
+    Run,
+    /// `schedule [name...]` (rsupervisor addition)
+    Schedule,
     /// `shutdown`
     Shutdown,
     /// `signal <sig> <name>...|all`
@@ -63,7 +67,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 24] = [
+    pub const ALL: [Verb; 26] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -80,6 +84,8 @@ impl Verb {
         Verb::Reread,
         Verb::Reset,
         Verb::Restart,
+        Verb::Run,
+        Verb::Schedule,
         Verb::Shutdown,
         Verb::Signal,
         Verb::Start,
@@ -109,6 +115,8 @@ impl Verb {
             Verb::Reread => "reread",
             Verb::Reset => "reset",
             Verb::Restart => "restart",
+            Verb::Run => "run",
+            Verb::Schedule => "schedule",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
             Verb::Start => "start",
@@ -147,6 +155,8 @@ impl Verb {
             Verb::Reread => "Reread the configuration and report what changed, without applying",
             Verb::Reset => "Clear restart counters; FATAL processes become STOPPED",
             Verb::Restart => "Restart processes (does not reread the configuration)",
+            Verb::Run => "Start one run of a scheduled job now, leaving its schedule as it is",
+            Verb::Schedule => "List scheduled jobs and their next runs",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
             Verb::Start => "Start processes",
@@ -167,6 +177,8 @@ impl Verb {
                 "<name>... | <gname>:* | all"
             }
             Verb::Fg | Verb::Env => "<name>",
+            Verb::Run => "<name>...",
+            Verb::Schedule => "[<name>...] [--json]",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
@@ -181,7 +193,10 @@ impl Verb {
 
     /// Whether the verb accepts `--json`.
     pub fn supports_json(self) -> bool {
-        matches!(self, Verb::Status | Verb::Avail | Verb::Pid | Verb::Version)
+        matches!(
+            self,
+            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Schedule
+        )
     }
 }
 
@@ -236,6 +251,10 @@ pub enum Action {
     Reread,
     /// `restart`.
     Restart(Targets),
+    /// `run`.
+    Run(Vec<String>),
+    /// `schedule`: empty means every job.
+    Schedule(Vec<String>),
     /// `shutdown`.
     Shutdown,
     /// `signal`.
@@ -422,6 +441,9 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
                 exit::GENERIC,
             )),
         },
+        Verb::Run if args.is_empty() => Err(requires_name(exit::GENERIC)),
+        Verb::Run => Ok(Action::Run(args)),
+        Verb::Schedule => Ok(Action::Schedule(args)),
         Verb::Maintail => parse_maintail(args),
         Verb::Tail => parse_tail(args),
     }

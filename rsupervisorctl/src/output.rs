@@ -113,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 23] = [
+pub const HELP_TOPICS: [&str; 25] = [
     "add", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "reset", "restart", "shutdown", "signal", "start", "status", "stop",
-    "tail", "update", "version",
+    "remove", "reread", "reset", "restart", "run", "schedule", "shutdown", "signal", "start",
+    "status", "stop", "tail", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -137,6 +137,15 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         "env" => {
             "env <name>\t\tShow a process' environment, each variable with where it comes \
              from\n\t\t\t(values of names that look like secrets are masked)"
+        }
+        // rsupervisor's own verbs, worded in supervisorctl's style.
+        "run" => {
+            "run <name>\t\tStart one run of a scheduled job now; its schedule stays as it \
+             is\n\t\t\t(refused while the job runs: a job never runs twice at once)"
+        }
+        "schedule" => {
+            "schedule\t\tList every scheduled job with its next runs\n\
+             schedule <name>\tThe schedule and next runs of one job"
         }
         "maintail" => {
             "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n\
@@ -505,13 +514,14 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
-        // supervisorctl's layout (Python's cmd.columnize), with our `reset` among the topics.
+        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset`, `run` and
+        // `schedule` among the topics.
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    env   maintail  quit    reread   shutdown  status  update \n\
-avail  exit  open      reload  reset    signal    stop    version\n\
-clear  fg    pid       remove  restart  start     tail  \n\
+add    env   maintail  quit    reread   run       signal  stop    version\n\
+avail  exit  open      reload  reset    schedule  start   tail  \n\
+clear  fg    pid       remove  restart  shutdown  status  update\n\
 \n";
         assert_eq!(help_index(), expected);
     }

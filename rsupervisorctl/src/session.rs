@@ -98,6 +98,8 @@ impl Session {
                 | Verb::Reset
                 | Verb::Fg
                 | Verb::Env
+                | Verb::Run
+                | Verb::Schedule
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
@@ -344,6 +346,8 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Reset(targets) => commands::reset::run(client, out, &targets).await,
         Action::Fg(name) => commands::fg::run(client, out, &name).await,
         Action::Env(name) => commands::env::run(client, out, &name).await,
+        Action::Run(names) => commands::run::run(client, out, &names).await,
+        Action::Schedule(names) => commands::schedule::run(client, out, &names).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,

@@ -22,6 +22,8 @@ pub mod remove;
 pub mod reread;
 pub mod reset;
 pub mod restart;
+pub mod run;
+pub mod schedule;
 pub mod shutdown;
 pub mod signal;
 pub mod start;
