@@ -13,6 +13,7 @@ mod logs_capture;
 mod priorities;
 mod reload_update;
 mod restart_policy;
+mod schedules;
 mod shutdown_signals;
 mod spawn_errors;
 mod start_stop;

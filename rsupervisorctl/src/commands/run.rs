@@ -6,7 +6,7 @@ use jsonrpsee::core::ClientError;
 use rsupervisor_api::{Fault, SupervisorRpcClient};
 
 use super::{fault_of, Output};
-use crate::{exit, output};
+use crate::output;
 
 /// Runs each name in turn, waiting until the run is RUNNING (or failed).
 pub async fn run<C: SupervisorRpcClient + Sync>(
@@ -28,9 +28,6 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
                 };
                 out.line(line);
                 out.fault(fault.fault.code(), None);
-                if out.status == exit::OK {
-                    out.status = exit::GENERIC;
-                }
             }
         }
     }
