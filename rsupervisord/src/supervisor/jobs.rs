@@ -217,20 +217,13 @@ impl Job {
 
     /// The `schedule` field of the process info.
     pub fn info(&self) -> ScheduleInfo {
-        let now = Timestamp::now();
         let last = self.last.clone().unwrap_or_default();
-        let next_runs = if self.paused {
-            Vec::new()
-        } else {
-            let from = self.next_slot.map_or(now, |slot| {
-                slot.checked_sub(jiff::SignedDuration::from_millis(1))
-                    .unwrap_or(slot)
-            });
-            self.plan
-                .upcoming(from, UPCOMING)
-                .into_iter()
+        let next_runs = match self.next_slot {
+            Some(slot) if !self.paused => std::iter::once(slot)
+                .chain(self.plan.upcoming(slot, UPCOMING - 1))
                 .map(|t| t.as_second())
-                .collect()
+                .collect(),
+            _ => Vec::new(),
         };
         ScheduleInfo {
             schedule: self.config.schedule.to_string(),
@@ -793,15 +786,18 @@ impl Supervisor {
     /// time the old schedule was about to run (its timer had fired, or was in its jitter)
     /// runs now; the new schedule starts from now, so nothing already run runs again.
     pub(super) fn job_reconfigure(&mut self, id: ProcessId, config: ProcessConfig) {
-        let Some(job) = self.new_job(&config) else {
-            return;
-        };
+        let job = self.new_job(&config);
         let now = Timestamp::now();
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
         let name = config.name.clone();
         process.config = config;
+        let Some(job) = job else {
+            // Its schedule cannot be used (said in the main log): no more due runs.
+            process.job = None;
+            return;
+        };
         let Some(old) = process.job.as_mut() else {
             return;
         };
@@ -845,5 +841,95 @@ fn missed_text(count: u64) -> String {
         1 => "1 due time".to_owned(),
         n if n >= schedule::MISSED_COUNT_CAP => format!("{n} or more due times"),
         n => format!("{n} due times"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsupervisor_config::Schedule;
+
+    fn job(schedule: Schedule) -> Job {
+        let config = ScheduleConfig {
+            schedule,
+            timezone: Some("UTC".into()),
+            jitter: Duration::ZERO,
+            overlap: Overlap::Skip,
+            catchup: false,
+            timeout: None,
+        };
+        Job {
+            plan: Plan::new(&config).expect("plan"),
+            config,
+            paused: false,
+            cursor: Timestamp::now(),
+            next_slot: None,
+            fire_at: None,
+            epoch: 0,
+            runs: 0,
+            queued: false,
+            restart: false,
+            trigger: None,
+            current: None,
+            exit: None,
+            last: None,
+        }
+    }
+
+    #[test]
+    fn info_lists_the_next_due_times_from_the_armed_one() {
+        let mut every = job(Schedule::Every(Duration::from_secs(180)));
+        let slot: Timestamp = "2026-12-02T12:45:00Z".parse().expect("time");
+        every.next_slot = Some(slot);
+        every.fire_at = Some(
+            slot.checked_add(jiff::SignedDuration::from_secs(7))
+                .expect("t"),
+        );
+        let info = every.info();
+        assert_eq!(info.schedule, "@every 180s");
+        assert_eq!(info.next_run, slot.as_second() + 7);
+        let steps: Vec<i64> = info
+            .next_runs
+            .iter()
+            .map(|t| t - slot.as_second())
+            .collect();
+        assert_eq!(steps, [0, 180, 360, 540, 720]);
+        every.paused = true;
+        assert_eq!(
+            (every.info().next_run, every.info().next_runs.len()),
+            (0, 0)
+        );
+    }
+
+    #[test]
+    fn the_description_says_what_comes_and_what_was() {
+        let mut cron = job(Schedule::Cron("*/15 * * * *".into()));
+        let now = Timestamp::now();
+        cron.fire_at = now.checked_add(jiff::SignedDuration::from_secs(192)).ok();
+        cron.last = Some(LastRun {
+            start: now.as_second() - 900,
+            end: now.as_second() - 859,
+            duration_ms: 41_200,
+            exitstatus: 0,
+            outcome: "exit status 0".into(),
+        });
+        let text = cron.describe("Dec 02 12:30 PM".into());
+        assert!(text.starts_with("Dec 02 12:30 PM, next run "), "{text}");
+        assert!(text.contains(" (in 0:03:1"), "{text}");
+        assert!(text.contains(", last exit 0 at "), "{text}");
+        assert!(text.ends_with(" after 0:00:41"), "{text}");
+        cron.last = Some(LastRun {
+            outcome: "terminated by SIGTERM".into(),
+            ..LastRun::default()
+        });
+        cron.paused = true;
+        cron.queued = true;
+        let text = cron.describe(String::new());
+        assert!(
+            text.starts_with(
+                "schedule paused until start, 1 run queued, last run terminated by SIGTERM at "
+            ),
+            "{text}"
+        );
     }
 }
