@@ -664,12 +664,20 @@ impl Supervisor {
         let state = process.machine.state;
         let exitcodes = process.config.exitcodes.clone();
         let spawnerr = process.machine.spawnerr.clone();
+        let spawned_at = process.spawned_at;
+        let spawned = Timestamp::from_second(process.start_time).ok();
         let Some(job) = process.job.as_mut() else {
             return;
         };
-        let Some(run) = job.current.take() else {
+        let Some(mut run) = job.current.take() else {
             return;
         };
+        // The run is timed from its spawn (a start may wait in the spawn queue a moment when
+        // many jobs are due at once), or from its start request if it never spawned.
+        if let (Some(since), Some(started)) = (spawned_at.filter(|at| *at >= run.since), spawned) {
+            run.since = since;
+            run.started = started.max(run.started);
+        }
         let took = run.since.elapsed();
         let (outcome, exitstatus, expected) = match job.exit.take() {
             Some(status) => (
