@@ -117,6 +117,8 @@ fn runs_start_at_their_due_times_and_are_logged() {
     assert!(description.contains(" after 0:00:00"), "{description}");
     let out = dir.ctl(&["status", "tick"]);
     assert!(out.stdout.contains("next run "), "{out}");
+    // Between runs a job is where it should be: status does not exit 3 for it.
+    out.assert_status(0);
     let out = dir.ctl(&["status", "--json"]);
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(json[0]["schedule"]["schedule"], "*/2 * * * * *", "{out}");
