@@ -107,6 +107,10 @@ pub struct Book {
     path: Option<PathBuf>,
     saved: BTreeMap<String, Saved>,
     save_armed: bool,
+    /// Numbers the writes; the file holds the highest number written, so two writes that
+    /// overlap on a slow disk never leave the older records in place.
+    written: std::sync::Arc<std::sync::Mutex<u64>>,
+    next_write: u64,
 }
 
 impl Book {
@@ -143,22 +147,55 @@ impl Book {
         (book, warning)
     }
 
-    /// Writes the records: a temporary file in the same directory, then a rename, so a crash
-    /// leaves the old file or the new one, never half of one.
-    fn save(&self) -> Result<(), String> {
-        let Some(path) = &self.path else {
+    /// What to write now: the records as JSON, numbered; `None` without a state file.
+    fn snapshot(&mut self) -> Option<Write> {
+        let path = self.path.clone()?;
+        self.next_write += 1;
+        Some(Write {
+            path,
+            text: serde_json::to_vec_pretty(&self.saved).unwrap_or_default(),
+            number: self.next_write,
+            written: self.written.clone(),
+        })
+    }
+}
+
+/// One write of the state file, done off the actor (it waits for the disk).
+struct Write {
+    path: PathBuf,
+    text: Vec<u8>,
+    number: u64,
+    written: std::sync::Arc<std::sync::Mutex<u64>>,
+}
+
+impl Write {
+    /// A temporary file in the same directory, then a rename, so a crash leaves the old file
+    /// or the new one, never half of one. A write older than the one in place is dropped.
+    fn run(self) -> Result<(), String> {
+        let mut written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *written >= self.number {
             return Ok(());
-        };
-        let text = serde_json::to_vec_pretty(&self.saved).map_err(|error| error.to_string())?;
-        let temporary = path.with_extension("schedule.json.tmp");
+        }
+        let temporary = self.path.with_extension("schedule.json.tmp");
         let write = || -> std::io::Result<()> {
             use std::io::Write;
             let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&text)?;
+            file.write_all(&self.text)?;
             file.sync_all()?;
-            std::fs::rename(&temporary, path)
+            std::fs::rename(&temporary, &self.path)
         };
-        write().map_err(|error| format!("could not write {}: {error}", path.display()))
+        write().map_err(|error| {
+            format!(
+                "could not write the schedule state file {}: {error}; catch-up after a restart \
+                 may miss the latest runs",
+                self.path.display()
+            )
+        })?;
+        *written = self.number;
+        Ok(())
     }
 }
 
@@ -461,8 +498,13 @@ impl Supervisor {
             JobEvent::Timeout { id, run } => self.on_timeout(id, run),
             JobEvent::Save => {
                 self.book.save_armed = false;
-                if let Err(error) = self.book.save() {
-                    self.log(LogLevel::Warn, &error);
+                if let Some(write) = self.book.snapshot() {
+                    let main_log = self.services.main_log.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(error) = write.run() {
+                            main_log.log(LogLevel::Warn, &error);
+                        }
+                    });
                 }
             }
         }
@@ -753,10 +795,11 @@ impl Supervisor {
 
     /// Writes the run records now if they changed (the daemon is exiting).
     pub(super) fn save_jobs_now(&mut self) {
-        if std::mem::take(&mut self.book.save_armed) {
-            if let Err(error) = self.book.save() {
-                self.log(LogLevel::Warn, &error);
-            }
+        if !std::mem::take(&mut self.book.save_armed) {
+            return;
+        }
+        if let Some(Err(error)) = self.book.snapshot().map(Write::run) {
+            self.log(LogLevel::Warn, &error);
         }
     }
 
