@@ -56,10 +56,33 @@ fn runs_start_at_their_due_times_and_are_logged() {
     let dir = TestDir::new();
     dir.config(
         "[program:tick]\ncommand={fixture} --print tick --after 200ms --exit-code 0\n\
-         schedule = */2 * * * * *\n",
+         schedule = */2 * * * * *\n\n\
+         [program:spread]\ncommand={fixture} --exit-code 0\nschedule = */2 * * * * *\n\
+         schedule_jitter = 1s\n\n\
+         [program:every]\ncommand={fixture} --exit-code 0\nschedule = @every 1s\n",
     );
     let daemon = Daemon::start(&dir);
+    wait_count(&daemon, "job 'every': run ended", 2);
+    wait_count(&daemon, "job 'spread': run ended", 2);
     let log = wait_count(&daemon, "job 'tick': run ended", 3);
+    // With jitter a run starts up to schedule_jitter after its due time, never before.
+    for line in log
+        .lines()
+        .filter(|l| l.contains("job 'spread': run started (due at "))
+    {
+        let due = clock(
+            line.rsplit("due at ")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(')'),
+        );
+        let late = (stamp(line) - due + 86_400.0) % 86_400.0;
+        assert!(late < 2.5, "started {late}s after its due time: {line}");
+    }
+    let spread = schedule_of(&daemon, "spread");
+    let jitter =
+        spread["next_run"].as_i64().unwrap_or(0) - spread["next_runs"][0].as_i64().unwrap_or(0);
+    assert!((0..=1).contains(&jitter), "{spread}");
     // Each run starts at (not before) its due time: an even second.
     let starts: Vec<&str> = log
         .lines()
@@ -121,11 +144,13 @@ fn runs_start_at_their_due_times_and_are_logged() {
     out.assert_status(0);
     let out = dir.ctl(&["status", "--json"]);
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(json[0]["schedule"]["schedule"], "*/2 * * * * *", "{out}");
+    assert_eq!(json[0]["schedule"]["schedule"], "@every 1s", "{out}");
+    assert_eq!(json[2]["schedule"]["schedule"], "*/2 * * * * *", "{out}");
     let out = dir.ctl(&["schedule"]);
     out.assert_status(0);
-    assert!(out.stdout.starts_with("NAME  SCHEDULE"), "{out}");
-    assert!(out.stdout.contains("tick  */2 * * * * *  local"), "{out}");
+    assert!(out.stdout.starts_with("NAME    SCHEDULE"), "{out}");
+    assert!(out.stdout.contains("tick    */2 * * * * *  local"), "{out}");
+    assert!(out.stdout.contains("every   @every 1s      local"), "{out}");
     assert!(out.stdout.contains(" (in 0:00:0"), "{out}");
 }
 
@@ -345,8 +370,34 @@ fn autostart_false_pauses_the_schedule_until_start() {
         job.iter().any(|m| m == "job 'job': schedule resumed"),
         "{job:#?}"
     );
-    // `stop` of a running job ends that run only: the schedule goes on.
     assert_eq!(daemon.process("job")["schedule"]["paused"], false);
+}
+
+#[test]
+fn stop_ends_the_current_run_only() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:long]\ncommand={fixture} --sleep\nschedule = */2 * * * * *\n\
+         schedule_overlap = queue\n",
+    );
+    let daemon = Daemon::start(&dir);
+    // The first run goes on past the next due time, which queues a run behind it.
+    wait_log(&daemon, "job 'long': queued the run due at");
+    let out = dir.ctl(&["stop", "long"]);
+    out.assert_status(0);
+    assert_eq!(out.stdout, "long: stopped\n");
+    let log = wait_log(
+        &daemon,
+        "job 'long': run ended: terminated by SIGTERM (stopped)",
+    );
+    let stopped_at = log.len();
+    // The queued run was dropped with the stop; the schedule goes on with the next due time.
+    let log = wait_count(&daemon, "job 'long': run started (due at", 2);
+    let after = &log[stopped_at..];
+    assert!(!after.contains("queued behind"), "{after}");
+    let first = log_messages(&log, "job 'long': run started");
+    assert_eq!(first.len(), 2, "{log}");
+    assert!(first[1].contains("(due at "), "{first:#?}");
 }
 
 #[test]
