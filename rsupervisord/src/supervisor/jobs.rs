@@ -111,6 +111,9 @@ pub struct Book {
     /// overlap on a slow disk never leave the older records in place.
     written: std::sync::Arc<std::sync::Mutex<u64>>,
     next_write: u64,
+    /// The thread that writes the file, started with the first write. It waits on its
+    /// channel between writes (a pool thread would wake up later just to end).
+    writer: Option<std::sync::mpsc::Sender<Write>>,
 }
 
 impl Book {
@@ -401,11 +404,13 @@ impl Supervisor {
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok())
                 .filter(|cursor| *cursor <= now);
             let mut start = None;
+            let mut dealt_with = None;
             if let Some(cursor) = saved {
                 let due = job.plan.due(cursor, now);
                 job.cursor = cursor;
                 if let (true, Some(last)) = (due.missed > 0, due.last_missed) {
                     job.cursor = last;
+                    dealt_with = Some(last);
                     let count = missed_text(due.missed);
                     let message = if job.config.catchup {
                         start = Some(Trigger::CatchUp(due.missed));
@@ -424,6 +429,11 @@ impl Supervisor {
                     };
                     self.log(LogLevel::Info, &message);
                 }
+            }
+            // Recorded at once: a second restart right after this one must not catch up on
+            // the same due times again.
+            if let Some(last) = dealt_with {
+                self.record_cursor(&namespec, last);
             }
             self.arm(id);
             if let Some(trigger) = start {
@@ -498,13 +508,19 @@ impl Supervisor {
             JobEvent::Timeout { id, run } => self.on_timeout(id, run),
             JobEvent::Save => {
                 self.book.save_armed = false;
-                if let Some(write) = self.book.snapshot() {
-                    let main_log = self.services.main_log.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(error) = write.run() {
-                            main_log.log(LogLevel::Warn, &error);
-                        }
-                    });
+                let Some(write) = self.book.snapshot() else {
+                    return;
+                };
+                if self.book.writer.is_none() {
+                    self.book.writer = self.start_writer();
+                }
+                let refused = match &self.book.writer {
+                    Some(writer) => writer.send(write).err().map(|error| error.0),
+                    None => Some(write),
+                };
+                // No writer thread: write here rather than not at all.
+                if let Some(Err(error)) = refused.map(Write::run) {
+                    self.log(LogLevel::Warn, &error);
                 }
             }
         }
@@ -791,6 +807,22 @@ impl Supervisor {
             tokio::time::sleep(SAVE_DELAY).await;
             let _ = events.send(Event::Job(JobEvent::Save));
         });
+    }
+
+    fn start_writer(&self) -> Option<std::sync::mpsc::Sender<Write>> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Write>();
+        let main_log = self.services.main_log.clone();
+        std::thread::Builder::new()
+            .name("rsupervisord-state".to_owned())
+            .spawn(move || {
+                for write in receiver {
+                    if let Err(error) = write.run() {
+                        main_log.log(LogLevel::Warn, &error);
+                    }
+                }
+            })
+            .ok()
+            .map(|_| sender)
     }
 
     /// Writes the run records now if they changed (the daemon is exiting).
