@@ -505,3 +505,49 @@ fn an_edited_schedule_takes_effect_in_place_without_touching_the_others() {
     assert_eq!(info_pid(&daemon.process("web")), web_pid);
     assert_eq!(schedule_of(&daemon, "other")["next_run"], other_next);
 }
+
+#[test]
+fn a_catch_up_is_not_repeated_by_the_next_restart() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:hourly]\ncommand={fixture} --exit-code 0\nschedule = 0 * * * *\n\
+         schedule_catchup = true\n",
+    );
+    // The state a daemon left three hours ago: it last dealt with a due time then.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    dir.write(
+        "supervisord.schedule.json",
+        json!({"hourly": {"cursor_ms": now_ms - 3 * 3_600_000}}).to_string(),
+    );
+    let mut daemon = Daemon::start(&dir);
+    let log = wait_log(&daemon, "job 'hourly': run ended: exit status 0 (expected)");
+    assert!(
+        log.contains("job 'hourly': catching up: 3 due times missed since"),
+        "{log}"
+    );
+    daemon.signal(Signal::SIGTERM);
+    daemon.wait_exit(DEADLINE);
+    drop(daemon);
+    let before = dir.read("supervisord.log").len();
+    let daemon = Daemon::start(&dir);
+    // The schedule is armed when the program is added, before any request is answered.
+    let info = daemon.process("hourly");
+    let log = daemon.main_log();
+    assert!(!log[before..].contains("catching up"), "{log}");
+    assert!(
+        !log[before..].contains("passed while the daemon was down"),
+        "{log}"
+    );
+    // The last run is known across the restart.
+    assert_eq!(info["schedule"]["last_outcome"], "exit status 0", "{info}");
+    assert!(
+        info["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("last exit 0 at "),
+        "{info}"
+    );
+}
