@@ -5,9 +5,9 @@
 //! no process code.
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
-//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys), [`schedule`] (the `schedule*` keys),
-//! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
-//! errors).
+//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
+//! [`schedule`] (the `schedule*` keys), `include` (`[include]` globbing), `build` (sections to
+//! the [`model`]), [`error`] (located errors).
 
 mod build;
 mod ctl;

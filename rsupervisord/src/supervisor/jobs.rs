@@ -7,7 +7,7 @@
 //!
 //! A due run goes through the state machine like `start` (`Input::Start`); a run that is still
 //! going is skipped, queued or restarted as `schedule_overlap` says; `schedule_timeout` stops
-//! a run like `stop`. The actor calls [`Supervisor::job_after_step`] after every step, which
+//! a run like `stop`. The actor calls `Supervisor::job_after_step` after every step, which
 //! is where a run's start and end are seen, logged and recorded, and where a queued run
 //! starts.
 //!
