@@ -809,6 +809,9 @@ impl Supervisor {
         });
     }
 
+    /// Starts the state file's writer thread. It ends when its channel closes: the actor
+    /// drops the book (and the sender in it) when it returns, at daemon exit; the last
+    /// records are written by the actor itself then (`save_jobs_now`).
     fn start_writer(&self) -> Option<std::sync::mpsc::Sender<Write>> {
         let (sender, receiver) = std::sync::mpsc::channel::<Write>();
         let main_log = self.services.main_log.clone();
