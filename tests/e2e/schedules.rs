@@ -77,7 +77,7 @@ fn runs_start_at_their_due_times_and_are_logged() {
                 .trim_end_matches(')'),
         );
         let late = (stamp(line) - due + 86_400.0) % 86_400.0;
-        assert!(late < 2.5, "started {late}s after its due time: {line}");
+        assert!(late < 3.5, "started {late}s after its due time: {line}");
     }
     let spread = schedule_of(&daemon, "spread");
     let jitter =
@@ -94,7 +94,7 @@ fn runs_start_at_their_due_times_and_are_logged() {
         let due = clock(due.trim_end_matches(')'));
         assert_eq!(due % 2.0, 0.0, "{line}");
         let late = (stamp(line) - due + 86_400.0) % 86_400.0;
-        assert!(late < 1.5, "started {late}s after its due time: {line}");
+        assert!(late < 2.5, "started {late}s after its due time: {line}");
     }
     // No due time is run twice.
     let mut dues: Vec<&str> = starts
