@@ -288,7 +288,6 @@ impl Job {
     /// 0:03:12), last exit 0 at 12:30:00 after 0:00:41`.
     pub fn describe(&self, base: String) -> String {
         let now = Timestamp::now();
-        let zone = self.plan.zone();
         let mut parts = Vec::new();
         if !base.is_empty() {
             parts.push(base);
@@ -302,7 +301,7 @@ impl Job {
                 .unsigned_abs();
             parts.push(format!(
                 "next run {} (in {})",
-                schedule::show_time(at, now, zone),
+                show(at, self),
                 schedule::show_span(left)
             ));
         }
@@ -311,7 +310,7 @@ impl Job {
         }
         if let Some(last) = &self.last {
             let when = Timestamp::from_second(last.start)
-                .map(|start| schedule::show_time(start, now, zone))
+                .map(|start| show(start, self))
                 .unwrap_or_default();
             let took = format_uptime(i64::try_from(last.duration_ms / 1000).unwrap_or(0));
             match last.outcome.strip_prefix("exit status ") {
@@ -323,8 +322,18 @@ impl Job {
     }
 }
 
+/// A time of a job for the operator: in its zone, which is named when it is not the daemon's
+/// local time (the main log's own stamps are local: `due at 12:30:00 CET` must not be read
+/// as local 12:30).
 fn show(at: Timestamp, job: &Job) -> String {
-    schedule::show_time(at, Timestamp::now(), job.plan.zone())
+    let text = schedule::show_time(at, Timestamp::now(), job.plan.zone());
+    match &job.config.timezone {
+        Some(_) => format!(
+            "{text} {}",
+            at.to_zoned(job.plan.zone().clone()).strftime("%Z")
+        ),
+        None => text,
+    }
 }
 
 impl Supervisor {
@@ -1001,7 +1010,8 @@ mod tests {
         });
         let text = cron.describe("Dec 02 12:30 PM".into());
         assert!(text.starts_with("Dec 02 12:30 PM, next run "), "{text}");
-        assert!(text.contains(" (in 0:03:1"), "{text}");
+        // A zone other than local time is named.
+        assert!(text.contains(" UTC (in 0:03:1"), "{text}");
         assert!(text.contains(", last exit 0 at "), "{text}");
         assert!(text.ends_with(" after 0:00:41"), "{text}");
         cron.last = Some(LastRun {
