@@ -215,6 +215,9 @@ pub struct Job {
     next_slot: Option<Timestamp>,
     /// When that timer fires: the due time plus the jitter.
     fire_at: Option<Timestamp>,
+    /// The next due times from `next_slot` on, epoch seconds, computed when armed (status
+    /// asks for them far more often than they change).
+    upcoming: Vec<i64>,
     /// Voids armed due timers.
     epoch: u64,
     /// Runs started so far; voids `schedule_timeout` timers of earlier runs.
@@ -243,6 +246,16 @@ impl Job {
         other == *old
     }
 
+    /// The timer is armed for due time `slot`, to fire at `fire_at`.
+    fn armed_for(&mut self, slot: Timestamp, fire_at: Timestamp) {
+        self.next_slot = Some(slot);
+        self.fire_at = Some(fire_at);
+        self.upcoming = std::iter::once(slot)
+            .chain(self.plan.upcoming(slot, UPCOMING - 1))
+            .map(|t| t.as_second())
+            .collect();
+    }
+
     /// The reaper saw the current child end this way.
     pub fn exited(&mut self, status: ExitStatus) {
         self.exit = Some(status);
@@ -258,12 +271,10 @@ impl Job {
     /// The `schedule` field of the process info.
     pub fn info(&self) -> ScheduleInfo {
         let last = self.last.clone().unwrap_or_default();
-        let next_runs = match self.next_slot {
-            Some(slot) if !self.paused => std::iter::once(slot)
-                .chain(self.plan.upcoming(slot, UPCOMING - 1))
-                .map(|t| t.as_second())
-                .collect(),
-            _ => Vec::new(),
+        let next_runs = if self.paused {
+            Vec::new()
+        } else {
+            self.upcoming.clone()
         };
         ScheduleInfo {
             schedule: self.config.schedule.to_string(),
@@ -365,6 +376,7 @@ impl Supervisor {
             cursor: Timestamp::now(),
             next_slot: None,
             fire_at: None,
+            upcoming: Vec::new(),
             epoch: 0,
             runs: 0,
             queued: false,
@@ -464,6 +476,7 @@ impl Supervisor {
         job.epoch += 1;
         job.next_slot = None;
         job.fire_at = None;
+        job.upcoming.clear();
         if job.paused {
             return;
         }
@@ -485,8 +498,7 @@ impl Supervisor {
             let fire_at = slot
                 .checked_add(schedule::jitter(&name, slot, job.config.jitter))
                 .unwrap_or(slot);
-            job.next_slot = Some(slot);
-            job.fire_at = Some(fire_at);
+            job.armed_for(slot, fire_at);
             timer = Some((fire_at, job.epoch));
         }
         if let Some((fire_at, epoch)) = timer {
@@ -960,6 +972,7 @@ mod tests {
             cursor: Timestamp::now(),
             next_slot: None,
             fire_at: None,
+            upcoming: Vec::new(),
             epoch: 0,
             runs: 0,
             queued: false,
@@ -975,8 +988,8 @@ mod tests {
     fn info_lists_the_next_due_times_from_the_armed_one() {
         let mut every = job(Schedule::Every(Duration::from_secs(180)));
         let slot: Timestamp = "2026-12-02T12:45:00Z".parse().expect("time");
-        every.next_slot = Some(slot);
-        every.fire_at = Some(
+        every.armed_for(
+            slot,
             slot.checked_add(jiff::SignedDuration::from_secs(7))
                 .expect("t"),
         );
