@@ -3,7 +3,8 @@
 //! feature `client`).
 //!
 //! Wire names are supervisord's XML-RPC names. Our additions (log and state subscriptions,
-//! `updateProcessGroup`, `scaleProgram`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`) use new
+//! `updateProcessGroup`, `scaleProgram`, `reopenLogs`, `resetProcess`, `getProcessEnvironment`,
+//! `runProcess`) use new
 //! names and are marked as such.
 
 #![allow(missing_docs)] // the generated server/client traits carry the docs written here
@@ -95,6 +96,12 @@ pub trait SupervisorRpc {
         name: String,
         wait: Option<bool>,
     ) -> RpcResult<crate::types::ProcessCallResult>;
+
+    /// Our addition: start one run of a process now, as `startProcess`, without touching its
+    /// schedule (a paused schedule stays paused). Refused with ALREADY_STARTED while it runs:
+    /// a job never runs twice at once.
+    #[method(name = "supervisor.runProcess")]
+    async fn run_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool>;
 
     /// Start every process of a group that is not running.
     #[method(name = "supervisor.startProcessGroup")]

@@ -215,6 +215,40 @@ pub struct ProcessInfo {
     /// dependency, or a `wait_for` condition); empty if nothing.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub waiting_for: String,
+    /// rsupervisor: the schedule of a scheduled program (`schedule` key); absent for the
+    /// others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleInfo>,
+}
+
+/// rsupervisor: where a scheduled program stands (the `schedule` field of [`ProcessInfo`]).
+/// Times are epoch seconds, 0 for none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ScheduleInfo {
+    /// The schedule as configured (`*/15 * * * *`, `@every 3m`, `@reboot`).
+    pub schedule: String,
+    /// `schedule_timezone`: an IANA name, or `local`.
+    pub timezone: String,
+    /// `autostart=false` and not started yet: no run is due until `start`.
+    pub paused: bool,
+    /// When the next run starts (its due time plus its jitter); 0 if none is due.
+    pub next_run: i64,
+    /// The next due times (up to 5), without jitter; empty while paused.
+    #[serde(default)]
+    pub next_runs: Vec<i64>,
+    /// A run due while the previous one ran waits for it (`schedule_overlap = queue`).
+    #[serde(default)]
+    pub queued: bool,
+    /// When the last finished run started; 0 if none finished yet.
+    pub last_start: i64,
+    /// When it ended.
+    pub last_end: i64,
+    /// How long it took, in milliseconds.
+    pub last_duration_ms: u64,
+    /// Its exit code (-1: killed by a signal, or it never started).
+    pub last_exitstatus: i32,
+    /// How it ended: `exit status 0`, `terminated by SIGTERM`, `could not start: ...`.
+    pub last_outcome: String,
 }
 
 impl ProcessInfo {

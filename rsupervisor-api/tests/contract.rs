@@ -57,6 +57,7 @@ fn process_info_has_supervisords_keys() {
         health_failures: 0,
         health_error: String::new(),
         waiting_for: String::new(),
+        schedule: None,
     });
     assert_eq!(
         keys(&json),
@@ -109,6 +110,35 @@ fn process_info_has_supervisords_keys() {
         ("unhealthy", 3, "db (healthy)")
     );
     assert_eq!(round_trip(info), with_health);
+}
+
+#[test]
+fn process_info_of_a_job_carries_its_schedule() {
+    let json = serde_json::json!({
+        "name": "sync", "group": "sync", "description": "Not started, next run 12:45:00 (in 0:03:12)",
+        "start": 0, "stop": 0, "now": 1_700_000_000, "state": 0, "statename": "STOPPED",
+        "spawnerr": "", "exitstatus": 0, "logfile": "", "stdout_logfile": "",
+        "stderr_logfile": "", "pid": 0,
+        "schedule": {
+            "schedule": "*/15 * * * *", "timezone": "local", "paused": false,
+            "next_run": 1_700_000_192, "next_runs": [1_700_000_100, 1_700_001_000],
+            "queued": false, "last_start": 1_699_999_200, "last_end": 1_699_999_241,
+            "last_duration_ms": 41_000, "last_exitstatus": 0, "last_outcome": "exit status 0"
+        }
+    });
+    let info: ProcessInfo = serde_json::from_value(json.clone()).expect("reads");
+    let schedule = info.schedule.clone().expect("a schedule");
+    assert_eq!(
+        (
+            schedule.next_run,
+            schedule.last_exitstatus,
+            schedule.last_duration_ms
+        ),
+        (1_700_000_192, 0, 41_000)
+    );
+    // Defaults fill the restart fields; the schedule survives a round trip.
+    let again = round_trip(info);
+    assert_eq!(again["schedule"], json["schedule"]);
 }
 
 #[test]

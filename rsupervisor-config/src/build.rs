@@ -709,11 +709,29 @@ impl<'a> Builder<'a> {
         let autostart = self
             .conv(section, "autostart", "true", &c, dt::boolean)
             .unwrap_or(true);
+        // A scheduled program is never restarted and counts as started once spawned.
+        let schedule = self.schedule_config(section, &c);
+        let (autorestart_default, startsecs_default) = match schedule {
+            Some(_) => ("false", "0"),
+            None => ("unexpected", "1"),
+        };
         let autorestart = self
-            .conv(section, "autorestart", "unexpected", &c, dt::auto_restart)
+            .conv(
+                section,
+                "autorestart",
+                autorestart_default,
+                &c,
+                dt::auto_restart,
+            )
             .unwrap_or(AutoRestart::Unexpected);
         let startsecs = self
-            .conv(section, "startsecs", "1", &c, dt::non_negative)
+            .conv(
+                section,
+                "startsecs",
+                startsecs_default,
+                &c,
+                dt::non_negative,
+            )
             .unwrap_or(1);
         let startretries = self
             .conv(section, "startretries", "3", &c, dt::non_negative)
@@ -976,6 +994,7 @@ impl<'a> Builder<'a> {
                 serverurl: serverurl.clone(),
                 restart,
                 deps: deps.clone(),
+                schedule: schedule.clone(),
             });
         }
         if self.errors.len() > before {

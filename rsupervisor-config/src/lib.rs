@@ -9,6 +9,8 @@
 //! [`depends`] and [`graph`] (dependencies and health checks),
 //! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
 //! errors).
+//! [`schedule`] (the `schedule*` keys), `include` (`[include]` globbing), `build` (sections to
+//! the [`model`]), [`error`] (located errors).
 
 mod build;
 mod ctl;
@@ -23,6 +25,7 @@ pub mod ini;
 mod load;
 pub mod model;
 pub mod policy;
+pub mod schedule;
 mod suggest;
 mod summary;
 

@@ -365,6 +365,67 @@ pub struct ProcessConfig {
     /// `wait_for*`, `on_dependency_failure`: rsupervisor's own, see [`crate::depends`]).
     #[serde(skip_serializing_if = "crate::depends::Dependencies::is_default")]
     pub deps: crate::depends::Dependencies,
+    /// The `schedule*` keys (rsupervisor's own): `None` for a program without `schedule`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleConfig>,
+}
+
+/// When and how a scheduled program runs (`schedule`, `schedule_timezone`,
+/// `schedule_jitter`, `schedule_overlap`, `schedule_catchup`, `schedule_timeout`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleConfig {
+    /// `schedule`.
+    pub schedule: Schedule,
+    /// `schedule_timezone`: an IANA name; `None` is the daemon's local time.
+    pub timezone: Option<String>,
+    /// `schedule_jitter` (0): each run starts up to this much after its due time.
+    #[serde(serialize_with = "seconds")]
+    pub jitter: Duration,
+    /// `schedule_overlap` (skip).
+    pub overlap: Overlap,
+    /// `schedule_catchup` (false).
+    pub catchup: bool,
+    /// `schedule_timeout` (none).
+    #[serde(serialize_with = "optional_seconds")]
+    pub timeout: Option<Duration>,
+}
+
+/// A `schedule` value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "value")]
+pub enum Schedule {
+    /// A cron expression (five or six fields, or a nickname croner knows), as written
+    /// (fields separated by one space).
+    Cron(String),
+    /// `@every DURATION`: an interval from the previous start.
+    Every(#[serde(serialize_with = "seconds")] Duration),
+    /// `@reboot`: once, when the daemon starts.
+    Reboot,
+}
+
+impl std::fmt::Display for Schedule {
+    /// As the configuration would write it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Schedule::Cron(expression) => f.write_str(expression),
+            Schedule::Every(interval) => {
+                write!(f, "@every {}", crate::policy::format_duration(*interval))
+            }
+            Schedule::Reboot => f.write_str("@reboot"),
+        }
+    }
+}
+
+/// `schedule_overlap`: what a due run does while the previous run still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overlap {
+    /// Leave the running one alone; this run does not happen.
+    Skip,
+    /// Run once more as soon as the running one ends (one queued run at most).
+    Queue,
+    /// Stop the running one (as `stop`) and start again.
+    Restart,
 }
 
 /// How automatic restarts are spaced and limited: `restart_delay`, `restart_delay_max`,

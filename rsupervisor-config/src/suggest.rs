@@ -70,6 +70,14 @@ pub const PROCESS_KEYS: &[&str] = &[
     "on_dependency_failure",
     "wait_for",
     "wait_for_timeout",
+    "stdout_log_format",
+    "stderr_log_format",
+    "schedule",
+    "schedule_timezone",
+    "schedule_jitter",
+    "schedule_overlap",
+    "schedule_catchup",
+    "schedule_timeout",
 ];
 
 /// `file:line: [section] key: unknown key, did you mean other?` for every key of a process

@@ -85,6 +85,19 @@ pub fn summary(config: &Config) -> String {
                 p.autostart,
                 autorestart(p.autorestart)
             );
+            if let Some(job) = &p.schedule {
+                let _ = writeln!(
+                    out,
+                    "    schedule: {} ({}; overlap={}{}{})",
+                    job.schedule,
+                    job.timezone.as_deref().unwrap_or("local time"),
+                    format!("{:?}", job.overlap).to_lowercase(),
+                    if job.catchup { ", catch-up" } else { "" },
+                    job.timeout
+                        .map(|t| format!(", timeout {}", crate::policy::format_duration(t)))
+                        .unwrap_or_default()
+                );
+            }
             let stderr = if p.redirect_stderr {
                 "(redirected to stdout)".to_string()
             } else {

@@ -45,6 +45,10 @@ pub enum Verb {
     Restart,
     /// `scale <name> <count>` (rsupervisor addition)
     Scale,
+    /// `run <name>...` (rsupervisor addition)
+    Run,
+    /// `schedule [name...]` (rsupervisor addition)
+    Schedule,
     /// `shutdown`
     Shutdown,
     /// `signal <sig> <name>...|all`
@@ -67,7 +71,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 26] = [
+    pub const ALL: [Verb; 28] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -86,6 +90,8 @@ impl Verb {
         Verb::Reset,
         Verb::Restart,
         Verb::Scale,
+        Verb::Run,
+        Verb::Schedule,
         Verb::Shutdown,
         Verb::Signal,
         Verb::Start,
@@ -117,6 +123,8 @@ impl Verb {
             Verb::Reset => "reset",
             Verb::Restart => "restart",
             Verb::Scale => "scale",
+            Verb::Run => "run",
+            Verb::Schedule => "schedule",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
             Verb::Start => "start",
@@ -157,6 +165,8 @@ impl Verb {
             Verb::Reset => "Clear restart counters; FATAL processes become STOPPED",
             Verb::Restart => "Restart processes (does not reread the configuration)",
             Verb::Scale => "Run N instances of a numprocs program until the next update",
+            Verb::Run => "Start one run of a scheduled job now, leaving its schedule as it is",
+            Verb::Schedule => "List scheduled jobs and their next runs",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
             Verb::Start => "Start processes",
@@ -178,6 +188,8 @@ impl Verb {
             Verb::Graph => "[--json | --dot]",
             Verb::Fg | Verb::Env => "<name>",
             Verb::Scale => "<name> <count>",
+            Verb::Run => "<name>...",
+            Verb::Schedule => "[<name>...] [--json]",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
@@ -194,7 +206,7 @@ impl Verb {
     pub fn supports_json(self) -> bool {
         matches!(
             self,
-            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Graph
+            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Graph | Verb::Schedule
         )
     }
 }
@@ -252,6 +264,10 @@ pub enum Action {
     Reread,
     /// `restart`.
     Restart(Targets),
+    /// `run`.
+    Run(Vec<String>),
+    /// `schedule`: empty means every job.
+    Schedule(Vec<String>),
     /// `shutdown`.
     Shutdown,
     /// `signal`.
@@ -463,6 +479,9 @@ pub fn parse(verb: Verb, mut args: Vec<String>) -> Result<Action, UsageError> {
                 exit::GENERIC,
             )),
         },
+        Verb::Run if args.is_empty() => Err(requires_name(exit::GENERIC)),
+        Verb::Run => Ok(Action::Run(args)),
+        Verb::Schedule => Ok(Action::Schedule(args)),
         Verb::Maintail => parse_maintail(args),
         Verb::Tail => parse_tail(args),
         Verb::Scale => parse_scale(args),

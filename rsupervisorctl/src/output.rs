@@ -113,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 24] = [
-    "add", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "reset", "restart", "scale", "shutdown", "signal", "start", "status",
-    "stop", "tail", "update", "version",
+pub const HELP_TOPICS: [&str; 27] = [
+    "add", "avail", "clear", "env", "exit", "fg", "graph", "maintail", "open", "pid", "quit",
+    "reload", "remove", "reread", "reset", "restart", "run", "scale", "schedule", "shutdown",
+    "signal", "start", "status", "stop", "tail", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -137,6 +137,21 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         "env" => {
             "env <name>\t\tShow a process' environment, each variable with where it comes \
              from\n\t\t\t(values of names that look like secrets are masked)"
+        }
+        // rsupervisor's own verbs, worded in supervisorctl's style.
+        "run" => {
+            "run <name>\t\tStart one run of a scheduled job now; its schedule stays as it \
+             is\n\t\t\t(refused while the job runs: a job never runs twice at once)"
+        }
+        "graph" => {
+            "graph\t\t\tThe dependency graph: each program, its state and what it\n\
+             \t\t\tdepends on (depends_on)\n\
+             graph --dot\t\tThe same for Graphviz (dot -Tsvg)\n\
+             graph --json\t\tThe same as JSON"
+        }
+        "schedule" => {
+            "schedule\t\tList every scheduled job with its next runs\n\
+             schedule <name>\tThe schedule and next runs of one job"
         }
         "maintail" => {
             "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n\
@@ -330,6 +345,7 @@ mod tests {
             health_failures: 0,
             health_error: String::new(),
             waiting_for: String::new(),
+            schedule: None,
         }
     }
 
@@ -525,9 +541,9 @@ mod tests {
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    env   maintail  quit    reread   scale     start   tail   \n\
-avail  exit  open      reload  reset    shutdown  status  update \n\
-clear  fg    pid       remove  restart  signal    stop    version\n\
+add    env   graph     pid     remove  restart  schedule  start   tail   \n\
+avail  exit  maintail  quit    reread  run      shutdown  status  update \n\
+clear  fg    open      reload  reset   scale    signal    stop    version\n\
 \n";
         assert_eq!(help_index(), expected);
     }

@@ -80,6 +80,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.resetAllProcesses", help: "Clear every process's restart counters (rsupervisor addition).", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.resetProcess", help: "Clear a process's restart counters; a FATAL process becomes STOPPED (rsupervisor addition).", signature: &["boolean", "string"], xmlrpc: true },
     MethodDoc { name: "supervisor.restart", help: "Restart the supervisor process", signature: &["boolean"], xmlrpc: true },
+    MethodDoc { name: "supervisor.runProcess", help: "Start one run of a process now without touching its schedule; refused while it runs (rsupervisor addition).", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.scaleProgram", help: "Run a number of instances of a numprocs program until the next update (rsupervisor addition).", signature: &["struct", "string", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.sendProcessStdin", help: "Send a string of chars to the stdin of the process name.", signature: &["boolean", "string", "string"], xmlrpc: true },
     MethodDoc { name: "supervisor.shutdown", help: "Shut down the supervisor process", signature: &["boolean"], xmlrpc: true },
@@ -494,6 +495,14 @@ impl SupervisorRpcServer for RpcHandler {
             .await
             .map_err(fault)?;
         Ok(ProcessCallResult::One(true))
+    }
+
+    async fn run_process(&self, name: String, wait: Option<bool>) -> RpcResult<bool> {
+        self.handle
+            .run(name, wait.unwrap_or(true))
+            .await
+            .map_err(fault)?;
+        Ok(true)
     }
 
     async fn start_process_group(

@@ -22,6 +22,7 @@ mod reload_update;
 mod rest;
 mod restart_policy;
 mod scale;
+mod schedules;
 mod shutdown_signals;
 mod spawn_errors;
 mod start_stop;

@@ -184,6 +184,7 @@ pub fn info(
         health_failures: 0,
         health_error: String::new(),
         waiting_for: String::new(),
+        schedule: None,
     }
 }
 

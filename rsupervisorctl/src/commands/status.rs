@@ -28,14 +28,24 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
         }
         out.raw(&table);
     }
-    if !suppress_exitstatus
-        && matching
-            .iter()
-            .any(|info| info.process_state().is_stopped())
-    {
+    if !suppress_exitstatus && matching.iter().any(not_running) {
         out.status = exit::STATUS_NOT_RUNNING;
     }
     Ok(())
+}
+
+/// Whether `info` makes `status` exit 3: a stopped state, except a scheduled job waiting
+/// for its next run (STOPPED or EXITED between runs is where a job normally is; a FATAL or
+/// paused one still counts).
+fn not_running(info: &ProcessInfo) -> bool {
+    use rsupervisor_api::ProcessState::{Exited, Stopped};
+    let state = info.process_state();
+    let waiting_job = info
+        .schedule
+        .as_ref()
+        .is_some_and(|s| !s.paused && s.next_run > 0)
+        && matches!(state, Stopped | Exited);
+    state.is_stopped() && !waiting_job
 }
 
 /// The processes named, in the order asked; a name matching nothing prints an error and sets
@@ -67,6 +77,30 @@ fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<Proces
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_waiting_for_its_next_run_is_not_a_stopped_program() {
+        use crate::commands::mock::info;
+        use rsupervisor_api::{ProcessState, ScheduleInfo};
+        let mut job = info("job", "job", ProcessState::Exited, 0);
+        assert!(not_running(&job));
+        job.schedule = Some(ScheduleInfo {
+            next_run: 1_700_000_000,
+            ..ScheduleInfo::default()
+        });
+        assert!(!not_running(&job));
+        job.schedule = Some(ScheduleInfo {
+            paused: true,
+            ..ScheduleInfo::default()
+        });
+        assert!(not_running(&job));
+        let mut fatal = info("job", "job", ProcessState::Fatal, 0);
+        fatal.schedule = Some(ScheduleInfo {
+            next_run: 1_700_000_000,
+            ..ScheduleInfo::default()
+        });
+        assert!(not_running(&fatal));
+    }
     use crate::commands::mock::{info, MockClient};
     use rsupervisor_api::ProcessState::*;
 

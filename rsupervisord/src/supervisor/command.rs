@@ -57,6 +57,15 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome>,
     },
+    /// Start one run of a process now, as `Start`, without resuming a paused schedule.
+    Run {
+        /// Namespec of one process.
+        name: String,
+        /// Answer only when the outcome is known.
+        wait: bool,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
     /// Stop one process; with `wait`, answer once it has stopped.
     Stop {
         /// Namespec of one process.

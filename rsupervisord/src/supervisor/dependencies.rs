@@ -624,6 +624,7 @@ mod tests {
             serverurl: None,
             restart: RestartPolicy::default(),
             deps: Default::default(),
+            schedule: None,
         };
         let mut process = Process::new(config, None, None);
         process.machine.state = state;

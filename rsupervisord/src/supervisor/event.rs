@@ -60,4 +60,6 @@ pub enum Event {
         /// Met, or the spawn error naming the condition that was not.
         result: Result<(), String>,
     },
+    /// A scheduled job's timer fired (a run is due, a run timed out, records to save).
+    Job(super::jobs::JobEvent),
 }

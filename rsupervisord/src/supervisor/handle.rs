@@ -97,6 +97,11 @@ impl SupervisorHandle {
         .await?
     }
 
+    /// Starts one run of a process now, leaving its schedule as it is.
+    pub async fn run(&self, name: String, wait: bool) -> Outcome {
+        self.ask(|reply| Command::Run { name, wait, reply }).await?
+    }
+
     /// Stops one process (after its running dependents, unless `no_deps`).
     pub async fn stop(&self, name: String, wait: bool, no_deps: bool) -> Outcome {
         self.ask(|reply| Command::Stop {

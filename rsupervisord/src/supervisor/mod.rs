@@ -21,10 +21,12 @@ pub mod event;
 pub mod fsm;
 pub mod handle;
 pub mod health;
+pub mod jobs;
 pub mod process;
 pub mod report;
 pub mod restart;
 pub mod scale;
+pub mod schedule;
 
 use crate::logs::{self, LogHandle, LogHub, LogSink, MainLog, MainLogCopy};
 use crate::spawn::{self, SpawnContext};
@@ -131,6 +133,8 @@ pub struct Supervisor {
     agenda: ActorAgenda,
     /// The zero of the monotonic clock the state machine's restart policy reads.
     clock: std::time::Instant,
+    /// Scheduled jobs' cursors and last runs, and their state file.
+    book: jobs::Book,
     services: Services,
 }
 
@@ -139,6 +143,10 @@ impl Supervisor {
     pub fn new(config: Config, services: Services) -> (Self, handle::SupervisorHandle) {
         let (commands_tx, commands) = mpsc::channel(1024);
         let (events_tx, events) = mpsc::unbounded_channel();
+        let (book, book_warning) = jobs::Book::open(&config.supervisord.pidfile);
+        if let Some(warning) = book_warning {
+            services.main_log.log(LogLevel::Warn, &warning);
+        }
         let supervisor = Supervisor {
             latest: config.clone(),
             config,
@@ -158,6 +166,7 @@ impl Supervisor {
             events_tx: events_tx.clone(),
             agenda: Agenda::new(Quotas::ACTOR),
             clock: std::time::Instant::now(),
+            book,
             services,
         };
         (
@@ -188,6 +197,7 @@ impl Supervisor {
                 if self.mood == Mood::Restarting {
                     self.finish_restart();
                 } else {
+                    self.save_jobs_now();
                     break;
                 }
             }
@@ -221,6 +231,7 @@ impl Supervisor {
             | Event::ProbeDone { .. }
             | Event::LogReady { .. }
             | Event::WaitedFor { .. } => self.agenda.push_event(event),
+            Event::Job(_) => self.agenda.push_event(event),
         }
     }
 
@@ -252,18 +263,24 @@ impl Supervisor {
     fn add_all_groups(&mut self) {
         let groups = self.config.groups.clone();
         // Every group first, then the starts: a start pulls in dependencies of any group.
-        let autostart: Vec<ProcessId> = groups
-            .into_iter()
-            .flat_map(|group| self.insert_group(group))
-            .collect();
+        let mut members = Vec::new();
+        let mut autostart = Vec::new();
+        for group in groups {
+            let (added, starts) = self.insert_group(group);
+            members.extend(added);
+            autostart.extend(starts);
+        }
         self.rebuild_graph();
         self.start_all(autostart);
+        // The daemon is booting: `@reboot` jobs run now.
+        self.jobs_added(&members, true);
     }
 
     fn add_group(&mut self, config: GroupConfig) {
-        let autostart = self.insert_group(config);
+        let (members, autostart) = self.insert_group(config);
         self.rebuild_graph();
         self.start_all(autostart);
+        self.jobs_added(&members, false);
     }
 
     /// Starts these processes in order, each with the dependencies it pulls in.
@@ -275,8 +292,9 @@ impl Supervisor {
         }
     }
 
-    /// Creates a group's records; returns its autostart members in start order.
-    fn insert_group(&mut self, config: GroupConfig) -> Vec<ProcessId> {
+    /// Creates a group's records; returns its members, and those to start now in start
+    /// order (`autostart`, except scheduled jobs, which their schedule starts).
+    fn insert_group(&mut self, config: GroupConfig) -> (Vec<ProcessId>, Vec<ProcessId>) {
         let mut members = Vec::new();
         for process_config in &config.processes {
             let id = self.create_process(process_config.clone());
@@ -285,15 +303,25 @@ impl Supervisor {
         let autostart: Vec<ProcessId> = members
             .iter()
             .copied()
-            .filter(|id| self.processes.get(id).is_some_and(|p| p.config.autostart))
+            .filter(|id| {
+                self.processes
+                    .get(id)
+                    .is_some_and(|p| p.config.autostart && p.job.is_none())
+            })
             .collect();
         let position = self
             .groups
             .iter()
             .position(|g| (g.config.priority, &g.config.name) > (config.priority, &config.name))
             .unwrap_or(self.groups.len());
-        self.groups.insert(position, Group { config, members });
-        autostart
+        self.groups.insert(
+            position,
+            Group {
+                config,
+                members: members.clone(),
+            },
+        );
+        (members, autostart)
     }
 
     fn create_process(&mut self, config: ProcessConfig) -> ProcessId {
@@ -305,8 +333,10 @@ impl Supervisor {
         };
         let id = self.next_id;
         self.next_id += 1;
-        self.processes
-            .insert(id, Process::new(config, stdout_path, stderr_path));
+        let job = self.new_job(&config);
+        let mut process = Process::new(config, stdout_path, stderr_path);
+        process.job = job;
+        self.processes.insert(id, process);
         id
     }
 
@@ -428,6 +458,7 @@ impl Supervisor {
         for effect in actions {
             self.carry_out(id, effect);
         }
+        self.job_after_step(id, before);
         Ok(())
     }
 
@@ -740,6 +771,7 @@ impl Supervisor {
                     self.arm_status_report();
                 }
             }
+            Event::Job(event) => self.on_job_event(event),
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -805,6 +837,9 @@ impl Supervisor {
             .map(|at| at.elapsed())
             .unwrap_or_default();
         let after_startsecs = ran_for >= Duration::from_secs(process.config.startsecs);
+        if let Some(job) = process.job.as_mut() {
+            job.exited(status);
+        }
         process.stop_time = epoch_seconds(SystemTime::now());
         if shutting_down {
             // The daemon is going away: leave nothing of this program's process group behind
@@ -1045,6 +1080,14 @@ impl Supervisor {
                     return;
                 }
                 self.start(&name, wait, no_deps, reply);
+                self.job_started_by_hand(&name);
+            }
+            Command::Run { name, wait, reply } => {
+                if let Err(error) = self.refuse_if_stopping() {
+                    let _ = reply.send(Err(error));
+                    return;
+                }
+                self.start(&name, wait, false, reply);
             }
             Command::Stop {
                 name,
@@ -1056,6 +1099,7 @@ impl Supervisor {
                     let _ = reply.send(Err(error));
                     return;
                 }
+                self.job_stop_requested(&name);
                 self.stop(&name, wait, no_deps, reply);
             }
             Command::Signal {
@@ -1495,7 +1539,12 @@ impl Supervisor {
             .iter()
             .filter_map(|id| self.processes.get(id))
             .filter(|process| {
-                let unchanged = new.is_some_and(|new| new.processes.contains(&process.config));
+                // A changed schedule alone is swapped in place: the run goes on.
+                let unchanged = new.is_some_and(|new| {
+                    new.processes
+                        .iter()
+                        .any(|p| jobs::Job::same_but_schedule(p, &process.config))
+                });
                 !unchanged && process.machine.state.is_running()
             })
             .map(Process::namespec)
@@ -1540,7 +1589,7 @@ impl Supervisor {
             outcome.started = new
                 .processes
                 .iter()
-                .filter(|p| p.autostart)
+                .filter(|p| p.autostart && p.schedule.is_none())
                 .map(|p| rsupervisor_api::namespec(&p.group, &p.name))
                 .collect();
             self.log(LogLevel::Info, &format!("added process group {name}"));
@@ -1562,7 +1611,10 @@ impl Supervisor {
             let Some(process) = self.processes.get(id) else {
                 continue;
             };
-            let same = new.processes.contains(&process.config);
+            let same = new
+                .processes
+                .iter()
+                .any(|p| jobs::Job::same_but_schedule(p, &process.config));
             if same {
                 keep.insert(process.config.name.clone(), *id);
             } else if !process.machine.state.is_stopped() {
@@ -1571,13 +1623,19 @@ impl Supervisor {
         }
         let mut members = Vec::new();
         let mut to_start = Vec::new();
+        let mut added = Vec::new();
         for process_config in &new.processes {
             if let Some(id) = keep.get(&process_config.name) {
                 members.push(*id);
+                if self.processes.get(id).map(|p| &p.config) != Some(process_config) {
+                    self.job_reconfigure(*id, process_config.clone());
+                }
                 continue;
             }
             let id = self.create_process(process_config.clone());
-            if process_config.autostart || start_new == StartNew::All {
+            added.push(id);
+            let starts = process_config.autostart || start_new == StartNew::All;
+            if starts && process_config.schedule.is_none() {
                 to_start.push(id);
                 outcome.started.push(rsupervisor_api::namespec(
                     &process_config.group,
@@ -1607,6 +1665,7 @@ impl Supervisor {
         self.log(LogLevel::Info, &format!("updated process group {name}"));
         self.rebuild_graph();
         self.start_all(to_start);
+        self.jobs_added(&added, false);
         outcome.action = "updated".to_owned();
         Ok(outcome)
     }

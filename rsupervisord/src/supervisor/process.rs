@@ -58,6 +58,8 @@ pub struct Process {
     /// Health check verdict, readiness and what the start waits for: the one health state
     /// everything reads (see [`super::health`]).
     pub health: super::health::Health,
+    /// The schedule and runs of a scheduled program (`schedule` key).
+    pub job: Option<super::jobs::Job>,
 }
 
 impl Process {
@@ -82,6 +84,7 @@ impl Process {
             waiters: Vec::new(),
             scaled: None,
             health: super::health::Health::default(),
+            job: None,
         }
     }
 
@@ -191,7 +194,10 @@ impl Process {
         ProcessInfo {
             name: self.config.name.clone(),
             group: self.config.group.clone(),
-            description: self.description(now),
+            description: match &self.job {
+                Some(job) => job.describe(self.description(now)),
+                None => self.description(now),
+            },
             start: self.start_time,
             stop: self.stop_time,
             now,
@@ -211,6 +217,7 @@ impl Process {
             } else {
                 0
             },
+            schedule: self.job.as_ref().map(super::jobs::Job::info),
             health: if self.config.deps.healthcheck.is_some() {
                 self.health.status.name().to_owned()
             } else {

@@ -75,6 +75,7 @@ mod tests {
             health_failures: 0,
             health_error: String::new(),
             waiting_for: String::new(),
+            schedule: None,
         }
     }
 
