@@ -707,11 +707,12 @@ impl Supervisor {
             return;
         };
         let now = Timestamp::now();
+        let since = Instant::now();
         job.runs += 1;
         job.exit = None;
         job.current = Some(Run {
             started: now,
-            since: Instant::now(),
+            since,
         });
         let why = match job.trigger.take().unwrap_or(Trigger::Manual) {
             Trigger::Due(slot) => format!("due at {}", show(slot, job)),
@@ -729,8 +730,14 @@ impl Supervisor {
             &format!("job '{name}': run started ({why})"),
         );
         if let Some((timeout, run)) = timeout {
-            let at = now.checked_add(timeout).unwrap_or(now);
-            self.sleep_until(at, Event::Job(JobEvent::Timeout { id, run }));
+            // On the monotonic clock the run's duration is measured on, so the stop never
+            // comes before `schedule_timeout` has passed.
+            let at = tokio::time::Instant::from_std(since + timeout);
+            let events = self.events_tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                let _ = events.send(Event::Job(JobEvent::Timeout { id, run }));
+            });
         }
     }
 
