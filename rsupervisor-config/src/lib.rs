@@ -20,6 +20,7 @@ pub mod ini;
 mod load;
 pub mod model;
 pub mod policy;
+pub mod resources;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};
@@ -27,4 +28,5 @@ pub use datatypes::{parse_signal, signal_name, signame};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{default_search_paths, find_config_file, load, LoadOptions};
 pub use model::*;
+pub use resources::{CgroupSetting, ResourceLimits};
 pub use summary::{summary, to_json};

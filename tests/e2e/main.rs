@@ -3,6 +3,7 @@
 //! One integration-test binary (this file) with one module per area keeps link time down.
 
 mod autorestart_backoff;
+mod cgroups;
 mod ctl_errors;
 mod ctl_output;
 mod ctl_tail;

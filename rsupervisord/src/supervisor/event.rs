@@ -28,4 +28,6 @@ pub enum Event {
     /// `status_report_interval` passed: write the status table to the main log. Carries
     /// the report epoch it was armed in; a reload voids older ones.
     StatusReport(u64),
+    /// The cgroup of this process record has no process left: its directories can go.
+    CgroupEmpty(ProcessId),
 }

@@ -15,6 +15,7 @@
 
 pub mod agenda;
 pub mod command;
+pub mod contain;
 pub mod event;
 pub mod fsm;
 pub mod handle;
@@ -97,6 +98,8 @@ pub struct Services {
     /// The log pumps, on a runtime apart from the actor and the control socket, so that
     /// children writing as fast as they can never delay a request or a signal.
     pub pumps: logs::Pumps,
+    /// The processes' cgroups (none when unavailable or off).
+    pub cgroups: Arc<crate::cgroup::Cgroups>,
 }
 
 /// The supervisor actor.
@@ -120,6 +123,8 @@ pub struct Supervisor {
     agenda: ActorAgenda,
     /// The zero of the monotonic clock the state machine's restart policy reads.
     clock: std::time::Instant,
+    /// The processes' cgroups: prepared at spawn, ended and removed after the exit.
+    containment: contain::Containment,
     services: Services,
 }
 
@@ -143,6 +148,7 @@ impl Supervisor {
             events_tx: events_tx.clone(),
             agenda: Agenda::new(Quotas::ACTOR),
             clock: std::time::Instant::now(),
+            containment: contain::Containment::new(services.cgroups.clone()),
             services,
         };
         (
@@ -199,9 +205,10 @@ impl Supervisor {
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
-            Event::Timer { .. } | Event::ShutdownReminder | Event::StatusReport(_) => {
-                self.agenda.push_event(event)
-            }
+            Event::Timer { .. }
+            | Event::ShutdownReminder
+            | Event::StatusReport(_)
+            | Event::CgroupEmpty(_) => self.agenda.push_event(event),
         }
     }
 
@@ -485,6 +492,7 @@ impl Supervisor {
                 .serverurl
                 .clone()
                 .or_else(|| self.services.server_url.clone()),
+            cgroup: None,
         }
     }
 
@@ -517,7 +525,7 @@ impl Supervisor {
             return Err("process record vanished".to_owned());
         };
         let config = process.config.clone();
-        let context = self.spawn_context(&config);
+        let mut context = self.spawn_context(&config);
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
         let stderr_file = if config.redirect_stderr {
@@ -525,7 +533,11 @@ impl Supervisor {
         } else {
             self.open_log(&config, &process.stderr_path, &config.stderr)?
         };
-        let spawned = spawn::spawn(&config, &context).map_err(|error| error.message)?;
+        context.cgroup = self.containment.prepare(id, &config)?;
+        let spawned = spawn::spawn(&config, &context).map_err(|error| {
+            self.containment.emptied(&config);
+            error.message
+        })?;
         let pid = spawned.pid;
         let log_files: Vec<LogHandle> = stdout_file
             .iter()
@@ -665,6 +677,13 @@ impl Supervisor {
                     self.arm_status_report();
                 }
             }
+            Event::CgroupEmpty(id) => {
+                if let Some(process) = self.processes.get(&id) {
+                    if process.machine.pid.is_none() {
+                        self.containment.emptied(&process.config);
+                    }
+                }
+            }
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -726,6 +745,13 @@ impl Supervisor {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+        // A stop, or the daemon going away, ends the whole cgroup: nothing the program
+        // started survives it, whatever process group or session it moved to.
+        let end_all = shutting_down || process.machine.state == ProcessState::Stopping;
+        let config = process.config.clone();
+        let cause = self
+            .containment
+            .exited(id, &config, status, end_all, &self.events_tx);
         if self
             .apply(
                 id,
@@ -733,6 +759,7 @@ impl Supervisor {
                     status,
                     after_startsecs,
                     ran_for,
+                    cause,
                 },
             )
             .is_err()

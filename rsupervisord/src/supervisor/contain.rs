@@ -1,0 +1,115 @@
+//! What the actor does with a process's cgroup at each step of its life: prepare it before a
+//! spawn, read its OOM counter and kill what is left of it when the main process ends, remove
+//! it once it is empty, read its usage on request. The file work is [`crate::cgroup`]'s; this
+//! keeps the per-process bookkeeping (the OOM counter at spawn) out of the process record.
+
+use super::event::Event;
+use super::fsm::ExitStatus;
+use super::process::ProcessId;
+use crate::cgroup::{self, Cgroups, Join, Usage};
+use rsupervisor_config::ProcessConfig;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The actor's side of the processes' cgroups.
+#[derive(Debug)]
+pub struct Containment {
+    cgroups: Arc<Cgroups>,
+    /// The OOM-kill count of each live child's cgroup when it was spawned.
+    oom_base: HashMap<ProcessId, u64>,
+}
+
+fn namespec(config: &ProcessConfig) -> String {
+    rsupervisor_api::namespec(&config.group, &config.name)
+}
+
+impl Containment {
+    /// Uses the cgroups detected at start.
+    pub fn new(cgroups: Arc<Cgroups>) -> Self {
+        Containment {
+            cgroups,
+            oom_base: HashMap::new(),
+        }
+    }
+
+    /// Whether processes get cgroups.
+    pub fn enabled(&self) -> bool {
+        self.cgroups.enabled()
+    }
+
+    /// Before a spawn: the process's cgroups, with its limits, ready for the child to join.
+    pub fn prepare(
+        &mut self,
+        id: ProcessId,
+        config: &ProcessConfig,
+    ) -> Result<Option<Arc<Join>>, String> {
+        let name = namespec(config);
+        let join = self.cgroups.prepare(&name, &config.resources)?;
+        if join.is_some() {
+            let base = self.cgroups.oom_kills(&name).unwrap_or(0);
+            self.oom_base.insert(id, base);
+        }
+        Ok(join.map(Arc::new))
+    }
+
+    /// The main process was reaped. With `end_all` (it was being stopped, or the daemon is
+    /// going away) whatever is left in its cgroup is killed: setsid'd grandchildren and
+    /// double-forked daemons included. Returns the cause of death the cgroup's counters
+    /// show (`out of memory at memory_max 512 MB`), for the exit line.
+    pub fn exited(
+        &mut self,
+        id: ProcessId,
+        config: &ProcessConfig,
+        status: ExitStatus,
+        end_all: bool,
+        events: &mpsc::UnboundedSender<Event>,
+    ) -> Option<String> {
+        let base = self.oom_base.remove(&id)?;
+        let name = namespec(config);
+        let killed_by_kernel = matches!(
+            status,
+            ExitStatus::Signal {
+                signal: libc::SIGKILL,
+                ..
+            }
+        );
+        let cause = (killed_by_kernel
+            && self.cgroups.oom_kills(&name).is_some_and(|now| now > base))
+        .then(|| match config.resources.memory_max {
+            Some(max) => format!(
+                "out of memory at memory_max {}",
+                rsupervisor_config::resources::format_bytes(max)
+            ),
+            None => "out of memory".to_owned(),
+        });
+        if end_all && self.cgroups.populated(&name) {
+            self.cgroups.kill(&name);
+        }
+        if !self.cgroups.remove(&name) && end_all {
+            // Killed processes take a moment to leave; remove the directories once the
+            // kernel says the cgroup is empty.
+            if let Some(emptied) = cgroup::emptied(&self.cgroups, &name) {
+                let events = events.clone();
+                tokio::spawn(async move {
+                    emptied.await;
+                    let _ = events.send(Event::CgroupEmpty(id));
+                });
+            }
+        }
+        cause
+    }
+
+    /// The cgroup of a process without a live child is empty: remove it.
+    pub fn emptied(&self, config: &ProcessConfig) {
+        self.cgroups.remove(&namespec(config));
+    }
+
+    /// The process's usage now (all `None` without cgroups).
+    pub fn usage(&self, config: &ProcessConfig) -> Usage {
+        if !self.enabled() {
+            return Usage::default();
+        }
+        self.cgroups.usage(&namespec(config))
+    }
+}

@@ -1,0 +1,307 @@
+//! Per-process cgroups: OOM kills reported and restarted, cpu_max and pids_max enforced,
+//! double-forked grandchildren ended by a stop and by shutdown, the cgroups=off fallback,
+//! and no directory left behind.
+//!
+//! These need root (this CI runs as root on a hybrid cgroup host); without it each test
+//! says it was skipped, as the `user=` tests do.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use rsupervisor_e2e::{info_pid, pid_alive, wait_state, wait_until, Daemon, TestDir};
+use serde_json::json;
+
+use crate::support::*;
+
+fn root() -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    eprintln!("skipped: cgroups need root");
+    false
+}
+
+/// The directories a daemon with this pid made, in every hierarchy this host has.
+fn daemon_dirs(pid: i32) -> Vec<PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mut dirs = Vec::new();
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next().unwrap_or(""), parts.next());
+        let Some(path) = path else { continue };
+        let mount = match controllers {
+            "" => "unified",
+            "memory" | "cpu" | "cpuacct" | "pids" => controllers,
+            _ => continue,
+        };
+        dirs.push(
+            PathBuf::from("/sys/fs/cgroup")
+                .join(mount)
+                .join(path.trim_start_matches('/'))
+                .join(format!("rsupervisord-{pid}")),
+        );
+    }
+    dirs
+}
+
+/// The cgroup v1 memory directory of process `namespec` under daemon `pid`.
+fn process_dir(daemon: i32, controller: &str, namespec: &str) -> PathBuf {
+    daemon_dirs(daemon)
+        .into_iter()
+        .find(|d| d.starts_with(format!("/sys/fs/cgroup/{controller}")))
+        .expect("the hierarchy is mounted")
+        .join(format!("prog-{namespec}"))
+}
+
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the `)`.
+    fields
+        .get(11)
+        .and_then(|u| u.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+#[test]
+fn oom_kill_is_reported_then_restarted() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:hog]\ncommand={fixture} --alloc 64M\nmemory_max=32MB\nstartsecs=0\n\
+         autorestart=true\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let line = "WARN exited: hog (terminated by SIGKILL; out of memory at memory_max 32 MB; not \
+                expected)";
+    let log = wait_log(&daemon, line);
+    assert!(log.contains("cgroups: one per process under"), "{log}");
+    // The restart policy applies: spawned again after the OOM kill.
+    wait_until(DEADLINE, "a respawn after the OOM kill", || {
+        let log = daemon.main_log();
+        let after = log.split(line).nth(1).unwrap_or("");
+        if after.contains("spawned: 'hog'") {
+            Ok(())
+        } else {
+            Err(tail(&log))
+        }
+    });
+}
+
+#[test]
+fn cpu_max_caps_cpu_time() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config("[program:spin]\ncommand={fixture} --busy\ncpu_max=0.2\nstartsecs=0\n");
+    let daemon = Daemon::start(&dir);
+    let pid = info_pid(&wait_state(&daemon, "spin", "RUNNING", DEADLINE));
+    let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    let (start, first) = (Instant::now(), cpu_ticks(pid));
+    // A busy second: the CPU time used over at least one second of wall time.
+    let (wall, used) = wait_until(DEADLINE, "a busy second", || {
+        let wall = start.elapsed();
+        if wall >= Duration::from_secs(2) {
+            Ok((wall, (cpu_ticks(pid) - first) as f64 / ticks_per_second))
+        } else {
+            Err(format!("{wall:?}"))
+        }
+    });
+    let share = used / wall.as_secs_f64();
+    assert!(
+        (0.05..=0.3).contains(&share),
+        "cpu_max=0.2 but the busy loop used {used:.2} s of CPU in {wall:?} ({share:.2} cores)"
+    );
+}
+
+#[test]
+fn pids_max_refuses_a_fork_bomb() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:bomb]\ncommand={fixture} --fork-children 100 {dir}/forks\npids_max=10\n\
+         startsecs=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let report = wait_file(&dir, "forks", "started=");
+    let started: u32 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("started="))
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(
+        started < 10,
+        "pids_max=10 let {started} children start: {report}"
+    );
+    assert!(report.contains("error="), "{report}");
+    let pids = process_dir(daemon.pid(), "pids", "bomb");
+    let current = std::fs::read_to_string(pids.join("pids.current")).expect("pids.current");
+    assert!(
+        current.trim().parse::<u32>().expect("a number") <= 10,
+        "{current}"
+    );
+    // A stop ends the children too (they share the fixture's process group, but the cgroup
+    // is what guarantees it).
+    assert_eq!(stop(&daemon, "bomb", true), Ok(json!(true)));
+    wait_until(DEADLINE, "the bomb's cgroup to be removed", || {
+        if pids.exists() {
+            Err(std::fs::read_to_string(pids.join("cgroup.procs")).unwrap_or_default())
+        } else {
+            Ok(())
+        }
+    });
+}
+
+/// A setsid'd, double-forked grandchild: its own session and process group, parent gone.
+fn detached_grandchild(dir: &TestDir, daemon: &Daemon<'_>) -> (i32, i32) {
+    let pid = info_pid(&wait_state(daemon, "forker", "RUNNING", DEADLINE));
+    let grandchild = wait_pid_file(dir, "gc.pid");
+    assert!(pid_alive(grandchild));
+    let sid = nix::unistd::getsid(Some(nix::unistd::Pid::from_raw(grandchild))).expect("sid");
+    assert_ne!(
+        sid.as_raw(),
+        pid,
+        "the grandchild did not leave the session"
+    );
+    assert_ne!(
+        nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(grandchild)))
+            .expect("pgid")
+            .as_raw(),
+        pid
+    );
+    (pid, grandchild)
+}
+
+const FORKER: &str = "[program:forker]\ncommand={fixture} --detached-grandchild {dir}/gc.pid\n\
+                      startsecs=0\n";
+
+#[test]
+fn stop_ends_a_detached_grandchild() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(FORKER);
+    let daemon = Daemon::start(&dir);
+    let (pid, grandchild) = detached_grandchild(&dir, &daemon);
+    let _guard = KillOnDrop(grandchild);
+    assert_eq!(stop(&daemon, "forker", true), Ok(json!(true)));
+    wait_dead(grandchild, "the detached grandchild");
+    assert!(!pid_alive(pid));
+    // The status still reports the main process.
+    let log = daemon.main_log();
+    assert!(
+        log.contains(&format!("spawned: 'forker' with pid {pid}")),
+        "{log}"
+    );
+    assert!(
+        log.contains("stopped: forker (terminated by SIGTERM)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn shutdown_ends_a_detached_grandchild_and_removes_the_cgroups() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(FORKER);
+    let mut daemon = Daemon::start(&dir);
+    let (_, grandchild) = detached_grandchild(&dir, &daemon);
+    let _guard = KillOnDrop(grandchild);
+    let dirs = daemon_dirs(daemon.pid());
+    assert!(dirs.iter().all(|d| d.is_dir()), "{dirs:?}");
+    daemon.signal(Signal::SIGTERM);
+    let status = daemon.wait_exit(DEADLINE);
+    assert_eq!(status.code(), Some(0));
+    wait_dead(grandchild, "the detached grandchild");
+    let left: Vec<_> = dirs.iter().filter(|d| d.exists()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_crashed_daemons_cgroups_are_cleaned_at_start() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(FORKER);
+    let mut first = Daemon::start(&dir);
+    let (pid, grandchild) = detached_grandchild(&dir, &first);
+    let _guard = (KillOnDrop(pid), KillOnDrop(grandchild));
+    let dirs = daemon_dirs(first.pid());
+    first.signal(Signal::SIGKILL);
+    first.wait_exit(DEADLINE);
+    assert!(
+        pid_alive(grandchild),
+        "the crash itself killed the grandchild"
+    );
+    let other = TestDir::new();
+    other.config("[program:idle]\ncommand={fixture} --sleep\nstartsecs=0\n");
+    // Any daemon starting in this cgroup cleans up (another test's may be first).
+    let second = Daemon::start(&other);
+    wait_state(&second, "idle", "RUNNING", DEADLINE);
+    wait_dead(grandchild, "the crashed daemon's grandchild");
+    wait_dead(pid, "the crashed daemon's program");
+    let left: Vec<_> = dirs.iter().filter(|d| d.exists()).collect();
+    assert!(
+        left.is_empty(),
+        "left behind: {left:?}\n{}",
+        second.main_log()
+    );
+}
+
+#[test]
+fn cgroups_off_keeps_process_group_signalling() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config_with(
+        "cgroups=off\n",
+        "[program:parent]\ncommand={fixture} --fork-grandchild {dir}/gc.pid\nstartsecs=0\n\
+         stopasgroup=true\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let log = wait_log(&daemon, "cgroups are off ([supervisord] cgroups=off)");
+    assert_eq!(log.matches("cgroups are off").count(), 1, "{log}");
+    let pid = info_pid(&wait_state(&daemon, "parent", "RUNNING", DEADLINE));
+    let grandchild = wait_pid_file(&dir, "gc.pid");
+    let _guard = KillOnDrop(grandchild);
+    assert!(daemon_dirs(daemon.pid()).iter().all(|d| !d.exists()));
+    assert_eq!(stop(&daemon, "parent", true), Ok(json!(true)));
+    wait_dead(grandchild, "grandchild");
+    wait_dead(pid, "parent");
+}
+
+#[test]
+fn limits_without_cgroups_refuse_to_start() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config_with(
+        "cgroups=off\n",
+        "[program:capped]\ncommand={fixture} --sleep\nmemory_max=64MB\nstartsecs=0\n\
+         startretries=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let log = wait_log(&daemon, "spawnerr: cgroups are unavailable");
+    assert!(log.contains("memory_max, memory_high, cpu_max and pids_max cannot be applied"));
+    wait_state(&daemon, "capped", "FATAL", DEADLINE);
+}
