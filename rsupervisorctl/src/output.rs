@@ -32,6 +32,19 @@ pub fn avail_line(info: &ConfigInfo) -> String {
     )
 }
 
+/// The columns `status -l` adds after a process's line: `   CPU 12.34s  MEM 45.3 MB`
+/// (`-` where the daemon has no reading: not running, or no cgroup).
+pub fn metrics_columns(metrics: Option<&rsupervisor_api::ProcessMetrics>) -> String {
+    let cpu = metrics
+        .and_then(|m| m.cpu_seconds)
+        .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}s"));
+    let memory = metrics.and_then(|m| m.memory_current).map_or_else(
+        || "-".to_owned(),
+        rsupervisor_config::resources::format_bytes,
+    );
+    format!("   CPU {cpu:<10} MEM {memory}")
+}
+
 /// `name: ERROR (reason)`.
 pub fn error_line(name: &str, reason: &str) -> String {
     format!("{name}: ERROR ({reason})")
@@ -572,5 +585,25 @@ clear  fg    pid       remove  restart  signal    stop    version\n\
         let value = status_json(&[info("grp", "a", "RUNNING", "")]);
         assert_eq!(value[0]["namespec"], "grp:a");
         assert_eq!(value[0]["statename"], "RUNNING");
+    }
+
+    #[test]
+    fn metrics_columns_show_cpu_and_memory_or_dashes() {
+        let metrics = rsupervisor_api::ProcessMetrics {
+            name: "web".into(),
+            group: "web".into(),
+            pid: 10,
+            cpu_seconds: Some(12.345),
+            memory_current: Some(45 << 20),
+            memory_peak: Some(50 << 20),
+            pids: Some(3),
+            restarts: 0,
+            sampled_at: 0.0,
+        };
+        assert_eq!(
+            metrics_columns(Some(&metrics)),
+            "   CPU 12.35s     MEM 45 MB"
+        );
+        assert_eq!(metrics_columns(None), "   CPU -          MEM -");
     }
 }

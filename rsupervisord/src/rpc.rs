@@ -45,6 +45,7 @@ pub const METHOD_HELP: &[(&str, &str)] = &[
     ("supervisor.getAPIVersion", "Return the version of the RPC API used by supervisord"),
     ("supervisor.getAllConfigInfo", "Get info about all available process configurations."),
     ("supervisor.getAllProcessInfo", "Get info about all processes"),
+    ("supervisor.getAllProcessMetrics", "Get every process's CPU, memory and pids from its cgroup (rsupervisor addition)."),
     ("supervisor.getIdentification", "Return identifying string of supervisord"),
     ("supervisor.getPID", "Return the PID of supervisord"),
     ("supervisor.getProcessEnvironment", "Return a process's effective environment, each variable with its source, secrets masked (rsupervisor addition)."),
@@ -528,6 +529,10 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn get_all_process_info(&self) -> RpcResult<Vec<ProcessInfo>> {
         self.handle.all_process_info().await.map_err(fault)
+    }
+
+    async fn get_all_process_metrics(&self) -> RpcResult<Vec<rsupervisor_api::ProcessMetrics>> {
+        self.handle.all_process_metrics().await.map_err(fault)
     }
 
     async fn get_all_config_info(&self) -> RpcResult<Vec<ConfigInfo>> {

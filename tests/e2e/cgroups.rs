@@ -305,3 +305,67 @@ fn limits_without_cgroups_refuse_to_start() {
     assert!(log.contains("memory_max, memory_high, cpu_max and pids_max cannot be applied"));
     wait_state(&daemon, "capped", "FATAL", DEADLINE);
 }
+
+fn vm_rss(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[test]
+fn metrics_match_a_known_rss() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:mem]\ncommand={fixture} --alloc 64M --print ready\nstartsecs=0\n\
+         stdout_logfile={dir}/mem.log\n\n\
+         [program:idle]\ncommand={fixture} --sleep\nautostart=false\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let pid = info_pid(&wait_state(&daemon, "mem", "RUNNING", DEADLINE));
+    wait_file(&dir, "mem.log", "ready");
+    let rss = vm_rss(pid);
+    assert!(rss >= 64 << 20, "VmRSS {rss}");
+    let metrics = daemon.rpc_ok("supervisor.getAllProcessMetrics", json!([]));
+    let rows = metrics.as_array().expect("a list");
+    assert_eq!(rows.len(), 2, "{metrics}");
+    let mem = rows.iter().find(|m| m["name"] == "mem").expect("mem");
+    assert_eq!(mem["pid"], json!(pid));
+    let current = mem["memory_current"].as_u64().expect("memory_current");
+    let difference = current.abs_diff(rss) as f64 / rss as f64;
+    assert!(
+        difference <= 0.10,
+        "memory_current {current} vs VmRSS {rss}: {metrics}"
+    );
+    assert!(mem["memory_peak"].as_u64().expect("memory_peak") >= current);
+    assert_eq!(mem["pids"], json!(1));
+    assert!(mem["cpu_seconds"].as_f64().expect("cpu_seconds") > 0.0);
+    // A process that is not running has no readings.
+    let idle = rows.iter().find(|m| m["name"] == "idle").expect("idle");
+    assert_eq!(
+        (idle["pid"].clone(), idle.get("memory_current")),
+        (json!(0), None)
+    );
+
+    // status -l shows them.
+    let out = dir.ctl(&["status", "-l"]);
+    let text = out.stdout.clone();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("mem "))
+        .expect("mem line");
+    assert!(
+        line.contains("RUNNING") && line.contains(" CPU ") && line.contains(" MB"),
+        "{text}"
+    );
+    let idle_line = text
+        .lines()
+        .find(|l| l.starts_with("idle "))
+        .expect("idle line");
+    assert!(idle_line.ends_with("CPU -          MEM -"), "{text}");
+}

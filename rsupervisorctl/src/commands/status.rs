@@ -15,15 +15,47 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     names: &[String],
     suppress_exitstatus: bool,
 ) -> Result<(), ClientError> {
+    // `-l`/`--long` (rsupervisor's): CPU and memory columns from the processes' cgroups.
+    let long = names.iter().any(|n| n == "-l" || n == "--long");
+    let names: Vec<String> = names
+        .iter()
+        .filter(|n| *n != "-l" && *n != "--long")
+        .cloned()
+        .collect();
     let all = client.get_all_process_info().await?;
-    let matching = select(&all, names, out);
+    let matching = select(&all, &names, out);
+    let metrics = if long {
+        Some(client.get_all_process_metrics().await?)
+    } else {
+        None
+    };
+    let find = |info: &ProcessInfo| {
+        metrics.as_ref().and_then(|all| {
+            all.iter()
+                .find(|m| m.group == info.group && m.name == info.name)
+        })
+    };
     if out.json {
-        out.json_value(&output::status_json(&matching));
+        let mut value = output::status_json(&matching);
+        if let (Some(_), Some(rows)) = (&metrics, value.as_array_mut()) {
+            for (row, info) in rows.iter_mut().zip(&matching) {
+                if let (Some(object), Some(m)) = (row.as_object_mut(), find(info)) {
+                    object.insert(
+                        "metrics".into(),
+                        serde_json::to_value(m).unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        out.json_value(&value);
     } else {
         // One write for the whole table: a line at a time costs a system call per process.
         let mut table = String::new();
-        for line in output::status_lines(&matching) {
+        for (line, info) in output::status_lines(&matching).into_iter().zip(&matching) {
             table.push_str(&line);
+            if long {
+                table.push_str(&output::metrics_columns(find(info)));
+            }
             table.push('\n');
         }
         out.raw(&table);

@@ -7,6 +7,7 @@ use super::event::Event;
 use super::fsm::ExitStatus;
 use super::process::ProcessId;
 use crate::cgroup::{self, Cgroups, Join, Usage};
+use rsupervisor_api::ProcessMetrics;
 use rsupervisor_config::ProcessConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,11 +106,70 @@ impl Containment {
         self.cgroups.remove(&namespec(config));
     }
 
-    /// The process's usage now (all `None` without cgroups).
-    pub fn usage(&self, config: &ProcessConfig) -> Usage {
-        if !self.enabled() {
-            return Usage::default();
+    /// What a metrics request reads: (config, pid, restarts) of each process, in order.
+    pub fn targets<'a>(
+        &self,
+        processes: impl Iterator<Item = (&'a ProcessConfig, i32, u32)>,
+    ) -> MetricsTargets {
+        MetricsTargets {
+            cgroups: self.cgroups.clone(),
+            processes: processes
+                .map(|(config, pid, restarts)| Target {
+                    name: config.name.clone(),
+                    group: config.group.clone(),
+                    pid,
+                    restarts,
+                })
+                .collect(),
         }
-        self.cgroups.usage(&namespec(config))
+    }
+}
+
+/// One process to read metrics for.
+#[derive(Debug)]
+struct Target {
+    name: String,
+    group: String,
+    pid: i32,
+    restarts: u32,
+}
+
+/// The processes a metrics request reads, and where: read off the actor (see
+/// [`super::handle::SupervisorHandle::all_process_metrics`]).
+#[derive(Debug)]
+pub struct MetricsTargets {
+    cgroups: Arc<Cgroups>,
+    processes: Vec<Target>,
+}
+
+impl MetricsTargets {
+    /// Reads every process's cgroup now; a process without a child has no usage.
+    pub fn read(self) -> Vec<ProcessMetrics> {
+        let sampled_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        self.processes
+            .into_iter()
+            .map(|target| {
+                let usage = if target.pid > 0 && self.cgroups.enabled() {
+                    self.cgroups
+                        .usage(&rsupervisor_api::namespec(&target.group, &target.name))
+                } else {
+                    Usage::default()
+                };
+                ProcessMetrics {
+                    name: target.name,
+                    group: target.group,
+                    pid: target.pid,
+                    cpu_seconds: usage.cpu_ns.map(|ns| ns as f64 / 1e9),
+                    memory_current: usage.memory_current,
+                    memory_peak: usage.memory_peak,
+                    pids: usage.pids,
+                    restarts: target.restarts,
+                    sampled_at,
+                }
+            })
+            .collect()
     }
 }

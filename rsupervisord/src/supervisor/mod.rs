@@ -994,6 +994,20 @@ impl Supervisor {
             Command::AllProcessInfo { reply } => {
                 let _ = reply.send(self.all_infos());
             }
+            Command::MetricsTargets { reply } => {
+                let mut processes: Vec<&Process> = self.processes.values().collect();
+                processes.sort_by(|a, b| {
+                    (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name))
+                });
+                let targets = processes.into_iter().map(|p| {
+                    (
+                        &p.config,
+                        p.machine.pid.unwrap_or(0),
+                        p.machine.history.restarts,
+                    )
+                });
+                let _ = reply.send(self.containment.targets(targets));
+            }
             Command::AllConfigInfo { reply } => {
                 let _ = reply.send(self.config_info());
             }
