@@ -369,3 +369,27 @@ fn metrics_match_a_known_rss() {
         .expect("idle line");
     assert!(idle_line.ends_with("CPU -          MEM -"), "{text}");
 }
+
+#[test]
+fn rlimits_apply_in_the_child() {
+    // rlimits need no cgroup and no root.
+    let dir = TestDir::new();
+    dir.config(
+        "[program:limited]\ncommand={fixture} --sleep\nstartsecs=0\nrlimit_nofile=123\n\
+         rlimit_core=0\nrlimit_as=4GB\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let pid = info_pid(&wait_state(&daemon, "limited", "RUNNING", DEADLINE));
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let row = |name: &str| -> Vec<String> {
+        limits
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l[name.len()..].split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(row("Max open files")[..2], ["123", "123"], "{limits}");
+    assert_eq!(row("Max core file size")[..2], ["0", "0"], "{limits}");
+    let four_gb = (4u64 << 30).to_string();
+    assert_eq!(row("Max address space")[..2], [four_gb.clone(), four_gb], "{limits}");
+}
