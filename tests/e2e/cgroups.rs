@@ -385,11 +385,20 @@ fn rlimits_apply_in_the_child() {
         limits
             .lines()
             .find(|l| l.starts_with(name))
-            .map(|l| l[name.len()..].split_whitespace().map(str::to_owned).collect())
+            .map(|l| {
+                l[name.len()..]
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert_eq!(row("Max open files")[..2], ["123", "123"], "{limits}");
     assert_eq!(row("Max core file size")[..2], ["0", "0"], "{limits}");
     let four_gb = (4u64 << 30).to_string();
-    assert_eq!(row("Max address space")[..2], [four_gb.clone(), four_gb], "{limits}");
+    assert_eq!(
+        row("Max address space")[..2],
+        [four_gb.clone(), four_gb],
+        "{limits}"
+    );
 }

@@ -233,8 +233,14 @@ impl Cgroups {
         }
         let mut procs = Vec::new();
         for (hierarchy, dir) in self.dirs(namespec) {
-            make_dir(&dir).map_err(|e| format!("couldn't create cgroup {}: {e}", dir.display()))?;
-            for (file, value) in limit_files(hierarchy, limits) {
+            let fresh = create_dir(&dir)
+                .map_err(|e| format!("couldn't create cgroup {}: {e}", dir.display()))?;
+            for (file, value, set) in limit_files(hierarchy, limits) {
+                // A new directory has no limits: only the set ones are written (a reused
+                // one gets the others reset, in case an earlier run had them).
+                if fresh && !set {
+                    continue;
+                }
                 let path = dir.join(file);
                 if !path.exists() {
                     continue;
@@ -362,47 +368,57 @@ impl Cgroups {
     }
 }
 
-/// The limit files of one hierarchy and their values (unset keys reset the limit: a
-/// reused directory must not keep a removed limit).
-fn limit_files(hierarchy: &Hierarchy, limits: &ResourceLimits) -> Vec<(&'static str, String)> {
+/// The limit files of one hierarchy, their values, and whether each sets a limit (unset keys
+/// reset it: a reused directory must not keep a removed limit; a new one needs no reset).
+fn limit_files(
+    hierarchy: &Hierarchy,
+    limits: &ResourceLimits,
+) -> Vec<(&'static str, String, bool)> {
     let has = |c: &str| hierarchy.controllers.iter().any(|h| h == c);
     let mut out = Vec::new();
+    let cpu = limits.cpu_max.is_some();
     match hierarchy.version {
         Version::V2 => {
             if has("memory") {
-                out.push(("memory.max", files::max_or(limits.memory_max)));
-                out.push(("memory.high", files::max_or(limits.memory_high)));
+                let max = files::max_or(limits.memory_max);
+                out.push(("memory.max", max, limits.memory_max.is_some()));
+                let high = files::max_or(limits.memory_high);
+                out.push(("memory.high", high, limits.memory_high.is_some()));
             }
             if has("cpu") {
-                out.push(("cpu.max", files::v2_cpu_max(limits.cpu_max)));
+                out.push(("cpu.max", files::v2_cpu_max(limits.cpu_max), cpu));
             }
             if has("pids") {
-                out.push(("pids.max", files::max_or(limits.pids_max)));
+                let pids = files::max_or(limits.pids_max);
+                out.push(("pids.max", pids, limits.pids_max.is_some()));
             }
         }
         Version::V1 => {
             if has("memory") {
-                // memsw (memory + swap) must stay >= the memory limit: lift it first when
-                // lowering, set it after; it is absent without swap accounting.
-                out.push(("memory.memsw.limit_in_bytes", "-1".to_owned()));
-                out.push(("memory.limit_in_bytes", files::v1_bytes(limits.memory_max)));
-                if limits.memory_max.is_some() {
-                    out.push((
-                        "memory.memsw.limit_in_bytes",
-                        files::v1_bytes(limits.memory_max),
-                    ));
+                // memsw (memory + swap) must stay >= the memory limit: lift it first, set it
+                // after; it is absent without swap accounting.
+                let max = limits.memory_max.is_some();
+                out.push(("memory.memsw.limit_in_bytes", "-1".to_owned(), max));
+                let bytes = files::v1_bytes(limits.memory_max);
+                out.push(("memory.limit_in_bytes", bytes.clone(), max));
+                if max {
+                    out.push(("memory.memsw.limit_in_bytes", bytes, true));
                 }
+                let soft = files::v1_bytes(limits.memory_high);
                 out.push((
                     "memory.soft_limit_in_bytes",
-                    files::v1_bytes(limits.memory_high),
+                    soft,
+                    limits.memory_high.is_some(),
                 ));
             }
             if has("cpu") {
-                out.push(("cpu.cfs_period_us", files::CPU_PERIOD_US.to_string()));
-                out.push(("cpu.cfs_quota_us", files::v1_cpu_quota(limits.cpu_max)));
+                let period = files::CPU_PERIOD_US.to_string();
+                out.push(("cpu.cfs_period_us", period, cpu));
+                out.push(("cpu.cfs_quota_us", files::v1_cpu_quota(limits.cpu_max), cpu));
             }
             if has("pids") {
-                out.push(("pids.max", files::max_or(limits.pids_max)));
+                let pids = files::max_or(limits.pids_max);
+                out.push(("pids.max", pids, limits.pids_max.is_some()));
             }
         }
     }
@@ -429,9 +445,15 @@ fn enable_v2(own: &Path, dir: &Path, pid: u32, controllers: &[String]) -> std::i
 }
 
 fn make_dir(dir: &Path) -> std::io::Result<()> {
+    create_dir(dir).map(|_| ())
+}
+
+/// Creates `dir`; true if it is new, false if it was there already.
+fn create_dir(dir: &Path) -> std::io::Result<bool> {
     match fs::create_dir(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        other => other,
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -558,4 +580,54 @@ pub fn emptied(cgroups: &Cgroups, namespec: &str) -> Option<impl std::future::Fu
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hierarchy(version: Version, controllers: &[&str]) -> Hierarchy {
+        Hierarchy {
+            version,
+            dir: PathBuf::from("/x"),
+            controllers: controllers.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn limits_in_each_syntax_and_resets_for_unset_keys() {
+        let limits = ResourceLimits {
+            memory_max: Some(512 << 20),
+            cpu_max: Some(500),
+            ..ResourceLimits::default()
+        };
+        let v1 = limit_files(&hierarchy(Version::V1, &["memory", "cpu", "pids"]), &limits);
+        let written: Vec<(&str, &str, bool)> =
+            v1.iter().map(|(f, v, s)| (*f, v.as_str(), *s)).collect();
+        assert_eq!(
+            written,
+            vec![
+                ("memory.memsw.limit_in_bytes", "-1", true),
+                ("memory.limit_in_bytes", "536870912", true),
+                ("memory.memsw.limit_in_bytes", "536870912", true),
+                ("memory.soft_limit_in_bytes", "-1", false),
+                ("cpu.cfs_period_us", "100000", true),
+                ("cpu.cfs_quota_us", "50000", true),
+                ("pids.max", "max", false),
+            ]
+        );
+        let v2 = limit_files(&hierarchy(Version::V2, &["memory", "cpu"]), &limits);
+        let written: Vec<(&str, &str, bool)> =
+            v2.iter().map(|(f, v, s)| (*f, v.as_str(), *s)).collect();
+        assert_eq!(
+            written,
+            vec![
+                ("memory.max", "536870912", true),
+                ("memory.high", "max", false),
+                ("cpu.max", "50000 100000", true),
+            ]
+        );
+        // Containment only (v2 without controllers on a hybrid host): nothing to write.
+        assert!(limit_files(&hierarchy(Version::V2, &[]), &limits).is_empty());
+    }
 }
