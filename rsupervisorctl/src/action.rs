@@ -43,6 +43,8 @@ pub enum Verb {
     Restart,
     /// `scale <name> <count>` (rsupervisor addition)
     Scale,
+    /// `top [name...]` (rsupervisor's)
+    Top,
     /// `shutdown`
     Shutdown,
     /// `signal <sig> <name>...|all`
@@ -65,7 +67,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 25] = [
+    pub const ALL: [Verb; 26] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -89,6 +91,7 @@ impl Verb {
         Verb::Status,
         Verb::Stop,
         Verb::Tail,
+        Verb::Top,
         Verb::Update,
         Verb::Version,
     ];
@@ -113,6 +116,7 @@ impl Verb {
             Verb::Reset => "reset",
             Verb::Restart => "restart",
             Verb::Scale => "scale",
+            Verb::Top => "top",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
             Verb::Start => "start",
@@ -152,6 +156,7 @@ impl Verb {
             Verb::Reset => "Clear restart counters; FATAL processes become STOPPED",
             Verb::Restart => "Restart processes (does not reread the configuration)",
             Verb::Scale => "Run N instances of a numprocs program until the next update",
+            Verb::Top => "Show CPU and memory of processes, refreshed every second",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
             Verb::Start => "Start processes",
@@ -173,6 +178,7 @@ impl Verb {
             }
             Verb::Fg | Verb::Env => "<name>",
             Verb::Scale => "<name> <count>",
+            Verb::Top => "[<name>... | all]",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
@@ -229,6 +235,8 @@ pub enum Action {
     Env(String),
     /// `scale`: program name and instance count.
     Scale(String, u32),
+    /// `top`: empty means every process.
+    Top(Vec<String>),
     /// `help`.
     Help(Option<String>),
     /// `maintail`.
@@ -434,6 +442,11 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
         Verb::Maintail => parse_maintail(args),
         Verb::Tail => parse_tail(args),
         Verb::Scale => parse_scale(args),
+        Verb::Top => Ok(Action::Top(if args.iter().any(|a| a == "all") {
+            vec![]
+        } else {
+            args
+        })),
     }
 }
 

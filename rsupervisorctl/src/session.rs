@@ -99,6 +99,7 @@ impl Session {
                 | Verb::Fg
                 | Verb::Env
                 | Verb::Scale
+                | Verb::Top
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
@@ -346,6 +347,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Fg(name) => commands::fg::run(client, out, &name).await,
         Action::Env(name) => commands::env::run(client, out, &name).await,
         Action::Scale(name, count) => commands::scale::run(client, out, &name, count).await,
+        Action::Top(names) => commands::top::run(client, out, &names).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,

@@ -402,3 +402,48 @@ fn rlimits_apply_in_the_child() {
         "{limits}"
     );
 }
+
+#[test]
+fn top_refreshes_cpu_percent_until_ctrl_c() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:spin]\ncommand={fixture} --busy\ncpu_max=0.5\nstartsecs=0\n\n\
+         [program:idle]\ncommand={fixture} --sleep\nstartsecs=0\n",
+    );
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "spin", "RUNNING", DEADLINE);
+    let screen = std::fs::File::create(dir.path("top.out")).expect("top.out");
+    let mut top = std::process::Command::new(rsupervisor_e2e::binaries::rsupervisorctl())
+        .arg("-c")
+        .arg(dir.config_path())
+        .arg("top")
+        .stdout(screen)
+        .spawn()
+        .expect("rsupervisorctl top");
+    let _guard = KillOnDrop(top.id() as i32);
+    // The second screen has a CPU% computed from two readings: about 50 for the capped spin.
+    let percent = wait_until(DEADLINE, "a second screen with spin's CPU%", || {
+        let text = dir.try_read("top.out").unwrap_or_default();
+        let last = text.rsplit("\x1b[H\x1b[2J").next().unwrap_or("");
+        let line = last.lines().find(|l| l.starts_with("spin "));
+        match line.map(|l| l.split_whitespace().nth(3).unwrap_or("-").to_owned()) {
+            Some(cpu) if cpu != "-" => Ok(cpu.parse::<f64>().expect("a percent")),
+            _ => Err(tail(&text)),
+        }
+    });
+    assert!(
+        (20.0..=70.0).contains(&percent),
+        "spin at {percent}% with cpu_max=0.5"
+    );
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(top.id() as i32), Signal::SIGINT)
+        .expect("SIGINT");
+    let status = wait_until(DEADLINE, "top to exit on Ctrl-C", || {
+        top.try_wait().ok().flatten().ok_or(())
+    });
+    assert!(status.success(), "{status}");
+    let text = dir.read("top.out");
+    assert!(text.contains("NAME") && text.contains("idle "), "{text}");
+}

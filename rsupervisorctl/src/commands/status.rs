@@ -72,7 +72,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
 
 /// The processes named, in the order asked; a name matching nothing prints an error and sets
 /// status 4.
-fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
+pub(crate) fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
     if names.is_empty() {
         return all.to_vec();
     }
