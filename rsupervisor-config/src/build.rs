@@ -701,6 +701,7 @@ impl<'a> Builder<'a> {
         let limits = ResourceLimits {
             memory_max: opt("memory_max", r::memory),
             memory_high: opt("memory_high", r::memory),
+            memory_restart: opt("memory_restart", r::memory),
             pids_max: opt("pids_max", r::pids_max),
             rlimit_nofile: opt("rlimit_nofile", r::rlimit_count),
             rlimit_core: opt("rlimit_core", r::rlimit_bytes),
@@ -719,6 +720,20 @@ impl<'a> Builder<'a> {
                         "memory_high ({}) must be below memory_max ({}): it is the level where \
                          the kernel starts reclaiming, before the hard limit",
                         r::format_bytes(high),
+                        r::format_bytes(max)
+                    ),
+                );
+            }
+        }
+        if let (Some(restart), Some(max)) = (limits.memory_restart, limits.memory_max) {
+            if restart >= max {
+                self.error(
+                    section,
+                    Some("memory_restart"),
+                    format!(
+                        "memory_restart ({}) must be below memory_max ({}): the graceful \
+                         restart has to come before the kernel's OOM killer",
+                        r::format_bytes(restart),
                         r::format_bytes(max)
                     ),
                 );

@@ -522,6 +522,7 @@ mod tests {
             ResourceLimits {
                 memory_max: Some(512 << 20),
                 memory_high: Some(400 << 20),
+                memory_restart: None,
                 cpu_max: Some(500),
                 pids_max: Some(64),
                 rlimit_nofile: Some(4096),
@@ -536,7 +537,7 @@ mod tests {
 
         let (dir, r) = load_text(&format!(
             "{HEAD}cgroups=yes\n[program:a]\ncommand=x\nmemory_max=1GB\nmemory_high=2GB\n\
-             cpu_max=lots\npids_max=0\n"
+             cpu_max=lots\npids_max=0\nmemory_restart=1GB\n"
         ));
         let m = dir.path().join("main.conf");
         let lines: Vec<String> = r
@@ -553,6 +554,7 @@ mod tests {
                 format!("{m}:10: [program:a] pids_max: invalid pids_max \"0\": expected a whole number of processes, at least 1"),
                 format!("{m}:9: [program:a] cpu_max: invalid cpu_max \"lots\": expected a number of cores from 0.01 to 4096, for example 0.5 (half a core) or 2"),
                 format!("{m}:8: [program:a] memory_high: memory_high (2 GB) must be below memory_max (1 GB): it is the level where the kernel starts reclaiming, before the hard limit"),
+                format!("{m}:11: [program:a] memory_restart: memory_restart (1 GB) must be below memory_max (1 GB): the graceful restart has to come before the kernel's OOM killer"),
             ]
         );
     }

@@ -26,6 +26,8 @@ pub struct ResourceLimits {
     pub memory_max: Option<u64>,
     /// `memory_high`: bytes; the kernel throttles and reclaims above it (v1: the soft limit).
     pub memory_high: Option<u64>,
+    /// `memory_restart`: bytes; reaching it restarts the program gracefully (stop, start).
+    pub memory_restart: Option<u64>,
     /// `cpu_max`: thousandths of a core (`0.5` is 500).
     pub cpu_max: Option<u32>,
     /// `pids_max`: processes and threads the program may have at once.
@@ -55,6 +57,7 @@ impl ResourceLimits {
     pub fn wants_cgroup(&self) -> bool {
         self.memory_max.is_some()
             || self.memory_high.is_some()
+            || self.memory_restart.is_some()
             || self.cpu_max.is_some()
             || self.pids_max.is_some()
     }

@@ -447,3 +447,31 @@ fn top_refreshes_cpu_percent_until_ctrl_c() {
     let text = dir.read("top.out");
     assert!(text.contains("NAME") && text.contains("idle "), "{text}");
 }
+
+#[test]
+fn memory_restart_restarts_gracefully_at_the_threshold() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:grow]\ncommand={fixture} --alloc 64M\nmemory_restart=32MB\nmemory_max=256MB\n\
+         startsecs=0\nautorestart=false\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let line = "WARN restarting: grow uses more than memory_restart 32 MB";
+    wait_log(&daemon, line);
+    // A graceful restart: the stop signal (not the OOM killer), then a new spawn, although
+    // autorestart=false.
+    let log = wait_until(DEADLINE, "the restart after the stop", || {
+        let log = daemon.main_log();
+        let after = log.split(line).nth(1).unwrap_or("");
+        let stopped = after.find("stopped: grow (terminated by SIGTERM)");
+        let spawned = after.find("spawned: 'grow'");
+        match (stopped, spawned) {
+            (Some(s), Some(p)) if s < p => Ok(log),
+            _ => Err(tail(&log)),
+        }
+    });
+    assert!(!log.contains("out of memory"), "{log}");
+}

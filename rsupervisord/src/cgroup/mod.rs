@@ -382,8 +382,12 @@ fn limit_files(
             if has("memory") {
                 let max = files::max_or(limits.memory_max);
                 out.push(("memory.max", max, limits.memory_max.is_some()));
-                let high = files::max_or(limits.memory_high);
-                out.push(("memory.high", high, limits.memory_high.is_some()));
+                // memory_restart is watched through memory.high's events on v2.
+                let high = match (limits.memory_high, limits.memory_restart) {
+                    (Some(h), Some(r)) => Some(h.min(r)),
+                    (h, r) => h.or(r),
+                };
+                out.push(("memory.high", files::max_or(high), high.is_some()));
             }
             if has("cpu") {
                 out.push(("cpu.max", files::v2_cpu_max(limits.cpu_max), cpu));
@@ -574,6 +578,71 @@ pub fn emptied(cgroups: &Cgroups, namespec: &str) -> Option<impl std::future::Fu
                 return;
             };
             // The events only say "changed"; drain them and read the file again.
+            if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
+            {
+                ready.clear_ready();
+            }
+        }
+    })
+}
+
+/// Resolves to true when the process's memory use reaches `threshold` (`memory_restart`), or
+/// to false when its cgroup goes away first. Kernel events, no polling: v1 registers a
+/// threshold on `memory.usage_in_bytes` through `cgroup.event_control` and an eventfd (it
+/// fires on every crossing, so the usage is checked); v2 watches the `high` count of
+/// `memory.events` (the daemon sets `memory.high` to the threshold). `None` without a memory
+/// controller.
+pub fn memory_threshold(
+    cgroups: &Cgroups,
+    namespec: &str,
+    threshold: u64,
+) -> Option<impl std::future::Future<Output = bool>> {
+    use nix::sys::eventfd::{EfdFlags, EventFd};
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    use std::os::fd::AsRawFd;
+    let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
+    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
+        Version::V1 => {
+            let usage = fs::File::open(dir.join("memory.usage_in_bytes")).ok()?;
+            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
+            let line = format!("{} {} {threshold}", event.as_raw_fd(), usage.as_raw_fd());
+            write(&dir.join("cgroup.event_control"), &line).ok()?;
+            (
+                OwnedFd::from(event),
+                Some(usage),
+                dir.join("memory.usage_in_bytes"),
+            )
+        }
+        Version::V2 => {
+            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            inotify
+                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
+                .ok()?;
+            (OwnedFd::from(inotify), None, dir.join("memory.events"))
+        }
+    };
+    let baseline = fs::read_to_string(&check)
+        .ok()
+        .and_then(|t| files::keyed(&t, "high"));
+    let watch = crate::sys::async_fd(watch).ok()?;
+    Some(async move {
+        // The usage file stays open as long as the v1 registration must live.
+        let _keep = keep;
+        let mut buffer = [0u8; 1024];
+        loop {
+            let Ok(text) = fs::read_to_string(&check) else {
+                return false; // the cgroup is gone
+            };
+            let reached = match version {
+                Version::V1 => files::single(&text).is_some_and(|usage| usage >= threshold),
+                Version::V2 => files::keyed(&text, "high") > baseline,
+            };
+            if reached {
+                return true;
+            }
+            let Ok(mut ready) = watch.readable().await else {
+                return false;
+            };
             if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
             {
                 ready.clear_ready();

@@ -54,6 +54,30 @@ impl Containment {
         Ok(join.map(Arc::new))
     }
 
+    /// After a spawn: with `memory_restart`, a task that reports the crossing of the
+    /// threshold to the actor (it ends with the cgroup).
+    pub fn watch_memory(
+        &self,
+        id: ProcessId,
+        pid: i32,
+        config: &ProcessConfig,
+        events: &mpsc::UnboundedSender<Event>,
+    ) {
+        let Some(threshold) = config.resources.memory_restart else {
+            return;
+        };
+        let Some(reached) = cgroup::memory_threshold(&self.cgroups, &namespec(config), threshold)
+        else {
+            return;
+        };
+        let events = events.clone();
+        tokio::spawn(async move {
+            if reached.await {
+                let _ = events.send(Event::MemoryRestart { id, pid });
+            }
+        });
+    }
+
     /// The main process was reaped. With `end_all` (it was being stopped, or the daemon is
     /// going away) whatever is left in its cgroup is killed: setsid'd grandchildren and
     /// double-forked daemons included. Returns the cause of death the cgroup's counters

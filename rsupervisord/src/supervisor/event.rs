@@ -30,4 +30,13 @@ pub enum Event {
     StatusReport(u64),
     /// The cgroup of this process record has no process left: its directories can go.
     CgroupEmpty(ProcessId),
+    /// The process whose main pid is `pid` reached its `memory_restart`.
+    MemoryRestart {
+        /// Which process record.
+        id: ProcessId,
+        /// The child that was running when it was armed; a later one voids it.
+        pid: i32,
+    },
+    /// A `memory_restart` stop finished: start the process again.
+    RestartAfterStop(ProcessId),
 }

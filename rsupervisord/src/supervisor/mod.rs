@@ -208,7 +208,9 @@ impl Supervisor {
             Event::Timer { .. }
             | Event::ShutdownReminder
             | Event::StatusReport(_)
-            | Event::CgroupEmpty(_) => self.agenda.push_event(event),
+            | Event::CgroupEmpty(_)
+            | Event::MemoryRestart { .. }
+            | Event::RestartAfterStop(_) => self.agenda.push_event(event),
         }
     }
 
@@ -581,6 +583,8 @@ impl Supervisor {
             pumps.spawn(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
         self.pids.insert(pid, id);
+        self.containment
+            .watch_memory(id, pid, &config, &self.events_tx);
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
             process.stdin = spawned
@@ -684,6 +688,16 @@ impl Supervisor {
                     }
                 }
             }
+            Event::MemoryRestart { id, pid } => self.memory_restart(id, pid),
+            Event::RestartAfterStop(id) => {
+                let stopped = self
+                    .processes
+                    .get(&id)
+                    .is_some_and(|p| p.machine.state.is_stopped());
+                if self.mood == Mood::Running && stopped {
+                    let _ = self.apply(id, Input::Start);
+                }
+            }
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -691,6 +705,48 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// `memory_restart` reached: a graceful restart, as `rsupervisorctl restart` (the stop
+    /// signal, `stopwaitsecs`, then a start once stopped).
+    fn memory_restart(&mut self, id: ProcessId, pid: i32) {
+        let Some(process) = self.processes.get(&id) else {
+            return;
+        };
+        let current = process.machine.pid == Some(pid)
+            && matches!(
+                process.machine.state,
+                ProcessState::Running | ProcessState::Starting
+            )
+            && self.mood == Mood::Running;
+        let Some(limit) = process.config.resources.memory_restart.filter(|_| current) else {
+            return;
+        };
+        let name = process.namespec();
+        // A program over its threshold as soon as it starts would otherwise be restarted in a
+        // tight loop: as for crash loops, at most one start a second.
+        let ran_for = process
+            .spawned_at
+            .map(|at| at.elapsed())
+            .unwrap_or_default();
+        let delay = Duration::from_secs(1).saturating_sub(ran_for);
+        self.log(
+            LogLevel::Warn,
+            &format!(
+                "restarting: {} uses more than memory_restart {}",
+                process.config.name,
+                rsupervisor_config::resources::format_bytes(limit)
+            ),
+        );
+        let (reply, stopped) = tokio::sync::oneshot::channel();
+        self.stop(&name, true, reply);
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            if let Ok(Ok(())) = stopped.await {
+                tokio::time::sleep(delay).await;
+                let _ = events.send(Event::RestartAfterStop(id));
+            }
+        });
     }
 
     /// Reaps up to `quota` exited children (one SIGCHLD may stand for several). Reaping is
