@@ -84,6 +84,8 @@ fn oom_kill_is_reported_then_restarted() {
                 expected)";
     let log = wait_log(&daemon, line);
     assert!(log.contains("cgroups: one per process under"), "{log}");
+    // The cgroup's own OOM event, as it happened.
+    wait_log(&daemon, "WARN out of memory: hog (main pid ");
     // The restart policy applies: spawned again after the OOM kill.
     wait_until(DEADLINE, "a respawn after the OOM kill", || {
         let log = daemon.main_log();

@@ -651,6 +651,73 @@ pub fn memory_threshold(
     })
 }
 
+/// Calls `on_oom` each time the kernel's OOM killer kills a process of the process's cgroup
+/// (the main process or any other), until the cgroup goes away. Kernel events, no polling:
+/// v1 registers `memory.oom_control` with an eventfd through `cgroup.event_control`, v2
+/// watches `memory.events` with inotify; the `oom_kill` count says whether a kill happened.
+/// `None` without a memory controller.
+pub fn oom_events(
+    cgroups: &Cgroups,
+    namespec: &str,
+    mut on_oom: impl FnMut() + Send + 'static,
+) -> Option<impl std::future::Future<Output = ()>> {
+    use nix::sys::eventfd::{EfdFlags, EventFd};
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    use std::os::fd::AsRawFd;
+    let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
+    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
+        Version::V1 => {
+            let control = fs::File::open(dir.join("memory.oom_control")).ok()?;
+            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
+            let line = format!("{} {}", event.as_raw_fd(), control.as_raw_fd());
+            write(&dir.join("cgroup.event_control"), &line).ok()?;
+            (
+                OwnedFd::from(event),
+                Some(control),
+                dir.join("memory.oom_control"),
+            )
+        }
+        Version::V2 => {
+            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            inotify
+                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
+                .ok()?;
+            (OwnedFd::from(inotify), None, dir.join("memory.events"))
+        }
+    };
+    let mut seen = fs::read_to_string(&check)
+        .ok()
+        .and_then(|t| files::keyed(&t, "oom_kill"))
+        .unwrap_or(0);
+    let watch = crate::sys::async_fd(watch).ok()?;
+    Some(async move {
+        let _keep = keep;
+        let mut buffer = [0u8; 1024];
+        loop {
+            let Ok(mut ready) = watch.readable().await else {
+                return;
+            };
+            if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
+            {
+                ready.clear_ready();
+                continue;
+            }
+            let Some(count) = fs::read_to_string(&check)
+                .ok()
+                .and_then(|t| files::keyed(&t, "oom_kill"))
+            else {
+                return; // the cgroup is gone
+            };
+            // v1 signals the eventfd only for an OOM (or the cgroup's removal, seen above),
+            // possibly before the kill is counted; v2's file changes for other events too.
+            if count > seen || version == Version::V1 {
+                seen = seen.max(count);
+                on_oom();
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,6 +78,27 @@ impl Containment {
         });
     }
 
+    /// After a spawn with `memory_max`: a task that reports each OOM kill in the cgroup to
+    /// the actor as it happens (the exit line of the main process names it too).
+    pub fn watch_oom(
+        &self,
+        id: ProcessId,
+        pid: i32,
+        config: &ProcessConfig,
+        events: &mpsc::UnboundedSender<Event>,
+    ) {
+        if config.resources.memory_max.is_none() {
+            return;
+        }
+        let events = events.clone();
+        let on_oom = move || {
+            let _ = events.send(Event::OutOfMemory { id, pid });
+        };
+        if let Some(watch) = cgroup::oom_events(&self.cgroups, &namespec(config), on_oom) {
+            tokio::spawn(watch);
+        }
+    }
+
     /// The main process was reaped. With `end_all` (it was being stopped, or the daemon is
     /// going away) whatever is left in its cgroup is killed: setsid'd grandchildren and
     /// double-forked daemons included. Returns the cause of death the cgroup's counters

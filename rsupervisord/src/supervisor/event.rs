@@ -37,6 +37,14 @@ pub enum Event {
         /// The child that was running when it was armed; a later one voids it.
         pid: i32,
     },
+    /// The kernel's OOM killer killed a process of this record's cgroup while child `pid`
+    /// was the main process.
+    OutOfMemory {
+        /// Which process record.
+        id: ProcessId,
+        /// The main process when it was armed.
+        pid: i32,
+    },
     /// A `memory_restart` stop finished: start the process again.
     RestartAfterStop(ProcessId),
 }

@@ -210,6 +210,7 @@ impl Supervisor {
             | Event::StatusReport(_)
             | Event::CgroupEmpty(_)
             | Event::MemoryRestart { .. }
+            | Event::OutOfMemory { .. }
             | Event::RestartAfterStop(_) => self.agenda.push_event(event),
         }
     }
@@ -585,6 +586,8 @@ impl Supervisor {
         self.pids.insert(pid, id);
         self.containment
             .watch_memory(id, pid, &config, &self.events_tx);
+        self.containment
+            .watch_oom(id, pid, &config, &self.events_tx);
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
             process.stdin = spawned
@@ -689,6 +692,20 @@ impl Supervisor {
                 }
             }
             Event::MemoryRestart { id, pid } => self.memory_restart(id, pid),
+            Event::OutOfMemory { id, pid } => {
+                if let Some(process) = self.processes.get(&id) {
+                    let max = process.config.resources.memory_max.unwrap_or(0);
+                    self.log(
+                        LogLevel::Warn,
+                        &format!(
+                            "out of memory: {} (main pid {pid}) reached memory_max {}; the \
+                             kernel killed a process of its cgroup",
+                            process.config.name,
+                            rsupervisor_config::resources::format_bytes(max)
+                        ),
+                    );
+                }
+            }
             Event::RestartAfterStop(id) => {
                 let stopped = self
                     .processes
