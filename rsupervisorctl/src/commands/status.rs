@@ -22,13 +22,17 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
         .filter(|n| *n != "-l" && *n != "--long")
         .cloned()
         .collect();
-    let all = client.get_all_process_info().await?;
-    let matching = select(&all, &names, out);
-    let metrics = if long {
-        Some(client.get_all_process_metrics().await?)
+    // Both requests at once: the metrics are read while the table is built.
+    let (all, metrics) = if long {
+        let (all, metrics) = tokio::join!(
+            client.get_all_process_info(),
+            client.get_all_process_metrics()
+        );
+        (all?, Some(metrics?))
     } else {
-        None
+        (client.get_all_process_info().await?, None)
     };
+    let matching = select(&all, &names, out);
     let find = |info: &ProcessInfo| {
         metrics.as_ref().and_then(|all| {
             all.iter()

@@ -194,27 +194,56 @@ impl MetricsTargets {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        self.processes
-            .into_iter()
-            .map(|target| {
-                let usage = if target.pid > 0 && self.cgroups.enabled() {
-                    self.cgroups
-                        .usage(&rsupervisor_api::namespec(&target.group, &target.name))
-                } else {
-                    Usage::default()
-                };
-                ProcessMetrics {
-                    name: target.name,
-                    group: target.group,
-                    pid: target.pid,
-                    cpu_seconds: usage.cpu_ns.map(|ns| ns as f64 / 1e9),
-                    memory_current: usage.memory_current,
-                    memory_peak: usage.memory_peak,
-                    pids: usage.pids,
-                    restarts: target.restarts,
-                    sampled_at,
-                }
-            })
-            .collect()
+        // A few small sysfs reads per process: for thousands of processes, spread them over
+        // the cores (the caller is a blocking thread, the actor is not involved).
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let chunk = self.processes.len().div_ceil(threads).max(64);
+        let cgroups = &self.cgroups;
+        let mut chunks: Vec<Vec<Target>> = Vec::new();
+        let mut rest = self.processes;
+        while rest.len() > chunk {
+            let tail = rest.split_off(chunk);
+            chunks.push(rest);
+            rest = tail;
+        }
+        chunks.push(rest);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| scope.spawn(move || read_chunk(cgroups, chunk, sampled_at)))
+                .collect();
+            readers
+                .into_iter()
+                .flat_map(|reader| reader.join().unwrap_or_default())
+                .collect()
+        })
     }
+}
+
+/// Reads the cgroups of `targets`, in order.
+fn read_chunk(cgroups: &Cgroups, targets: Vec<Target>, sampled_at: f64) -> Vec<ProcessMetrics> {
+    targets
+        .into_iter()
+        .map(|target| {
+            let usage = if target.pid > 0 && cgroups.enabled() {
+                cgroups.usage(&rsupervisor_api::namespec(&target.group, &target.name))
+            } else {
+                Usage::default()
+            };
+            ProcessMetrics {
+                name: target.name,
+                group: target.group,
+                pid: target.pid,
+                cpu_seconds: usage.cpu_ns.map(|ns| ns as f64 / 1e9),
+                memory_current: usage.memory_current,
+                memory_peak: usage.memory_peak,
+                pids: usage.pids,
+                restarts: target.restarts,
+                sampled_at,
+            }
+        })
+        .collect()
 }
