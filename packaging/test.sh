@@ -116,6 +116,7 @@ expect_lines "$unit" "rsupervisord.service" \
     "TimeoutStopSec=90" \
     "Restart=on-failure" \
     "LimitNOFILE=65536" \
+    "Delegate=yes" \
     "RuntimeDirectory=rsupervisor" \
     "RuntimeDirectoryMode=0755" \
     "WantedBy=multi-user.target"

@@ -17,8 +17,8 @@ use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::SubscriptionCloseResponse;
 
 use crate::types::{
-    ConfigInfo, EnvVar, MulticallRequest, ProcessInfo, ProcessStatus, ReloadResult, StateInfo,
-    TailSlice, UpdateOutcome,
+    ConfigInfo, EnvVar, MulticallRequest, ProcessInfo, ProcessMetrics, ProcessStatus, ReloadResult,
+    StateInfo, TailSlice, UpdateOutcome,
 };
 
 /// The supervisor's JSON-RPC interface.
@@ -165,6 +165,11 @@ pub trait SupervisorRpc {
     /// Every process's info, sorted by group then name.
     #[method(name = "supervisor.getAllProcessInfo")]
     async fn get_all_process_info(&self) -> RpcResult<Vec<ProcessInfo>>;
+
+    /// Every process's resource usage from its cgroup (rsupervisor addition), sorted as
+    /// `getAllProcessInfo`.
+    #[method(name = "supervisor.getAllProcessMetrics")]
+    async fn get_all_process_metrics(&self) -> RpcResult<Vec<ProcessMetrics>>;
 
     /// Every configured process, in use or available.
     #[method(name = "supervisor.getAllConfigInfo")]

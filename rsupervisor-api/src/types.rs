@@ -553,6 +553,38 @@ pub struct MulticallRequest {
     pub params: Vec<serde_json::Value>,
 }
 
+/// `supervisor.getAllProcessMetrics` (rsupervisor addition): one process's resource usage,
+/// its children included, read from its cgroup when asked (nothing is sampled otherwise).
+/// Fields the host cannot provide are absent; CPU percent is the reader's: the change of
+/// `cpu_seconds` between two readings over the change of `sampled_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessMetrics {
+    /// Process name.
+    pub name: String,
+    /// Group name.
+    pub group: String,
+    /// The main process's pid (0 when not running).
+    pub pid: i32,
+    /// CPU time used by the process and its children, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+    /// Memory charged now, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_current: Option<u64>,
+    /// Most memory charged at once since the cgroup was made, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_peak: Option<u64>,
+    /// Processes and threads now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids: Option<u64>,
+    /// Automatic restarts so far.
+    #[serde(default)]
+    pub restarts: u32,
+    /// When the numbers were read, seconds since the epoch.
+    #[serde(default)]
+    pub sampled_at: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

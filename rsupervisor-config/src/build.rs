@@ -6,6 +6,7 @@ use crate::error::ConfigError;
 use crate::expand::{expand, Expansions, Value};
 use crate::ini::Ini;
 use crate::model::*;
+use crate::resources::ResourceLimits;
 use std::path::{Path, PathBuf};
 
 /// Event type names `[eventlistener:x] events=` may use.
@@ -265,6 +266,9 @@ impl<'a> Builder<'a> {
                 "status_report_interval must be at least 1s (or 0 for off)".to_owned(),
             );
         }
+        let cgroups = self
+            .conv(S, "cgroups", "auto", &n, crate::resources::cgroup_setting)
+            .unwrap_or_default();
         // supervisord 4.3.0 expands this value twice; the second pass also knows host_node_name.
         let mut environment = Vec::new();
         if let Ok(Some(first)) = self.get(S, "environment", Some(""), Some(&n)) {
@@ -303,6 +307,7 @@ impl<'a> Builder<'a> {
             env_files,
             identifier,
             logfile_format,
+            cgroups,
         }
     }
 
@@ -687,6 +692,56 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The resource keys of a program section (rsupervisor's own), checked together.
+    fn resource_limits(&mut self, section: &str, names: &Expansions) -> ResourceLimits {
+        use crate::resources as r;
+        let mut opt = |key: &str, f: fn(&str) -> Result<u64, String>| {
+            self.conv_opt(section, key, names, f).ok().flatten()
+        };
+        let limits = ResourceLimits {
+            memory_max: opt("memory_max", r::memory),
+            memory_high: opt("memory_high", r::memory),
+            memory_restart: opt("memory_restart", r::memory),
+            pids_max: opt("pids_max", r::pids_max),
+            rlimit_nofile: opt("rlimit_nofile", r::rlimit_count),
+            rlimit_core: opt("rlimit_core", r::rlimit_bytes),
+            rlimit_as: opt("rlimit_as", r::rlimit_bytes),
+            cpu_max: self
+                .conv_opt(section, "cpu_max", names, r::cpu_max)
+                .ok()
+                .flatten(),
+        };
+        if let (Some(high), Some(max)) = (limits.memory_high, limits.memory_max) {
+            if high >= max {
+                self.error(
+                    section,
+                    Some("memory_high"),
+                    format!(
+                        "memory_high ({}) must be below memory_max ({}): it is the level where \
+                         the kernel starts reclaiming, before the hard limit",
+                        r::format_bytes(high),
+                        r::format_bytes(max)
+                    ),
+                );
+            }
+        }
+        if let (Some(restart), Some(max)) = (limits.memory_restart, limits.memory_max) {
+            if restart >= max {
+                self.error(
+                    section,
+                    Some("memory_restart"),
+                    format!(
+                        "memory_restart ({}) must be below memory_max ({}): the graceful \
+                         restart has to come before the kernel's OOM killer",
+                        r::format_bytes(restart),
+                        r::format_bytes(max)
+                    ),
+                );
+            }
+        }
+        limits
+    }
+
     /// supervisord's `processes_from_section`: one [`ProcessConfig`] per process number.
     /// `None` when the section has errors (they are recorded).
     fn processes_from_section(
@@ -817,6 +872,7 @@ impl<'a> Builder<'a> {
         }
         let restart = self.restart_policy(section, &c);
         let deps = self.dependencies(section, &c);
+        let resources = self.resource_limits(section, &c);
         if stopasgroup && !killasgroup {
             self.error(
                 section,
@@ -995,6 +1051,7 @@ impl<'a> Builder<'a> {
                 restart,
                 deps: deps.clone(),
                 schedule: schedule.clone(),
+                resources,
             });
         }
         if self.errors.len() > before {

@@ -27,6 +27,7 @@ pub mod model;
 pub mod policy;
 pub mod schedule;
 mod suggest;
+pub mod resources;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};
@@ -37,4 +38,5 @@ pub use depends::{
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{default_search_paths, find_config_file, load, LoadOptions};
 pub use model::*;
+pub use resources::{CgroupSetting, ResourceLimits};
 pub use summary::{summary, to_json};

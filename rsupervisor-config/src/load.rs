@@ -169,6 +169,7 @@ pub fn find_config_file(argv0: &Path) -> Result<PathBuf, ConfigErrors> {
 mod tests {
     use super::*;
     use crate::model::*;
+    use crate::{CgroupSetting, ResourceLimits};
     use std::fs;
 
     const HEAD: &str = "[supervisord]\nlogfile=%(here)s/s.log\npidfile=%(here)s/s.pid\n";
@@ -514,6 +515,56 @@ mod tests {
             vec![
                 format!("{m}:4: [supervisord] logfile_format: invalid log format \"xml\": expected text or json"),
                 format!("{m}:7: [program:a] stdout_log_format: invalid log format \"yaml\": expected raw, timestamped or json"),
+            ]
+        );
+    }
+
+    #[test]
+    fn resource_keys() {
+        let (_d, r) = load_text(&format!(
+            "{HEAD}cgroups=off\n[program:a]\ncommand=x\nmemory_max=512MB\nmemory_high=400MB\n\
+             cpu_max=0.5\npids_max=64\nrlimit_nofile=4096\nrlimit_core=unlimited\nrlimit_as=2GB\n"
+        ));
+        let c = r.expect("loads");
+        assert_eq!(c.supervisord.cgroups, CgroupSetting::Off);
+        assert_eq!(
+            only_process(&c).resources,
+            ResourceLimits {
+                memory_max: Some(512 << 20),
+                memory_high: Some(400 << 20),
+                memory_restart: None,
+                cpu_max: Some(500),
+                pids_max: Some(64),
+                rlimit_nofile: Some(4096),
+                rlimit_core: Some(u64::MAX),
+                rlimit_as: Some(2 << 30),
+            }
+        );
+        let (_d, r) = load_text(&format!("{HEAD}[program:a]\ncommand=x\n"));
+        let c = r.expect("loads");
+        assert_eq!(c.supervisord.cgroups, CgroupSetting::Auto);
+        assert_eq!(only_process(&c).resources, ResourceLimits::default());
+
+        let (dir, r) = load_text(&format!(
+            "{HEAD}cgroups=yes\n[program:a]\ncommand=x\nmemory_max=1GB\nmemory_high=2GB\n\
+             cpu_max=lots\npids_max=0\nmemory_restart=1GB\n"
+        ));
+        let m = dir.path().join("main.conf");
+        let lines: Vec<String> = r
+            .expect_err("fails")
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        let m = m.display();
+        assert_eq!(
+            lines,
+            vec![
+                format!("{m}:4: [supervisord] cgroups: invalid cgroups value \"yes\": expected auto or off"),
+                format!("{m}:10: [program:a] pids_max: invalid pids_max \"0\": expected a whole number of processes, at least 1"),
+                format!("{m}:9: [program:a] cpu_max: invalid cpu_max \"lots\": expected a number of cores from 0.01 to 4096, for example 0.5 (half a core) or 2"),
+                format!("{m}:8: [program:a] memory_high: memory_high (2 GB) must be below memory_max (1 GB): it is the level where the kernel starts reclaiming, before the hard limit"),
+                format!("{m}:11: [program:a] memory_restart: memory_restart (1 GB) must be below memory_max (1 GB): the graceful restart has to come before the kernel's OOM killer"),
             ]
         );
     }

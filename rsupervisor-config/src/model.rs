@@ -136,6 +136,9 @@ pub struct SupervisordConfig {
     pub identifier: String,
     /// `logfile_format` (rsupervisor's own, default text): the main log's record format.
     pub logfile_format: MainLogFormat,
+    /// `cgroups` (rsupervisor's own, default auto): whether programs get cgroups.
+    #[serde(skip_serializing_if = "crate::resources::CgroupSetting::is_auto")]
+    pub cgroups: crate::resources::CgroupSetting,
 }
 
 /// `[supervisord] logfile_format`: how the main log writes its records.
@@ -361,6 +364,10 @@ pub struct ProcessConfig {
     /// The restart policy (`restart_*` keys, rsupervisor's own); the defaults are
     /// supervisord's behaviour.
     pub restart: RestartPolicy,
+    /// The cgroup limits and rlimits (rsupervisor's own keys; none by default, and then
+    /// left out of `--check --json`, which stays as it was without them).
+    #[serde(skip_serializing_if = "crate::resources::ResourceLimits::is_none")]
+    pub resources: crate::resources::ResourceLimits,
     /// Dependencies and health checks (`depends_on`, `healthcheck*`, `ready_log`,
     /// `wait_for*`, `on_dependency_failure`: rsupervisor's own, see [`crate::depends`]).
     #[serde(skip_serializing_if = "crate::depends::Dependencies::is_default")]

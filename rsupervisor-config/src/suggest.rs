@@ -78,6 +78,14 @@ pub const PROCESS_KEYS: &[&str] = &[
     "schedule_overlap",
     "schedule_catchup",
     "schedule_timeout",
+    "memory_max",
+    "memory_high",
+    "memory_restart",
+    "cpu_max",
+    "pids_max",
+    "rlimit_nofile",
+    "rlimit_core",
+    "rlimit_as",
 ];
 
 /// `file:line: [section] key: unknown key, did you mean other?` for every key of a process

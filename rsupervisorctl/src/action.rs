@@ -49,6 +49,8 @@ pub enum Verb {
     Run,
     /// `schedule [name...]` (rsupervisor addition)
     Schedule,
+    /// `top [name...]` (rsupervisor's)
+    Top,
     /// `shutdown`
     Shutdown,
     /// `signal <sig> <name>...|all`
@@ -71,7 +73,7 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 28] = [
+    pub const ALL: [Verb; 29] = [
         Verb::Add,
         Verb::Avail,
         Verb::Clear,
@@ -98,6 +100,7 @@ impl Verb {
         Verb::Status,
         Verb::Stop,
         Verb::Tail,
+        Verb::Top,
         Verb::Update,
         Verb::Version,
     ];
@@ -125,6 +128,7 @@ impl Verb {
             Verb::Scale => "scale",
             Verb::Run => "run",
             Verb::Schedule => "schedule",
+            Verb::Top => "top",
             Verb::Shutdown => "shutdown",
             Verb::Signal => "signal",
             Verb::Start => "start",
@@ -167,6 +171,7 @@ impl Verb {
             Verb::Scale => "Run N instances of a numprocs program until the next update",
             Verb::Run => "Start one run of a scheduled job now, leaving its schedule as it is",
             Verb::Schedule => "List scheduled jobs and their next runs",
+            Verb::Top => "Show CPU and memory of processes, refreshed every second",
             Verb::Shutdown => "Shut the daemon down",
             Verb::Signal => "Send a signal to processes",
             Verb::Start => "Start processes",
@@ -190,10 +195,12 @@ impl Verb {
             Verb::Scale => "<name> <count>",
             Verb::Run => "<name>...",
             Verb::Schedule => "[<name>...] [--json]",
+            Verb::Top => "[<name>... | all]",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
             Verb::Open => "<url>",
-            Verb::Pid | Verb::Status => "[<name>... | all] [--json]",
+            Verb::Pid => "[<name>... | all] [--json]",
+            Verb::Status => "[<name>... | all] [-l|--long] [--json]",
             Verb::Signal => "<signal> <name>... | <gname>:* | all",
             Verb::Tail => "[-f | -N] <name> [stdout|stderr]",
             Verb::Update => "[all | <gname>...]",
@@ -248,6 +255,8 @@ pub enum Action {
     Env(String),
     /// `scale`: program name and instance count.
     Scale(String, u32),
+    /// `top`: empty means every process.
+    Top(Vec<String>),
     /// `help`.
     Help(Option<String>),
     /// `maintail`.
@@ -485,6 +494,11 @@ pub fn parse(verb: Verb, mut args: Vec<String>) -> Result<Action, UsageError> {
         Verb::Maintail => parse_maintail(args),
         Verb::Tail => parse_tail(args),
         Verb::Scale => parse_scale(args),
+        Verb::Top => Ok(Action::Top(if args.iter().any(|a| a == "all") {
+            vec![]
+        } else {
+            args
+        })),
     }
 }
 

@@ -32,6 +32,77 @@ pub fn avail_line(info: &ConfigInfo) -> String {
     )
 }
 
+/// The columns `status -l` adds after a process's line: `   CPU 12.34s  MEM 45.3 MB`
+/// (`-` where the daemon has no reading: not running, or no cgroup).
+pub fn metrics_columns(metrics: Option<&rsupervisor_api::ProcessMetrics>) -> String {
+    let cpu = metrics
+        .and_then(|m| m.cpu_seconds)
+        .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}s"));
+    let memory = metrics.and_then(|m| m.memory_current).map_or_else(
+        || "-".to_owned(),
+        rsupervisor_config::resources::format_bytes,
+    );
+    format!("   CPU {cpu:<10} MEM {memory}")
+}
+
+/// The `top` screen: a header and one line per process, `CPU%` from the CPU seconds of the
+/// previous reading (`previous`: (group, name) -> (cpu seconds, sampled at)).
+pub fn top_lines(
+    infos: &[ProcessInfo],
+    metrics: &[rsupervisor_api::ProcessMetrics],
+    previous: &std::collections::HashMap<(String, String), (f64, f64)>,
+) -> Vec<String> {
+    let width = infos
+        .iter()
+        .map(|i| i.namespec().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20)
+        + 2;
+    let mut lines = vec![format!(
+        "{:<width$}{:<10}{:>8} {:>7} {:>11} {:>11} {:>5}",
+        "NAME", "STATE", "PID", "CPU%", "MEM", "PEAK", "PIDS"
+    )];
+    for info in infos {
+        let m = metrics
+            .iter()
+            .find(|m| m.group == info.group && m.name == info.name);
+        let key = (info.group.clone(), info.name.clone());
+        let percent = m
+            .and_then(|m| Some((m.cpu_seconds?, m.sampled_at)))
+            .zip(previous.get(&key))
+            .and_then(|((cpu, at), (cpu0, at0))| {
+                let elapsed = at - at0;
+                (elapsed > 0.0 && cpu >= *cpu0)
+                    .then(|| format!("{:.1}", (cpu - cpu0) / elapsed * 100.0))
+            })
+            .unwrap_or_else(|| "-".to_owned());
+        let bytes = |v: Option<u64>| {
+            v.map_or_else(
+                || "-".to_owned(),
+                rsupervisor_config::resources::format_bytes,
+            )
+        };
+        let pid = if info.pid > 0 {
+            info.pid.to_string()
+        } else {
+            "-".to_owned()
+        };
+        lines.push(format!(
+            "{:<width$}{:<10}{:>8} {:>7} {:>11} {:>11} {:>5}",
+            info.namespec(),
+            info.statename,
+            pid,
+            percent,
+            bytes(m.and_then(|m| m.memory_current)),
+            bytes(m.and_then(|m| m.memory_peak)),
+            m.and_then(|m| m.pids)
+                .map_or_else(|| "-".to_owned(), |p| p.to_string()),
+        ));
+    }
+    lines
+}
+
 /// `name: ERROR (reason)`.
 pub fn error_line(name: &str, reason: &str) -> String {
     format!("{name}: ERROR ({reason})")
@@ -113,10 +184,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 27] = [
+pub const HELP_TOPICS: [&str; 28] = [
     "add", "avail", "clear", "env", "exit", "fg", "graph", "maintail", "open", "pid", "quit",
     "reload", "remove", "reread", "reset", "restart", "run", "scale", "schedule", "shutdown",
-    "signal", "start", "status", "stop", "tail", "update", "version",
+    "signal", "start", "status", "stop", "tail", "top", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -170,6 +241,12 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         "reload" => "reload \t\tRestart the remote supervisord.",
         "remove" => "remove <name> [...]\tRemoves process/group from active config",
         "reread" => "reread \t\t\tReload the daemon's configuration files without add/remove",
+        // rsupervisor's own verb, worded in supervisorctl's style.
+        "top" => {
+            "top\t\t\tCPU, memory and pids of every process, refreshed every second\n\
+             top <name> <name>\tThe same for some processes or groups (<gname>:*)\n\
+             \t\t\tCtrl-C to exit"
+        }
         // rsupervisor's own verb, worded in supervisorctl's style.
         "scale" => {
             "scale <name> <n>\tRun n instances of the numprocs program <name> (its\n\
@@ -536,8 +613,8 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
-        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset` and
-        // `scale` among the topics.
+        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset`, `scale`
+        // and `top` among the topics.
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
@@ -598,5 +675,64 @@ clear  fg    open      reload  reset   scale    signal    stop    version\n\
         let value = status_json(&[info("grp", "a", "RUNNING", "")]);
         assert_eq!(value[0]["namespec"], "grp:a");
         assert_eq!(value[0]["statename"], "RUNNING");
+    }
+
+    #[test]
+    fn metrics_columns_show_cpu_and_memory_or_dashes() {
+        let metrics = rsupervisor_api::ProcessMetrics {
+            name: "web".into(),
+            group: "web".into(),
+            pid: 10,
+            cpu_seconds: Some(12.345),
+            memory_current: Some(45 << 20),
+            memory_peak: Some(50 << 20),
+            pids: Some(3),
+            restarts: 0,
+            sampled_at: 0.0,
+        };
+        assert_eq!(
+            metrics_columns(Some(&metrics)),
+            "   CPU 12.35s     MEM 45 MB"
+        );
+        assert_eq!(metrics_columns(None), "   CPU -          MEM -");
+    }
+
+    #[test]
+    fn top_percent_comes_from_two_readings() {
+        let process = |name: &str, pid: i32| ProcessInfo {
+            pid,
+            ..info("g", name, if pid > 0 { "RUNNING" } else { "STOPPED" }, "")
+        };
+        let reading = |cpu: f64, at: f64| rsupervisor_api::ProcessMetrics {
+            name: "a".into(),
+            group: "g".into(),
+            pid: 7,
+            cpu_seconds: Some(cpu),
+            memory_current: Some(3 << 20),
+            memory_peak: Some(4 << 20),
+            pids: Some(2),
+            restarts: 0,
+            sampled_at: at,
+        };
+        let infos = [process("a", 7), process("b", 0)];
+        let mut previous = std::collections::HashMap::new();
+        let first = top_lines(&infos, &[reading(10.0, 100.0)], &previous);
+        assert!(
+            first[0].starts_with("NAME") && first[0].contains("CPU%"),
+            "{first:?}"
+        );
+        assert_eq!(
+            first[1].split_whitespace().collect::<Vec<_>>()[..4],
+            ["g:a", "RUNNING", "7", "-"]
+        );
+        previous.insert(("g".to_owned(), "a".to_owned()), (10.0, 100.0));
+        let second = top_lines(&infos, &[reading(10.5, 101.0)], &previous);
+        let words: Vec<_> = second[1].split_whitespace().collect();
+        assert_eq!(
+            words,
+            ["g:a", "RUNNING", "7", "50.0", "3", "MB", "4", "MB", "2"]
+        );
+        let stopped: Vec<_> = second[2].split_whitespace().collect();
+        assert_eq!(stopped, ["g:b", "STOPPED", "-", "-", "-", "-", "-"]);
     }
 }

@@ -101,6 +101,7 @@ impl Session {
                 | Verb::Scale
                 | Verb::Run
                 | Verb::Schedule
+                | Verb::Top
         ) || (verb == Verb::Version && parsed.is_ok());
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
@@ -350,6 +351,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Scale(name, count) => commands::scale::run(client, out, &name, count).await,
         Action::Run(names) => commands::run::run(client, out, &names).await,
         Action::Schedule(names) => commands::schedule::run(client, out, &names).await,
+        Action::Top(names) => commands::top::run(client, out, &names).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,

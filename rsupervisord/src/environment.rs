@@ -173,6 +173,7 @@ mod tests {
             global_environment: vec![("LAYER".into(), "global".into()), ("G".into(), "g".into())],
             global_env_files: vec![file("/g.env", &[("G", "file"), ("GF", "x")])],
             server_url: None,
+            cgroup: None,
         };
         let vars = effective(&config, &context);
         let get = |name: &str| {

@@ -12,10 +12,12 @@
 //!   the log tails, supervisord's XML-RPC mapping, and binding the sockets;
 //! - [`probe`]: health-check and `wait_for` probes (HTTP, TCP, exec, file);
 //! - [`signals`], [`pidfile`], [`limits`]: the daemon's process-level duties;
+//! - [`cgroup`]: one cgroup per process (limits, accounting, containment);
 //! - [`sys`]: the audited libc calls (local time, syslog, daemonizing).
 //!
 //! [`main_entry`] is the whole daemon; `main.rs` only calls it.
 
+pub mod cgroup;
 pub mod cli;
 pub mod command_line;
 pub mod environment;
@@ -163,6 +165,10 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         )
         .map_err(|error| format!("could not daemonize: {error}"))?;
     }
+    // After daemonizing: the daemon's cgroup directories carry its final pid.
+    let (cgroups, cgroup_notes) = cgroup::Cgroups::detect(config.supervisord.cgroups);
+    notes.extend(cgroup_notes.into_iter().map(|note| (LogLevel::Info, note)));
+    let cgroups = Arc::new(cgroups);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rsupervisord")
@@ -181,7 +187,13 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         .build()
         .map_err(|error| format!("could not start the log runtime: {error}"))?;
     let pumps = logs::Pumps::new(pump_runtime.handle().clone());
-    runtime.block_on(run(config, options, overrides, listeners, notes, pumps))
+    let daemon = Daemon {
+        listeners,
+        notes,
+        pumps,
+        cgroups,
+    };
+    runtime.block_on(run(config, options, overrides, daemon))
 }
 
 /// How long an exiting daemon waits for the last output of its programs to reach the logs.
@@ -219,15 +231,27 @@ fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Resu
     }
 }
 
+/// What `start` prepared for the daemon proper.
+struct Daemon {
+    listeners: Vec<http::Listener>,
+    notes: Vec<(LogLevel, String)>,
+    pumps: logs::Pumps,
+    cgroups: Arc<cgroup::Cgroups>,
+}
+
 /// The daemon proper: main log, pidfile, supervisor actor, signals and control socket.
 async fn run(
     config: Config,
     load_options: LoadOptions,
     overrides: cli::Overrides,
-    listeners: Vec<http::Listener>,
-    notes: Vec<(LogLevel, String)>,
-    pumps: logs::Pumps,
+    daemon: Daemon,
 ) -> Result<(), String> {
+    let Daemon {
+        listeners,
+        notes,
+        pumps,
+        cgroups,
+    } = daemon;
     let settings = &config.supervisord;
     let hub = logs::LogHub::new();
     let main_log = logs::MainLog::open(
@@ -294,6 +318,7 @@ async fn run(
         overrides,
         server_url,
         pumps: pumps.clone(),
+        cgroups: cgroups.clone(),
     };
     let followers = hub.clone();
     let (actor, handle) = supervisor::Supervisor::new(config, services);
@@ -319,6 +344,9 @@ async fn run(
         &format!("supervisord started with pid {}", std::process::id()),
     );
     actor.run().await;
+    // Every program has stopped and its cgroup was ended; remove the directories (and kill
+    // anything a program left running outside a stop, as a daemon exit leaves nothing).
+    tokio::task::block_in_place(|| cgroups.tear_down(PUMP_DRAIN_LIMIT));
     let still_open = pumps.drain(PUMP_DRAIN_LIMIT).await;
     if still_open > 0 {
         main_log.log(

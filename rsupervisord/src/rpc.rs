@@ -61,6 +61,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.getAPIVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
     MethodDoc { name: "supervisor.getAllConfigInfo", help: "Get info about all available process configurations.", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.getAllProcessInfo", help: "Get info about all processes", signature: &["array"], xmlrpc: true },
+    MethodDoc { name: "supervisor.getAllProcessMetrics", help: "Get every process's CPU, memory and pids from its cgroup (rsupervisor addition).", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.getDependencyGraph", help: "The dependency graph with each process's state (rsupervisor addition).", signature: &["array"], xmlrpc: true },
     MethodDoc { name: "supervisor.getIdentification", help: "Return identifying string of supervisord", signature: &["string"], xmlrpc: true },
     MethodDoc { name: "supervisor.getPID", help: "Return the PID of supervisord", signature: &["int"], xmlrpc: true },
@@ -608,6 +609,10 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn get_all_process_info(&self) -> RpcResult<Vec<ProcessInfo>> {
         self.handle.all_process_info().await.map_err(fault)
+    }
+
+    async fn get_all_process_metrics(&self) -> RpcResult<Vec<rsupervisor_api::ProcessMetrics>> {
+        self.handle.all_process_metrics().await.map_err(fault)
     }
 
     async fn get_all_config_info(&self) -> RpcResult<Vec<ConfigInfo>> {

@@ -46,6 +46,8 @@ pub struct SpawnContext {
     pub global_env_files: Vec<rsupervisor_config::EnvFile>,
     /// Value for `SUPERVISOR_SERVER_URL` (the program's `serverurl`, or the daemon's socket).
     pub server_url: Option<String>,
+    /// The process's cgroups, which the child joins before exec (none without cgroups).
+    pub cgroup: Option<std::sync::Arc<crate::cgroup::Join>>,
 }
 
 /// A freshly started child and the parent's ends of its pipes.
@@ -245,13 +247,43 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         // the whole group.
         .process_group(0);
     let umask = config.umask;
-    let nofile = crate::limits::child_nofile();
+    let resources = &config.resources;
+    let nofile = match resources.rlimit_nofile {
+        Some(limit) => Some((limit, limit)),
+        None => crate::limits::child_nofile(),
+    };
+    let rlimits: Vec<(nix::sys::resource::Resource, u64)> = [
+        (
+            nix::sys::resource::Resource::RLIMIT_CORE,
+            resources.rlimit_core,
+        ),
+        (nix::sys::resource::Resource::RLIMIT_AS, resources.rlimit_as),
+    ]
+    .into_iter()
+    .filter_map(|(resource, limit)| limit.map(|limit| (resource, limit)))
+    .collect();
+    let cgroup = context.cgroup.clone();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (setrlimit, setgroups, setgid, setuid, chdir, write,
-    // _exit, umask, close_range); it allocates nothing: `groups`, the directory and its complaint were
-    // built in the parent and are only borrowed here.
+    // async-signal-safe system calls (write, setrlimit, setgroups, setgid, setuid, chdir,
+    // _exit, umask, close_range); it allocates nothing: `groups`, the rlimits, the cgroup
+    // descriptors, the directory and its complaint were built in the parent and are only
+    // borrowed here.
     unsafe {
         command.pre_exec(move || {
+            // Join the process's cgroups first, while still privileged and before anything
+            // the program does: `0` moves the writer itself, so whatever it forks later is
+            // inside.
+            if let Some(join) = &cgroup {
+                for fd in &join.procs {
+                    use std::os::fd::AsRawFd;
+                    if libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+            }
+            for (resource, limit) in &rlimits {
+                nix::sys::resource::setrlimit(*resource, *limit, *limit)?;
+            }
             // The daemon raised its own open-files limit; programs get the one they would
             // have had under supervisord. Done first, while still privileged.
             if let Some((soft, hard)) = nofile {

@@ -127,6 +127,17 @@ pub fn daemonize(directory: Option<&std::path::Path>, umask: u32) -> std::io::Re
     Ok(())
 }
 
+/// Registers a non-blocking descriptor with the tokio reactor, to await its readiness
+/// (the inotify watch of a cgroup's `cgroup.events`). Must be called inside the runtime.
+pub fn async_fd(
+    fd: std::os::fd::OwnedFd,
+) -> std::io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    // SAFETY: `register` requires the descriptor to stay open as long as the AsyncFd lives;
+    // the AsyncFd owns the OwnedFd, which closes it only when dropped, after the AsyncFd
+    // deregistered it.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|error| error.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

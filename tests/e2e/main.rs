@@ -5,6 +5,7 @@
 #![recursion_limit = "256"] // the json! call lists of python_compat
 
 mod autorestart_backoff;
+mod cgroups;
 mod ctl_errors;
 mod ctl_output;
 mod ctl_tail;

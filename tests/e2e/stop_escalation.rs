@@ -124,7 +124,12 @@ fn killasgroup_sigkills_the_grandchild() {
 #[test]
 fn without_stopasgroup_the_grandchild_survives() {
     let dir = TestDir::new();
-    dir.config("[program:parent]\ncommand={fixture} --fork-grandchild {dir}/gc.pid\nstartsecs=0\n");
+    // supervisord's behaviour, kept with cgroups=off (or where no cgroup can be made): with
+    // cgroups, a stop ends the program's whole cgroup (see cgroups.rs).
+    dir.config_with(
+        "cgroups=off\n",
+        "[program:parent]\ncommand={fixture} --fork-grandchild {dir}/gc.pid\nstartsecs=0\n",
+    );
     let daemon = Daemon::start(&dir);
     let pid = info_pid(&wait_state(&daemon, "parent", "RUNNING", DEADLINE));
     let grandchild = wait_pid_file(&dir, "gc.pid");

@@ -32,6 +32,7 @@ pub mod start;
 pub mod status;
 pub mod stop;
 pub mod tail;
+pub mod top;
 pub mod update;
 pub mod version;
 

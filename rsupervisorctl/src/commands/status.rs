@@ -15,15 +15,51 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     names: &[String],
     suppress_exitstatus: bool,
 ) -> Result<(), ClientError> {
-    let all = client.get_all_process_info().await?;
-    let matching = select(&all, names, out);
+    // `-l`/`--long` (rsupervisor's): CPU and memory columns from the processes' cgroups.
+    let long = names.iter().any(|n| n == "-l" || n == "--long");
+    let names: Vec<String> = names
+        .iter()
+        .filter(|n| *n != "-l" && *n != "--long")
+        .cloned()
+        .collect();
+    // Both requests at once: the metrics are read while the table is built.
+    let (all, metrics) = if long {
+        let (all, metrics) = tokio::join!(
+            client.get_all_process_info(),
+            client.get_all_process_metrics()
+        );
+        (all?, Some(metrics?))
+    } else {
+        (client.get_all_process_info().await?, None)
+    };
+    let matching = select(&all, &names, out);
+    let find = |info: &ProcessInfo| {
+        metrics.as_ref().and_then(|all| {
+            all.iter()
+                .find(|m| m.group == info.group && m.name == info.name)
+        })
+    };
     if out.json {
-        out.json_value(&output::status_json(&matching));
+        let mut value = output::status_json(&matching);
+        if let (Some(_), Some(rows)) = (&metrics, value.as_array_mut()) {
+            for (row, info) in rows.iter_mut().zip(&matching) {
+                if let (Some(object), Some(m)) = (row.as_object_mut(), find(info)) {
+                    object.insert(
+                        "metrics".into(),
+                        serde_json::to_value(m).unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        out.json_value(&value);
     } else {
         // One write for the whole table: a line at a time costs a system call per process.
         let mut table = String::new();
-        for line in output::status_lines(&matching) {
+        for (line, info) in output::status_lines(&matching).into_iter().zip(&matching) {
             table.push_str(&line);
+            if long {
+                table.push_str(&output::metrics_columns(find(info)));
+            }
             table.push('\n');
         }
         out.raw(&table);
@@ -50,7 +86,7 @@ fn not_running(info: &ProcessInfo) -> bool {
 
 /// The processes named, in the order asked; a name matching nothing prints an error and sets
 /// status 4.
-fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
+pub(crate) fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
     if names.is_empty() {
         return all.to_vec();
     }

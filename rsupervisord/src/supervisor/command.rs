@@ -125,6 +125,11 @@ pub enum Command {
         /// Answer.
         reply: Reply<Vec<ProcessInfo>>,
     },
+    /// What to read for every process's metrics: the readings are taken off the actor.
+    MetricsTargets {
+        /// Answer.
+        reply: Reply<super::contain::MetricsTargets>,
+    },
     /// Every configured process, in use or not.
     AllConfigInfo {
         /// Answer.

@@ -62,4 +62,23 @@ pub enum Event {
     },
     /// A scheduled job's timer fired (a run is due, a run timed out, records to save).
     Job(super::jobs::JobEvent),
+    /// The cgroup of this process record has no process left: its directories can go.
+    CgroupEmpty(ProcessId),
+    /// The process whose main pid is `pid` reached its `memory_restart`.
+    MemoryRestart {
+        /// Which process record.
+        id: ProcessId,
+        /// The child that was running when it was armed; a later one voids it.
+        pid: i32,
+    },
+    /// The kernel's OOM killer killed a process of this record's cgroup while child `pid`
+    /// was the main process.
+    OutOfMemory {
+        /// Which process record.
+        id: ProcessId,
+        /// The main process when it was armed.
+        pid: i32,
+    },
+    /// A `memory_restart` stop finished: start the process again.
+    RestartAfterStop(ProcessId),
 }

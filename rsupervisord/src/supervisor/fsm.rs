@@ -37,6 +37,9 @@ pub enum Input {
         after_startsecs: bool,
         /// How long it ran.
         ran_for: Duration,
+        /// What the daemon knows of why the kernel ended it (`out of memory at memory_max
+        /// 512 MB`, from its cgroup's counters), said in the exit line.
+        cause: Option<String>,
     },
     /// `startsecs` passed while STARTING.
     StartSecsElapsed,
@@ -322,6 +325,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
             Input::Exited {
                 status,
                 after_startsecs: false,
+                cause,
                 ..
             },
         ) => {
@@ -332,7 +336,7 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
                 format!(
                     "exited: {} ({}; not expected)",
                     rules.name,
-                    status.describe()
+                    describe(status, cause.as_deref())
                 ),
             ));
             machine.spawnerr = "Exited too quickly (process log may have details)".to_owned();
@@ -344,19 +348,25 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
                 status,
                 after_startsecs: true,
                 ran_for,
+                cause,
             },
         ) => {
             // Up long enough, but its startsecs timer had not fired yet: promote, then exit.
             enter_running(machine, rules, &mut effects);
-            exit_running(machine, rules, status, ran_for, &mut effects);
+            let exit = (status, cause.as_deref());
+            exit_running(machine, rules, exit, ran_for, &mut effects);
         }
         (
             Running,
             Input::Exited {
-                status, ran_for, ..
+                status,
+                ran_for,
+                cause,
+                ..
             },
         ) => {
-            exit_running(machine, rules, status, ran_for, &mut effects);
+            let exit = (status, cause.as_deref());
+            exit_running(machine, rules, exit, ran_for, &mut effects);
         }
         (Exited, Input::RestartDelayElapsed) if rules.daemon_running && machine.restart_pending => {
             machine.restart_pending = false;
@@ -546,10 +556,19 @@ fn enter_backoff(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>
     }
 }
 
+/// `terminated by SIGKILL`, with the cause when known: `terminated by SIGKILL; out of memory
+/// at memory_max 512 MB`.
+fn describe(status: ExitStatus, cause: Option<&str>) -> String {
+    match cause {
+        Some(cause) => format!("{}; {cause}", status.describe()),
+        None => status.describe(),
+    }
+}
+
 fn exit_running(
     machine: &mut Machine,
     rules: &Rules,
-    status: ExitStatus,
+    (status, cause): (ExitStatus, Option<&str>),
     ran_for: Duration,
     effects: &mut Vec<Effect>,
 ) {
@@ -564,7 +583,11 @@ fn exit_running(
     };
     effects.push(Effect::Log(
         level,
-        format!("exited: {} ({}; {word})", rules.name, status.describe()),
+        format!(
+            "exited: {} ({}; {word})",
+            rules.name,
+            describe(status, cause)
+        ),
     ));
     if !expected {
         if let ExitStatus::Code(code) = status {
@@ -774,6 +797,7 @@ mod tests {
             status: ExitStatus::Code(code),
             after_startsecs,
             ran_for: Duration::from_secs(60),
+            cause: None,
         }
     }
 
@@ -783,6 +807,7 @@ mod tests {
             status,
             after_startsecs: true,
             ran_for,
+            cause: None,
         }
     }
 
@@ -1551,5 +1576,32 @@ mod tests {
         assert_eq!(m.state, Stopped);
         // A queued spawn has no child to restart.
         assert!(step(&mut queued(), &r, Input::Restart { reason: "x".into() }).is_err());
+    }
+
+    #[test]
+    fn exit_line_names_the_cause_the_daemon_knows() {
+        let oom = |after_startsecs| Input::Exited {
+            status: ExitStatus::Signal {
+                signal: libc::SIGKILL,
+                core_dumped: false,
+            },
+            after_startsecs,
+            ran_for: Duration::from_secs(60),
+            cause: Some("out of memory at memory_max 512 MB".into()),
+        };
+        let line = "exited: web (terminated by SIGKILL; out of memory at memory_max 512 MB; \
+                    not expected)";
+        for (state, after_startsecs) in [(Running, true), (Starting, true), (Starting, false)] {
+            let mut m = machine(state);
+            let effects = step(&mut m, &rules(), oom(after_startsecs)).expect("exit");
+            assert!(
+                effects.contains(&Effect::Log(LogLevel::Warn, line.to_owned())),
+                "{state:?}: {effects:?}"
+            );
+        }
+        // Then the restart policy applies as for any unexpected exit.
+        let mut m = machine(Running);
+        let effects = step(&mut m, &rules(), oom(true)).expect("exit");
+        assert_eq!((m.state, effects.last()), (Starting, Some(&Effect::Spawn)));
     }
 }

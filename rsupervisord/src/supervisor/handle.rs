@@ -144,6 +144,15 @@ impl SupervisorHandle {
         self.ask(|reply| Command::AllProcessInfo { reply }).await
     }
 
+    /// Every process's resource usage: the actor names the cgroups, a blocking task reads
+    /// them (the actor never waits on a file).
+    pub async fn all_process_metrics(&self) -> Outcome<Vec<rsupervisor_api::ProcessMetrics>> {
+        let targets = self.ask(|reply| Command::MetricsTargets { reply }).await?;
+        tokio::task::spawn_blocking(move || targets.read())
+            .await
+            .map_err(|_| FaultError::new(rsupervisor_api::Fault::Failed, "metrics reader failed"))
+    }
+
     /// Every configured process.
     pub async fn all_config_info(&self) -> Outcome<Vec<ConfigInfo>> {
         self.ask(|reply| Command::AllConfigInfo { reply }).await

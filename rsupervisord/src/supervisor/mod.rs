@@ -16,6 +16,7 @@
 pub mod agenda;
 mod checks;
 pub mod command;
+pub mod contain;
 pub mod dependencies;
 pub mod event;
 pub mod fsm;
@@ -102,6 +103,8 @@ pub struct Services {
     /// The log pumps, on a runtime apart from the actor and the control socket, so that
     /// children writing as fast as they can never delay a request or a signal.
     pub pumps: logs::Pumps,
+    /// The processes' cgroups (none when unavailable or off).
+    pub cgroups: Arc<crate::cgroup::Cgroups>,
 }
 
 /// The supervisor actor.
@@ -135,6 +138,8 @@ pub struct Supervisor {
     clock: std::time::Instant,
     /// Scheduled jobs' cursors and last runs, and their state file.
     book: jobs::Book,
+    /// The processes' cgroups: prepared at spawn, ended and removed after the exit.
+    containment: contain::Containment,
     services: Services,
 }
 
@@ -167,6 +172,7 @@ impl Supervisor {
             agenda: Agenda::new(Quotas::ACTOR),
             clock: std::time::Instant::now(),
             book,
+            containment: contain::Containment::new(services.cgroups.clone()),
             services,
         };
         (
@@ -230,7 +236,11 @@ impl Supervisor {
             | Event::ProbeDue { .. }
             | Event::ProbeDone { .. }
             | Event::LogReady { .. }
-            | Event::WaitedFor { .. } => self.agenda.push_event(event),
+            | Event::WaitedFor { .. }
+            | Event::CgroupEmpty(_)
+            | Event::MemoryRestart { .. }
+            | Event::OutOfMemory { .. }
+            | Event::RestartAfterStop(_) => self.agenda.push_event(event),
             Event::Job(_) => self.agenda.push_event(event),
         }
     }
@@ -556,6 +566,7 @@ impl Supervisor {
                 .serverurl
                 .clone()
                 .or_else(|| self.services.server_url.clone()),
+            cgroup: None,
         }
     }
 
@@ -600,7 +611,7 @@ impl Supervisor {
             return Err("process record vanished".to_owned());
         };
         let config = process.config.clone();
-        let context = self.spawn_context(&config);
+        let mut context = self.spawn_context(&config);
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
         let stderr_file = if config.redirect_stderr {
@@ -608,7 +619,11 @@ impl Supervisor {
         } else {
             self.open_log(&config, &process.stderr_path, &config.stderr)?
         };
-        let spawned = spawn::spawn(&config, &context).map_err(|error| error.message)?;
+        context.cgroup = self.containment.prepare(id, &config)?;
+        let spawned = spawn::spawn(&config, &context).map_err(|error| {
+            self.containment.emptied(&config);
+            error.message
+        })?;
         let pid = spawned.pid;
         let generation = match self.processes.get_mut(&id) {
             Some(process) => {
@@ -675,6 +690,10 @@ impl Supervisor {
             pumps.spawn(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
         self.pids.insert(pid, id);
+        self.containment
+            .watch_memory(id, pid, &config, &self.events_tx);
+        self.containment
+            .watch_oom(id, pid, &config, &self.events_tx);
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
             process.stdin = spawned
@@ -772,6 +791,37 @@ impl Supervisor {
                 }
             }
             Event::Job(event) => self.on_job_event(event),
+            Event::CgroupEmpty(id) => {
+                if let Some(process) = self.processes.get(&id) {
+                    if process.machine.pid.is_none() {
+                        self.containment.emptied(&process.config);
+                    }
+                }
+            }
+            Event::MemoryRestart { id, pid } => self.memory_restart(id, pid),
+            Event::OutOfMemory { id, pid } => {
+                if let Some(process) = self.processes.get(&id) {
+                    let max = process.config.resources.memory_max.unwrap_or(0);
+                    self.log(
+                        LogLevel::Warn,
+                        &format!(
+                            "out of memory: {} (main pid {pid}) reached memory_max {}; the \
+                             kernel killed a process of its cgroup",
+                            process.config.name,
+                            rsupervisor_config::resources::format_bytes(max)
+                        ),
+                    );
+                }
+            }
+            Event::RestartAfterStop(id) => {
+                let stopped = self
+                    .processes
+                    .get(&id)
+                    .is_some_and(|p| p.machine.state.is_stopped());
+                if self.mood == Mood::Running && stopped {
+                    let _ = self.apply(id, Input::Start);
+                }
+            }
             Event::ShutdownReminder => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
@@ -787,6 +837,48 @@ impl Supervisor {
             Event::LogReady { id, generation } => self.on_log_ready(id, generation),
             Event::WaitedFor { id, epoch, result } => self.on_waited_for(id, epoch, result),
         }
+    }
+
+    /// `memory_restart` reached: a graceful restart, as `rsupervisorctl restart` (the stop
+    /// signal, `stopwaitsecs`, then a start once stopped).
+    fn memory_restart(&mut self, id: ProcessId, pid: i32) {
+        let Some(process) = self.processes.get(&id) else {
+            return;
+        };
+        let current = process.machine.pid == Some(pid)
+            && matches!(
+                process.machine.state,
+                ProcessState::Running | ProcessState::Starting
+            )
+            && self.mood == Mood::Running;
+        let Some(limit) = process.config.resources.memory_restart.filter(|_| current) else {
+            return;
+        };
+        let name = process.namespec();
+        // A program over its threshold as soon as it starts would otherwise be restarted in a
+        // tight loop: as for crash loops, at most one start a second.
+        let ran_for = process
+            .spawned_at
+            .map(|at| at.elapsed())
+            .unwrap_or_default();
+        let delay = Duration::from_secs(1).saturating_sub(ran_for);
+        self.log(
+            LogLevel::Warn,
+            &format!(
+                "restarting: {} uses more than memory_restart {}",
+                process.config.name,
+                rsupervisor_config::resources::format_bytes(limit)
+            ),
+        );
+        let (reply, stopped) = tokio::sync::oneshot::channel();
+        self.stop(&name, true, true, reply);
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            if let Ok(Ok(())) = stopped.await {
+                tokio::time::sleep(delay).await;
+                let _ = events.send(Event::RestartAfterStop(id));
+            }
+        });
     }
 
     /// Reaps up to `quota` exited children (one SIGCHLD may stand for several). Reaping is
@@ -849,6 +941,13 @@ impl Supervisor {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+        // A stop, or the daemon going away, ends the whole cgroup: nothing the program
+        // started survives it, whatever process group or session it moved to.
+        let end_all = shutting_down || process.machine.state == ProcessState::Stopping;
+        let config = process.config.clone();
+        let cause = self
+            .containment
+            .exited(id, &config, status, end_all, &self.events_tx);
         if self
             .apply(
                 id,
@@ -856,6 +955,7 @@ impl Supervisor {
                     status,
                     after_startsecs,
                     ran_for,
+                    cause,
                 },
             )
             .is_err()
@@ -1127,6 +1227,20 @@ impl Supervisor {
             }
             Command::AllProcessInfo { reply } => {
                 let _ = reply.send(self.all_infos());
+            }
+            Command::MetricsTargets { reply } => {
+                let mut processes: Vec<&Process> = self.processes.values().collect();
+                processes.sort_by(|a, b| {
+                    (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name))
+                });
+                let targets = processes.into_iter().map(|p| {
+                    (
+                        &p.config,
+                        p.machine.pid.unwrap_or(0),
+                        p.machine.history.restarts,
+                    )
+                });
+                let _ = reply.send(self.containment.targets(targets));
             }
             Command::AllConfigInfo { reply } => {
                 let _ = reply.send(self.config_info());

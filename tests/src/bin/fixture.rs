@@ -43,6 +43,13 @@ Actions run in this order, whatever the order on the command line:
                                 hold every later one without answering
      --http-count PATH          with --http: write the number of requests seen so far to
                                 PATH.<pid> after each request
+     --detached-grandchild PATH  start a grandchild through an intermediate that calls setsid()
+                                 and exits (a double-forked daemon: own session, own process
+                                 group, parent gone); write its pid to PATH
+     --fork-children N PATH      start N sleeping children (stdio on /dev/null), stopping at the
+                                 first failure; write 'started=K' (and 'error=...') to PATH
+     --alloc SIZE                allocate SIZE bytes and touch every page (kept until exit)
+     --busy                      spin one thread on the CPU forever
   6. --print TEXT                write TEXT and a newline to stdout   (repeatable; these two
      --eprint TEXT               write TEXT and a newline to stderr    keep command-line order)
   7. --spew SIZE                 write SIZE bytes of the spew pattern to stdout in 64 KiB writes
@@ -128,6 +135,16 @@ struct Options {
     http_count: Option<PathBuf>,
     /// `--late-print`.
     late_print: Option<String>,
+    /// `--detached-grandchild`.
+    detached: Option<PathBuf>,
+    /// Hidden `--detach PATH`: the intermediate of `--detached-grandchild`.
+    detach: Option<PathBuf>,
+    /// `--fork-children N PATH`.
+    fork_children: Option<(u32, PathBuf)>,
+    /// `--alloc`.
+    alloc: Option<u64>,
+    /// `--busy`.
+    busy: bool,
     /// Hidden `--grandchild-sleep`: the body of the grandchild started by `--fork-grandchild`.
     grandchild_sleep: bool,
 }
@@ -208,6 +225,14 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--http-count" => options.http_count = Some(value(flag)?.into()),
             "--late-print" => options.late_print = Some(value(flag)?),
             "--grandchild-sleep" => options.grandchild_sleep = true,
+            "--detached-grandchild" => options.detached = Some(value(flag)?.into()),
+            "--detach" => options.detach = Some(value(flag)?.into()),
+            "--fork-children" => {
+                let count = parse_number(flag, &value(flag)?)?;
+                options.fork_children = Some((count, value(flag)?.into()));
+            }
+            "--alloc" => options.alloc = Some(parse_size(&value(flag)?)?),
+            "--busy" => options.busy = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -272,6 +297,13 @@ fn run(options: &Options) -> Result<i32, String> {
     if options.grandchild_sleep {
         sleep_forever();
     }
+    if let Some(path) = &options.detach {
+        // The intermediate of a double fork: a session of its own, a child, and gone.
+        nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+        let pid = start_grandchild()?;
+        write_file(path, &format!("{pid}\n"))?;
+        return Ok(0);
+    }
     if let Some(path) = &options.pidfile {
         write_file(path, &format!("{}\n", std::process::id()))?;
     }
@@ -296,6 +328,62 @@ fn run(options: &Options) -> Result<i32, String> {
     }
     if let Some(port) = options.http {
         serve_http(port, options.http_hang_after, options.http_count.clone())?;
+    }
+    if let Some(path) = &options.detached {
+        let tmp = path.with_extension("tmp");
+        let exe = std::env::current_exe().map_err(|e| format!("locating own binary: {e}"))?;
+        let status = std::process::Command::new(exe)
+            .arg("--detach")
+            .arg(&tmp)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("starting the intermediate: {e}"))?;
+        if !status.success() {
+            return Err(format!("the intermediate failed: {status}"));
+        }
+        // Renamed into place only once complete, for tests that wait for the file.
+        std::fs::rename(&tmp, path).map_err(|e| format!("renaming {}: {e}", tmp.display()))?;
+    }
+    if let Some((count, path)) = &options.fork_children {
+        let mut started = 0;
+        let mut error = None;
+        for _ in 0..*count {
+            match start_grandchild() {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let mut text = format!("started={started}\n");
+        if let Some(error) = error {
+            text.push_str(&format!("error={error}\n"));
+        }
+        write_file(path, &text)?;
+    }
+    if let Some(bytes) = options.alloc {
+        let size = usize::try_from(bytes).map_err(|_| "--alloc: too large".to_owned())?;
+        let mut memory = vec![0u8; size];
+        // Touch every page so it is really charged, not just reserved.
+        for page in memory.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        println!("allocated {bytes} bytes");
+        std::mem::forget(memory);
+    }
+    if options.busy {
+        thread::Builder::new()
+            .name("busy".to_owned())
+            .spawn(|| {
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+            .map_err(|e| format!("starting the busy thread: {e}"))?;
     }
     for (stream, text) in &options.messages {
         match stream {

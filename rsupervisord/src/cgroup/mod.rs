@@ -1,0 +1,769 @@
+//! Per-process cgroups: limits, accounting and containment.
+//!
+//! This module owns the cgroup directories the daemon creates and nothing else: which
+//! hierarchies are usable (detected once at start), one directory per process under the
+//! daemon's own cgroup ([`layout`]), the limits written into it, the pids killed through it,
+//! and the numbers read from it ([`files`]). The actor decides *when* (spawn, stop, exit,
+//! a metrics request); this module only does file operations, so it needs no state of its
+//! own after [`Cgroups::detect`] and is shared as an `Arc`.
+//!
+//! Hosts: cgroup v2 with the `memory`, `cpu` and `pids` controllers (systemd with
+//! `Delegate=yes`) uses v2 for everything. A hybrid host (v1 controllers, v2 without them)
+//! uses v1 for limits and accounting and v2's `cgroup.kill` for containment. A v1-only host
+//! kills by signalling every pid its cgroup lists. Where no directory can be created, the
+//! daemon says so once and keeps supervisord's process-group signalling.
+//!
+//! The child joins its cgroups itself, between fork and exec (`spawn.rs` writes `0` to the
+//! `cgroup.procs` descriptors of [`Join`]), so nothing it forks can escape by being fast.
+
+pub mod files;
+pub mod layout;
+
+use rsupervisor_config::{CgroupSetting, ResourceLimits};
+use std::fs;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Which cgroup API a directory belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// One hierarchy the daemon uses: its directory under the daemon's own cgroup.
+#[derive(Debug, Clone)]
+struct Hierarchy {
+    version: Version,
+    /// `<own cgroup>/rsupervisord-<pid>`.
+    dir: PathBuf,
+    /// The controllers used through it (v2: those enabled for the programs).
+    controllers: Vec<String>,
+}
+
+/// The daemon's cgroups, or their absence.
+#[derive(Debug, Default)]
+pub struct Cgroups {
+    hierarchies: Vec<Hierarchy>,
+}
+
+/// What the kernel's counters say about a process's cgroup, its children included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time used, nanoseconds.
+    pub cpu_ns: Option<u64>,
+    /// Memory charged now, bytes.
+    pub memory_current: Option<u64>,
+    /// The most memory charged at once, bytes.
+    pub memory_peak: Option<u64>,
+    /// Processes and threads now.
+    pub pids: Option<u64>,
+}
+
+/// Open `cgroup.procs` files of one process's cgroups: writing `0` to each from the forked
+/// child moves it in before it execs.
+#[derive(Debug)]
+pub struct Join {
+    /// One per hierarchy.
+    pub procs: Vec<OwnedFd>,
+}
+
+impl Cgroups {
+    /// No cgroups: supervisord's process-group signalling only.
+    pub fn none() -> Self {
+        Cgroups::default()
+    }
+
+    /// Whether processes get cgroups.
+    pub fn enabled(&self) -> bool {
+        !self.hierarchies.is_empty()
+    }
+
+    /// Finds the usable hierarchies, creates the daemon's directory in each and cleans the
+    /// directories a crashed daemon left. Returns the manager and lines for the main log
+    /// (one saying what is used, or why nothing is).
+    pub fn detect(setting: CgroupSetting) -> (Self, Vec<String>) {
+        if setting == CgroupSetting::Off {
+            return (
+                Cgroups::none(),
+                vec![
+                    "cgroups are off ([supervisord] cgroups=off): programs are stopped by \
+                      process-group signals only, and cgroup limits are not applied"
+                        .to_owned(),
+                ],
+            );
+        }
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let mounts = layout::parse_mountinfo(&mountinfo);
+        let own = layout::parse_proc_cgroup(&own);
+        let pid = std::process::id();
+        let mut notes = Vec::new();
+        let mut hierarchies = Vec::new();
+        let mut problems = Vec::new();
+
+        // v2: always for containment (cgroup.kill); for limits too when it has controllers.
+        let v2_own = mounts
+            .iter()
+            .find(|m| m.controllers.is_none())
+            .zip(own.v2.as_deref())
+            .and_then(|(mount, path)| layout::cgroup_dir(mount, path));
+        let mut v2_controllers = Vec::new();
+        if let Some(own_dir) = &v2_own {
+            let available =
+                fs::read_to_string(own_dir.join("cgroup.controllers")).unwrap_or_default();
+            v2_controllers = ["memory", "cpu", "pids"]
+                .iter()
+                .filter(|c| available.split_whitespace().any(|a| a == **c))
+                .map(|c| (*c).to_owned())
+                .collect();
+            notes.extend(clean_leftovers(own_dir, Version::V2));
+            let dir = own_dir.join(layout::daemon_dir_name(pid));
+            let made = if v2_controllers.is_empty() {
+                make_dir(&dir)
+            } else {
+                enable_v2(own_dir, &dir, pid, &v2_controllers)
+            };
+            match made {
+                Ok(()) => hierarchies.push(Hierarchy {
+                    version: Version::V2,
+                    dir,
+                    controllers: v2_controllers.clone(),
+                }),
+                Err(error) => {
+                    problems.push(format!("{}: {error}", dir.display()));
+                    v2_controllers.clear();
+                }
+            }
+        }
+        // v1 for every controller v2 does not provide.
+        for (controllers, path) in &own.v1 {
+            let wanted: Vec<String> = controllers
+                .iter()
+                .filter(|c| {
+                    layout::CONTROLLERS.contains(&c.as_str())
+                        && !v2_controllers
+                            .iter()
+                            .any(|v| v == *c || (v == "cpu" && *c == "cpuacct"))
+                })
+                .cloned()
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let Some(mount) = mounts
+                .iter()
+                .find(|m| m.controllers.as_ref().is_some_and(|mc| mc == controllers))
+            else {
+                continue;
+            };
+            let Some(own_dir) = layout::cgroup_dir(mount, path) else {
+                continue;
+            };
+            notes.extend(clean_leftovers(&own_dir, Version::V1));
+            let dir = own_dir.join(layout::daemon_dir_name(pid));
+            match make_dir(&dir) {
+                Ok(()) => hierarchies.push(Hierarchy {
+                    version: Version::V1,
+                    dir,
+                    controllers: wanted,
+                }),
+                Err(error) => problems.push(format!("{}: {error}", dir.display())),
+            }
+        }
+        if hierarchies.is_empty() {
+            let why = if problems.is_empty() {
+                "no cgroup hierarchy is mounted".to_owned()
+            } else {
+                format!("could not create a cgroup ({})", problems.join("; "))
+            };
+            notes.push(format!(
+                "cgroups unavailable: {why}; programs are stopped by process-group signals \
+                 only, and cgroup limits (memory_max, cpu_max, pids_max) cannot be applied"
+            ));
+            return (Cgroups::none(), notes);
+        }
+        let used: Vec<String> = hierarchies
+            .iter()
+            .map(|h| {
+                let what = if h.controllers.is_empty() {
+                    "containment".to_owned()
+                } else {
+                    h.controllers.join(",")
+                };
+                format!("{} ({what})", h.dir.display())
+            })
+            .collect();
+        notes.push(format!(
+            "cgroups: one per process under {}",
+            used.join(", ")
+        ));
+        if !problems.is_empty() {
+            notes.push(format!("cgroups: could not use {}", problems.join("; ")));
+        }
+        (Cgroups { hierarchies }, notes)
+    }
+
+    fn dirs(&self, namespec: &str) -> impl Iterator<Item = (&Hierarchy, PathBuf)> {
+        let name = layout::process_dir_name(namespec);
+        self.hierarchies.iter().map(move |h| (h, h.dir.join(&name)))
+    }
+
+    /// The directory holding `controller`'s files for a process, and its API version.
+    fn controller_dir(&self, namespec: &str, controller: &str) -> Option<(Version, PathBuf)> {
+        self.dirs(namespec)
+            .find(|(h, _)| h.controllers.iter().any(|c| c == controller))
+            .map(|(h, dir)| (h.version, dir))
+    }
+
+    /// Creates (or reuses) the process's cgroups, writes its limits (resetting those it no
+    /// longer has), and opens what the child needs to join them. `Ok(None)` without cgroups;
+    /// `Err` with the operator's message when a limit cannot be applied (the spawn fails
+    /// rather than run the program unlimited).
+    pub fn prepare(&self, namespec: &str, limits: &ResourceLimits) -> Result<Option<Join>, String> {
+        if !self.enabled() {
+            if limits.wants_cgroup() {
+                return Err("cgroups are unavailable (see the main log at start), so \
+                            memory_max, memory_high, cpu_max and pids_max cannot be applied"
+                    .to_owned());
+            }
+            return Ok(None);
+        }
+        let mut procs = Vec::new();
+        for (hierarchy, dir) in self.dirs(namespec) {
+            let fresh = create_dir(&dir)
+                .map_err(|e| format!("couldn't create cgroup {}: {e}", dir.display()))?;
+            for (file, value, set) in limit_files(hierarchy, limits) {
+                // A new directory has no limits: only the set ones are written (a reused
+                // one gets the others reset, in case an earlier run had them).
+                if fresh && !set {
+                    continue;
+                }
+                let path = dir.join(file);
+                if !path.exists() {
+                    continue;
+                }
+                write(&path, &value)
+                    .map_err(|e| format!("couldn't write {value} to {}: {e}", path.display()))?;
+            }
+            let procs_path = dir.join("cgroup.procs");
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(&procs_path)
+                .map_err(|e| format!("couldn't open {}: {e}", procs_path.display()))?;
+            procs.push(OwnedFd::from(file));
+        }
+        Ok(Some(Join { procs }))
+    }
+
+    /// Kills every process left in the process's cgroup (v2 `cgroup.kill`, else SIGKILL to
+    /// each pid listed). Returns how many were listed (v2: whether any was).
+    pub fn kill(&self, namespec: &str) -> usize {
+        let mut listed = 0;
+        let v2 = self.dirs(namespec).find(|(h, _)| h.version == Version::V2);
+        if let Some((_, dir)) = v2 {
+            let pids = read_pids(&dir);
+            if !pids.is_empty() && write(&dir.join("cgroup.kill"), "1").is_ok() {
+                return pids.len();
+            }
+        }
+        // v1: a process may fork while we signal; go again until a pass finds no new pid
+        // (bounded: a fork bomb under pids_max still ends).
+        for (_, dir) in self
+            .dirs(namespec)
+            .filter(|(h, _)| h.version == Version::V1)
+            .take(1)
+        {
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..16 {
+                let fresh: Vec<i32> = read_pids(&dir)
+                    .into_iter()
+                    .filter(|pid| seen.insert(*pid))
+                    .collect();
+                if fresh.is_empty() {
+                    break;
+                }
+                for pid in &fresh {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(*pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                listed += fresh.len();
+            }
+        }
+        listed
+    }
+
+    /// Whether any process is left in the process's cgroup.
+    pub fn populated(&self, namespec: &str) -> bool {
+        self.dirs(namespec).any(|(h, dir)| match h.version {
+            Version::V2 => fs::read_to_string(dir.join("cgroup.events"))
+                .ok()
+                .and_then(|t| files::keyed(&t, "populated"))
+                .is_some_and(|p| p != 0),
+            Version::V1 => !read_pids(&dir).is_empty(),
+        })
+    }
+
+    /// Removes the process's cgroups if they are empty; true once none is left.
+    pub fn remove(&self, namespec: &str) -> bool {
+        let mut gone = true;
+        for (_, dir) in self.dirs(namespec) {
+            match fs::remove_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => gone = false,
+            }
+        }
+        gone
+    }
+
+    /// How many times the kernel's OOM killer killed a process of this cgroup (since it was
+    /// created); `None` without a memory controller.
+    pub fn oom_kills(&self, namespec: &str) -> Option<u64> {
+        let (version, dir) = self.controller_dir(namespec, "memory")?;
+        let file = match version {
+            Version::V2 => "memory.events",
+            Version::V1 => "memory.oom_control",
+        };
+        let text = fs::read_to_string(dir.join(file)).ok()?;
+        files::keyed(&text, "oom_kill")
+    }
+
+    /// The process's usage counters, read now (nothing is read unless asked).
+    pub fn usage(&self, namespec: &str) -> Usage {
+        let read = |controller: &str, v1: &str, v2: &str| -> Option<(Version, String)> {
+            let (version, dir) = self.controller_dir(namespec, controller)?;
+            let file = if version == Version::V2 { v2 } else { v1 };
+            fs::read_to_string(dir.join(file))
+                .ok()
+                .map(|t| (version, t))
+        };
+        let cpu_ns = match read("cpuacct", "cpuacct.usage", "cpu.stat") {
+            Some((Version::V1, text)) => files::single(&text),
+            _ => read("cpu", "cpuacct.usage", "cpu.stat")
+                .filter(|(v, _)| *v == Version::V2)
+                .and_then(|(_, text)| files::keyed(&text, "usage_usec"))
+                .map(|us| us * 1000),
+        };
+        Usage {
+            cpu_ns,
+            memory_current: read("memory", "memory.usage_in_bytes", "memory.current")
+                .and_then(|(_, t)| files::single(&t)),
+            memory_peak: read("memory", "memory.max_usage_in_bytes", "memory.peak")
+                .and_then(|(_, t)| files::single(&t)),
+            pids: read("pids", "pids.current", "pids.current").and_then(|(_, t)| files::single(&t)),
+        }
+    }
+
+    /// At daemon exit: kills what is left in the programs' cgroups and removes every
+    /// directory the daemon made (waiting up to `limit` for killed processes to go).
+    pub fn tear_down(&self, limit: Duration) {
+        for hierarchy in &self.hierarchies {
+            remove_tree(&hierarchy.dir, hierarchy.version, limit);
+        }
+    }
+}
+
+/// The limit files of one hierarchy, their values, and whether each sets a limit (unset keys
+/// reset it: a reused directory must not keep a removed limit; a new one needs no reset).
+fn limit_files(
+    hierarchy: &Hierarchy,
+    limits: &ResourceLimits,
+) -> Vec<(&'static str, String, bool)> {
+    let has = |c: &str| hierarchy.controllers.iter().any(|h| h == c);
+    let mut out = Vec::new();
+    let cpu = limits.cpu_max.is_some();
+    match hierarchy.version {
+        Version::V2 => {
+            if has("memory") {
+                let max = files::max_or(limits.memory_max);
+                out.push(("memory.max", max, limits.memory_max.is_some()));
+                // memory_restart is watched through memory.high's events on v2.
+                let high = match (limits.memory_high, limits.memory_restart) {
+                    (Some(h), Some(r)) => Some(h.min(r)),
+                    (h, r) => h.or(r),
+                };
+                out.push(("memory.high", files::max_or(high), high.is_some()));
+            }
+            if has("cpu") {
+                out.push(("cpu.max", files::v2_cpu_max(limits.cpu_max), cpu));
+            }
+            if has("pids") {
+                let pids = files::max_or(limits.pids_max);
+                out.push(("pids.max", pids, limits.pids_max.is_some()));
+            }
+        }
+        Version::V1 => {
+            if has("memory") {
+                // memsw (memory + swap) must stay >= the memory limit: lift it first, set it
+                // after; it is absent without swap accounting.
+                let max = limits.memory_max.is_some();
+                out.push(("memory.memsw.limit_in_bytes", "-1".to_owned(), max));
+                let bytes = files::v1_bytes(limits.memory_max);
+                out.push(("memory.limit_in_bytes", bytes.clone(), max));
+                if max {
+                    out.push(("memory.memsw.limit_in_bytes", bytes, true));
+                }
+                let soft = files::v1_bytes(limits.memory_high);
+                out.push((
+                    "memory.soft_limit_in_bytes",
+                    soft,
+                    limits.memory_high.is_some(),
+                ));
+            }
+            if has("cpu") {
+                let period = files::CPU_PERIOD_US.to_string();
+                out.push(("cpu.cfs_period_us", period, cpu));
+                out.push(("cpu.cfs_quota_us", files::v1_cpu_quota(limits.cpu_max), cpu));
+            }
+            if has("pids") {
+                let pids = files::max_or(limits.pids_max);
+                out.push(("pids.max", pids, limits.pids_max.is_some()));
+            }
+        }
+    }
+    out
+}
+
+/// v2 with controllers: they must be enabled in the daemon's cgroup and in its directory,
+/// and a cgroup with processes cannot pass controllers down, so the daemon first moves
+/// itself into a leaf beside the programs' directory.
+fn enable_v2(own: &Path, dir: &Path, pid: u32, controllers: &[String]) -> std::io::Result<()> {
+    let enable = controllers
+        .iter()
+        .map(|c| format!("+{c}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if write(&own.join("cgroup.subtree_control"), &enable).is_err() {
+        let leaf = own.join(format!("{}.daemon", layout::daemon_dir_name(pid)));
+        make_dir(&leaf)?;
+        write(&leaf.join("cgroup.procs"), "0")?;
+        write(&own.join("cgroup.subtree_control"), &enable)?;
+    }
+    make_dir(dir)?;
+    write(&dir.join("cgroup.subtree_control"), &enable)
+}
+
+fn make_dir(dir: &Path) -> std::io::Result<()> {
+    create_dir(dir).map(|_| ())
+}
+
+/// Creates `dir`; true if it is new, false if it was there already.
+fn create_dir(dir: &Path) -> std::io::Result<bool> {
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn write(path: &Path, value: &str) -> std::io::Result<()> {
+    // One write() call: cgroup files take one value per write.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .write_all(value.as_bytes())
+}
+
+fn read_pids(dir: &Path) -> Vec<i32> {
+    fs::read_to_string(dir.join("cgroup.procs"))
+        .map(|t| files::pids(&t))
+        .unwrap_or_default()
+}
+
+/// Whether `pid` is a live rsupervisord (a dead daemon's pid may have been reused).
+fn daemon_alive(pid: u32) -> bool {
+    pid == std::process::id()
+        || fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim() == "rsupervisord")
+}
+
+/// Kills what a crashed daemon left under `own` and removes its directories.
+fn clean_leftovers(own: &Path, version: Version) -> Vec<String> {
+    let mut notes = Vec::new();
+    let Ok(entries) = fs::read_dir(own) else {
+        return notes;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(layout::daemon_dir_pid) else {
+            continue;
+        };
+        if daemon_alive(pid) {
+            continue;
+        }
+        let killed = remove_tree(&entry.path(), version, Duration::from_secs(2));
+        notes.push(format!(
+            "removed the cgroup {} left by a daemon (pid {pid}) that is gone{}",
+            entry.path().display(),
+            if killed > 0 {
+                format!(", killing the {killed} process(es) still in it")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    notes
+}
+
+/// Kills every process in the process directories under `dir`, waits up to `limit` for
+/// them to go, and removes the directories; returns how many processes were killed.
+fn remove_tree(dir: &Path, version: Version, limit: Duration) -> usize {
+    let children: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && layout::is_process_dir(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut killed = 0;
+    for child in &children {
+        let pids = read_pids(child);
+        if pids.is_empty() {
+            continue;
+        }
+        killed += pids.len();
+        if version == Version::V2 && write(&child.join("cgroup.kill"), "1").is_ok() {
+            continue;
+        }
+        for pid in pids {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    // Killed processes leave their cgroup once the kernel has torn them down: a few ms.
+    // This runs only at start (a crashed daemon's leftovers) and at exit, never while idle.
+    let deadline = Instant::now() + limit;
+    for child in &children {
+        while fs::remove_dir(child).is_err() && child.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let _ = fs::remove_dir(dir);
+    killed
+}
+
+/// Waits until the process's v2 cgroup has no process left (`populated 0` in
+/// `cgroup.events`, which the kernel reports as a file change to inotify): the moment its
+/// directories can be removed. `None` without a v2 hierarchy (a pure v1 host has no such
+/// event; its directories are removed at the next exit or at daemon exit).
+pub fn emptied(cgroups: &Cgroups, namespec: &str) -> Option<impl std::future::Future<Output = ()>> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let (_, dir) = cgroups
+        .dirs(namespec)
+        .find(|(h, _)| h.version == Version::V2)?;
+    let events = dir.join("cgroup.events");
+    let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+    inotify.add_watch(&events, AddWatchFlags::IN_MODIFY).ok()?;
+    let watch = crate::sys::async_fd(OwnedFd::from(inotify)).ok()?;
+    Some(async move {
+        let mut buffer = [0u8; 1024];
+        loop {
+            // Checked after the watch was added, so no change can fall in between.
+            let populated = fs::read_to_string(&events)
+                .ok()
+                .and_then(|t| files::keyed(&t, "populated"));
+            if populated != Some(1) {
+                return;
+            }
+            let Ok(mut ready) = watch.readable().await else {
+                return;
+            };
+            // The events only say "changed"; drain them and read the file again.
+            if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
+            {
+                ready.clear_ready();
+            }
+        }
+    })
+}
+
+/// Resolves to true when the process's memory use reaches `threshold` (`memory_restart`), or
+/// to false when its cgroup goes away first. Kernel events, no polling: v1 registers a
+/// threshold on `memory.usage_in_bytes` through `cgroup.event_control` and an eventfd (it
+/// fires on every crossing, so the usage is checked); v2 watches the `high` count of
+/// `memory.events` (the daemon sets `memory.high` to the threshold). `None` without a memory
+/// controller.
+pub fn memory_threshold(
+    cgroups: &Cgroups,
+    namespec: &str,
+    threshold: u64,
+) -> Option<impl std::future::Future<Output = bool>> {
+    use nix::sys::eventfd::{EfdFlags, EventFd};
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    use std::os::fd::AsRawFd;
+    let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
+    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
+        Version::V1 => {
+            let usage = fs::File::open(dir.join("memory.usage_in_bytes")).ok()?;
+            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
+            let line = format!("{} {} {threshold}", event.as_raw_fd(), usage.as_raw_fd());
+            write(&dir.join("cgroup.event_control"), &line).ok()?;
+            (
+                OwnedFd::from(event),
+                Some(usage),
+                dir.join("memory.usage_in_bytes"),
+            )
+        }
+        Version::V2 => {
+            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            inotify
+                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
+                .ok()?;
+            (OwnedFd::from(inotify), None, dir.join("memory.events"))
+        }
+    };
+    let baseline = fs::read_to_string(&check)
+        .ok()
+        .and_then(|t| files::keyed(&t, "high"));
+    let watch = crate::sys::async_fd(watch).ok()?;
+    Some(async move {
+        // The usage file stays open as long as the v1 registration must live.
+        let _keep = keep;
+        let mut buffer = [0u8; 1024];
+        loop {
+            let Ok(text) = fs::read_to_string(&check) else {
+                return false; // the cgroup is gone
+            };
+            let reached = match version {
+                Version::V1 => files::single(&text).is_some_and(|usage| usage >= threshold),
+                Version::V2 => files::keyed(&text, "high") > baseline,
+            };
+            if reached {
+                return true;
+            }
+            let Ok(mut ready) = watch.readable().await else {
+                return false;
+            };
+            if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
+            {
+                ready.clear_ready();
+            }
+        }
+    })
+}
+
+/// Calls `on_oom` each time the kernel's OOM killer kills a process of the process's cgroup
+/// (the main process or any other), until the cgroup goes away. Kernel events, no polling:
+/// v1 registers `memory.oom_control` with an eventfd through `cgroup.event_control`, v2
+/// watches `memory.events` with inotify; the `oom_kill` count says whether a kill happened.
+/// `None` without a memory controller.
+pub fn oom_events(
+    cgroups: &Cgroups,
+    namespec: &str,
+    mut on_oom: impl FnMut() + Send + 'static,
+) -> Option<impl std::future::Future<Output = ()>> {
+    use nix::sys::eventfd::{EfdFlags, EventFd};
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    use std::os::fd::AsRawFd;
+    let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
+    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
+        Version::V1 => {
+            let control = fs::File::open(dir.join("memory.oom_control")).ok()?;
+            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
+            let line = format!("{} {}", event.as_raw_fd(), control.as_raw_fd());
+            write(&dir.join("cgroup.event_control"), &line).ok()?;
+            (
+                OwnedFd::from(event),
+                Some(control),
+                dir.join("memory.oom_control"),
+            )
+        }
+        Version::V2 => {
+            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            inotify
+                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
+                .ok()?;
+            (OwnedFd::from(inotify), None, dir.join("memory.events"))
+        }
+    };
+    let mut seen = fs::read_to_string(&check)
+        .ok()
+        .and_then(|t| files::keyed(&t, "oom_kill"))
+        .unwrap_or(0);
+    let watch = crate::sys::async_fd(watch).ok()?;
+    Some(async move {
+        let _keep = keep;
+        let mut buffer = [0u8; 1024];
+        loop {
+            let Ok(mut ready) = watch.readable().await else {
+                return;
+            };
+            if let Err(nix::errno::Errno::EAGAIN) = nix::unistd::read(watch.get_ref(), &mut buffer)
+            {
+                ready.clear_ready();
+                continue;
+            }
+            let Some(count) = fs::read_to_string(&check)
+                .ok()
+                .and_then(|t| files::keyed(&t, "oom_kill"))
+            else {
+                return; // the cgroup is gone
+            };
+            // v1 signals the eventfd only for an OOM (or the cgroup's removal, seen above),
+            // possibly before the kill is counted; v2's file changes for other events too.
+            if count > seen || version == Version::V1 {
+                seen = seen.max(count);
+                on_oom();
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hierarchy(version: Version, controllers: &[&str]) -> Hierarchy {
+        Hierarchy {
+            version,
+            dir: PathBuf::from("/x"),
+            controllers: controllers.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn limits_in_each_syntax_and_resets_for_unset_keys() {
+        let limits = ResourceLimits {
+            memory_max: Some(512 << 20),
+            cpu_max: Some(500),
+            ..ResourceLimits::default()
+        };
+        let v1 = limit_files(&hierarchy(Version::V1, &["memory", "cpu", "pids"]), &limits);
+        let written: Vec<(&str, &str, bool)> =
+            v1.iter().map(|(f, v, s)| (*f, v.as_str(), *s)).collect();
+        assert_eq!(
+            written,
+            vec![
+                ("memory.memsw.limit_in_bytes", "-1", true),
+                ("memory.limit_in_bytes", "536870912", true),
+                ("memory.memsw.limit_in_bytes", "536870912", true),
+                ("memory.soft_limit_in_bytes", "-1", false),
+                ("cpu.cfs_period_us", "100000", true),
+                ("cpu.cfs_quota_us", "50000", true),
+                ("pids.max", "max", false),
+            ]
+        );
+        let v2 = limit_files(&hierarchy(Version::V2, &["memory", "cpu"]), &limits);
+        let written: Vec<(&str, &str, bool)> =
+            v2.iter().map(|(f, v, s)| (*f, v.as_str(), *s)).collect();
+        assert_eq!(
+            written,
+            vec![
+                ("memory.max", "536870912", true),
+                ("memory.high", "max", false),
+                ("cpu.max", "50000 100000", true),
+            ]
+        );
+        // Containment only (v2 without controllers on a hybrid host): nothing to write.
+        assert!(limit_files(&hierarchy(Version::V2, &[]), &limits).is_empty());
+    }
+}
