@@ -8,6 +8,8 @@ use crate::ini::Ini;
 use crate::model::*;
 use std::path::{Path, PathBuf};
 
+mod access_keys;
+
 /// Event type names `[eventlistener:x] events=` may use.
 const EVENT_TYPES: &[&str] = &[
     "EVENT",
@@ -282,6 +284,7 @@ impl<'a> Builder<'a> {
         }
         let env_names = self.env.clone();
         let env_files = self.env_files(S, &env_names);
+        let audit = self.audit_log(S);
         SupervisordConfig {
             logfile,
             logfile_maxbytes,
@@ -303,6 +306,7 @@ impl<'a> Builder<'a> {
             env_files,
             identifier,
             logfile_format,
+            audit,
         }
     }
 
@@ -1009,6 +1013,7 @@ impl<'a> Builder<'a> {
         let mut first = None;
         for section in names {
             let (username, password) = self.auth(&section);
+            let access = self.access(&section);
             let n = self.env.clone();
             match self.get(&section, "port", None, Some(&n)) {
                 Ok(None) => self.error(
@@ -1024,6 +1029,7 @@ impl<'a> Builder<'a> {
                                 port,
                                 username,
                                 password,
+                                access: access.clone(),
                             });
                         }
                     }
@@ -1060,6 +1066,7 @@ impl<'a> Builder<'a> {
                 Err(()) => None,
             };
             let (username, password) = self.auth(&section);
+            let access = self.access(&section);
             let env = self.env.clone();
             let chown = match self.get(&section, "chown", None, Some(&env)) {
                 Ok(Some(v)) => match dt::colon_separated_user_group(&v) {
@@ -1092,6 +1099,7 @@ impl<'a> Builder<'a> {
                     chown,
                     username,
                     password,
+                    access,
                 });
             }
         }

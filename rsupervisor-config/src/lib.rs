@@ -5,10 +5,11 @@
 //! no process code.
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
-//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
+//! [`datatypes`] (value conversions), [`access`] (access-control and audit keys), [`policy`] (the syntax of rsupervisor's own keys),
 //! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
 //! errors).
 
+pub mod access;
 mod build;
 mod ctl;
 pub mod datatypes;

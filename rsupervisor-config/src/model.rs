@@ -132,6 +132,8 @@ pub struct SupervisordConfig {
     pub identifier: String,
     /// `logfile_format` (rsupervisor's own, default text): the main log's record format.
     pub logfile_format: MainLogFormat,
+    /// `audit_logfile` (rsupervisor's own, default none): the audit trail of control actions.
+    pub audit: Option<crate::access::AuditLogConfig>,
 }
 
 /// `[supervisord] logfile_format`: how the main log writes its records.
@@ -195,6 +197,8 @@ pub struct UnixHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
+    /// rsupervisor's access-control keys (see [`crate::access`]).
+    pub access: crate::access::AccessConfig,
 }
 
 /// The `[inet_http_server]` section.
@@ -208,6 +212,8 @@ pub struct InetHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
+    /// rsupervisor's access-control keys (see [`crate::access`]).
+    pub access: crate::access::AccessConfig,
 }
 
 /// The `[supervisorctl]` section.

@@ -73,6 +73,13 @@ impl LogHandle {
         outcome
     }
 
+    /// Writes a whole chunk as [`write`](Self::write) does, then flushes it to the disk
+    /// before returning (the audit log: a record must survive a crash that follows it).
+    pub fn write_durably(&self, chunk: &[u8]) -> io::Result<()> {
+        self.write(chunk)?;
+        self.lock().sync_data()
+    }
+
     /// Reopens the file at the same path (SIGUSR2 / logrotate "create").
     pub fn reopen(&self) -> io::Result<()> {
         let mut file = self.lock();

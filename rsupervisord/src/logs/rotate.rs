@@ -121,6 +121,12 @@ impl RotatingFile {
         })
     }
 
+    /// Flushes the live file's data to the disk (the audit log does this before the
+    /// action it records is answered).
+    pub fn sync_data(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
     /// Rotates now, regardless of size (used after a write crossed `maxbytes`).
     fn rotate(&mut self) -> io::Result<()> {
         if self.backups == 0 {
