@@ -11,6 +11,8 @@ use crate::exit;
 pub enum Verb {
     /// `add <group>...`
     Add,
+    /// `audit [-n N] [-f]` (rsupervisor addition)
+    Audit,
     /// `avail`
     Avail,
     /// `clear <name>...|all`
@@ -65,8 +67,9 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 25] = [
+    pub const ALL: [Verb; 26] = [
         Verb::Add,
+        Verb::Audit,
         Verb::Avail,
         Verb::Clear,
         Verb::Env,
@@ -97,6 +100,7 @@ impl Verb {
     pub fn name(self) -> &'static str {
         match self {
             Verb::Add => "add",
+            Verb::Audit => "audit",
             Verb::Avail => "avail",
             Verb::Clear => "clear",
             Verb::Env => "env",
@@ -137,6 +141,7 @@ impl Verb {
     pub fn summary(self) -> &'static str {
         match self {
             Verb::Add => "Activate groups added to the configuration (after reread)",
+            Verb::Audit => "Show the audit log of control actions, or follow it with -f",
             Verb::Avail => "Display all configured processes",
             Verb::Clear => "Clear process log files",
             Verb::Exit | Verb::Quit => "Exit the interactive shell",
@@ -175,6 +180,7 @@ impl Verb {
             Verb::Scale => "<name> <count>",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
+            Verb::Audit => "[-n N] [-f] [--json]",
             Verb::Open => "<url>",
             Verb::Pid | Verb::Status => "[<name>... | all] [--json]",
             Verb::Signal => "<signal> <name>... | <gname>:* | all",
@@ -187,7 +193,10 @@ impl Verb {
 
     /// Whether the verb accepts `--json`.
     pub fn supports_json(self) -> bool {
-        matches!(self, Verb::Status | Verb::Avail | Verb::Pid | Verb::Version)
+        matches!(
+            self,
+            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Audit
+        )
     }
 }
 
@@ -214,6 +223,8 @@ pub enum TailMode {
 pub enum Action {
     /// `add`.
     Add(Vec<String>),
+    /// `audit`.
+    Audit(crate::commands::audit::AuditRequest),
     /// `avail`.
     Avail,
     /// `clear`.
@@ -431,6 +442,7 @@ pub fn parse(verb: Verb, args: Vec<String>) -> Result<Action, UsageError> {
             )),
         },
         Verb::Maintail => parse_maintail(args),
+        Verb::Audit => parse_audit(args),
         Verb::Tail => parse_tail(args),
         Verb::Scale => parse_scale(args),
     }
@@ -449,6 +461,32 @@ fn parse_scale(args: Vec<String>) -> Result<Action, UsageError> {
             "Error: scale requires a program name and an instance count",
         )),
     }
+}
+
+fn parse_audit(args: Vec<String>) -> Result<Action, UsageError> {
+    let usage = |message: String| UsageError::new(message, Some(Verb::Audit), exit::GENERIC);
+    let mut request = crate::commands::audit::AuditRequest {
+        count: crate::commands::audit::DEFAULT_COUNT,
+        follow: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-f" => request.follow = true,
+            "-n" => {
+                let count = args
+                    .next()
+                    .ok_or_else(|| usage("Error: audit -n requires a number of records".into()))?;
+                request.count = count.parse().map_err(|_| {
+                    usage(format!(
+                        "Error: audit -n: {count:?} is not a number of records"
+                    ))
+                })?;
+            }
+            other => return Err(usage(format!("Error: bad argument {other}"))),
+        }
+    }
+    Ok(Action::Audit(request))
 }
 
 fn parse_maintail(args: Vec<String>) -> Result<Action, UsageError> {
@@ -697,6 +735,37 @@ mod tests {
         assert_eq!(
             err("tail -f"),
             ("Error: tail requires process name".into(), None, 1)
+        );
+    }
+
+    #[test]
+    fn audit() {
+        use crate::commands::audit::AuditRequest;
+        assert_eq!(
+            run("audit"),
+            Ok(Action::Audit(AuditRequest {
+                count: 20,
+                follow: false
+            }))
+        );
+        assert_eq!(
+            run("audit -n 5 -f"),
+            Ok(Action::Audit(AuditRequest {
+                count: 5,
+                follow: true
+            }))
+        );
+        assert_eq!(
+            err("audit -n x"),
+            (
+                "Error: audit -n: \"x\" is not a number of records".into(),
+                Some(Verb::Audit),
+                1
+            )
+        );
+        assert_eq!(
+            err("audit web"),
+            ("Error: bad argument web".into(), Some(Verb::Audit), 1)
         );
     }
 

@@ -113,10 +113,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 24] = [
-    "add", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "reset", "restart", "scale", "shutdown", "signal", "start", "status",
-    "stop", "tail", "update", "version",
+pub const HELP_TOPICS: [&str; 25] = [
+    "add", "audit", "avail", "clear", "env", "exit", "fg", "maintail", "open", "pid", "quit",
+    "reload", "remove", "reread", "reset", "restart", "scale", "shutdown", "signal", "start",
+    "status", "stop", "tail", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -127,6 +127,13 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         }
         "add" => "add <name> [...]\tActivates any updates in config for process/group",
         "avail" => "avail\t\t\tDisplay all configured processes",
+        // rsupervisor's own verb, worded in supervisorctl's style.
+        "audit" => {
+            "audit\t\t\tLast 20 records of the audit log of control actions\n\
+             audit -n <N>\t\tLast N records\n\
+             audit -f\t\tFollow the audit log (Ctrl-C to exit)\n\
+             audit --json\t\tThe records as JSON lines"
+        }
         "clear" => {
             "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple \
              process' log files\nclear all\t\tClear all process' log files"
@@ -516,14 +523,14 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
-        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset` and
-        // `scale` among the topics.
+        // supervisorctl's layout (Python's cmd.columnize), with our `audit`, `env`, `reset`
+        // and `scale` among the topics.
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    env   maintail  quit    reread   scale     start   tail   \n\
-avail  exit  open      reload  reset    shutdown  status  update \n\
-clear  fg    pid       remove  restart  signal    stop    version\n\
+add    clear  fg        pid     remove  restart   signal  stop    version\n\
+audit  env    maintail  quit    reread  scale     start   tail  \n\
+avail  exit   open      reload  reset   shutdown  status  update\n\
 \n";
         assert_eq!(help_index(), expected);
     }

@@ -347,6 +347,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Env(name) => commands::env::run(client, out, &name).await,
         Action::Scale(name, count) => commands::scale::run(client, out, &name, count).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
+        Action::Audit(request) => commands::audit::run(client, out, request).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,
         Action::Remove(groups) => commands::remove::run(client, out, &groups).await,

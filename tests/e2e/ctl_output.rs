@@ -369,9 +369,9 @@ fn pid_signal_clear_version_and_help() {
         out.stdout,
         "\ndefault commands (type help <topic>):\n\
          =====================================\n\
-         add    env   maintail  quit    reread   shutdown  status  update \n\
-         avail  exit  open      reload  reset    signal    stop    version\n\
-         clear  fg    pid       remove  restart  start     tail  \n\n"
+         add    clear  fg        pid     remove  restart   signal  stop    version\n\
+         audit  env    maintail  quit    reread  scale     start   tail  \n\
+         avail  exit   open      reload  reset   shutdown  status  update\n\n"
     );
     let out = dir.ctl(&["help", "start"]);
     out.assert_status(0);
