@@ -39,20 +39,30 @@ pub struct Token {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AccessConfig {
     /// `read_users`: user names allowed the read role.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_users: Option<Vec<String>>,
     /// `read_groups`: group names whose members have the read role.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_groups: Option<Vec<String>>,
     /// `control_users`: user names allowed the control role.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub control_users: Option<Vec<String>>,
     /// `control_groups`: group names whose members have the control role.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub control_groups: Option<Vec<String>>,
     /// `tokens_file`, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_file: Option<PathBuf>,
     /// Its tokens, read at load.
     pub tokens: Vec<Token>,
 }
 
 impl AccessConfig {
+    /// Whether no access key is set (the config summary then leaves the keys out).
+    pub fn is_unset(&self) -> bool {
+        *self == AccessConfig::default()
+    }
+
     /// Whether any of the four lists is set: then only listed callers get a role. When
     /// none is, every caller that reaches the socket (and passes basic auth) has control,
     /// as in supervisord.

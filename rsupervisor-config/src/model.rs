@@ -133,6 +133,7 @@ pub struct SupervisordConfig {
     /// `logfile_format` (rsupervisor's own, default text): the main log's record format.
     pub logfile_format: MainLogFormat,
     /// `audit_logfile` (rsupervisor's own, default none): the audit trail of control actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::access::AuditLogConfig>,
 }
 
@@ -197,7 +198,8 @@ pub struct UnixHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
-    /// rsupervisor's access-control keys (see [`crate::access`]).
+    /// rsupervisor's access-control keys (see [`crate::access`]); not printed when unset.
+    #[serde(skip_serializing_if = "crate::access::AccessConfig::is_unset")]
     pub access: crate::access::AccessConfig,
 }
 
@@ -212,7 +214,8 @@ pub struct InetHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
-    /// rsupervisor's access-control keys (see [`crate::access`]).
+    /// rsupervisor's access-control keys (see [`crate::access`]); not printed when unset.
+    #[serde(skip_serializing_if = "crate::access::AccessConfig::is_unset")]
     pub access: crate::access::AccessConfig,
 }
 

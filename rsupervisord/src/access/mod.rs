@@ -357,11 +357,10 @@ impl Gate {
     ) -> Result<Admission, FaultError> {
         let class = classify(method, params);
         let role = caller.and_then(|caller| caller.role);
-        let allowed = match (class, role) {
-            (_, Some(Role::Control)) => true,
-            (Class::Read, Some(Role::Read)) => true,
-            _ => false,
-        };
+        let allowed = matches!(
+            (class, role),
+            (_, Some(Role::Control)) | (Class::Read, Some(Role::Read))
+        );
         let record = |outcome| audit::Record {
             identity: caller.map(|c| c.identity.clone()).unwrap_or_default(),
             surface,
