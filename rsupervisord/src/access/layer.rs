@@ -76,6 +76,9 @@ where
         let service = self.service.clone();
         async move {
             let caller = request.extensions().get::<Caller>().cloned();
+            if super::reads_freely(caller.as_ref(), request.method_name()) {
+                return service.call(request).await;
+            }
             let method = request.method_name().to_owned();
             let params = params_of(request.params.as_ref().map(|raw| raw.get()));
             match gate

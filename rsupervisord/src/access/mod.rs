@@ -107,6 +107,12 @@ pub fn classify(method: &str, params: &Json) -> Class {
     }
 }
 
+/// Whether `caller` may call the read-only `method` without further ado: the fast path
+/// of the JSON-RPC middleware (no params to parse, nothing to record).
+pub fn reads_freely(caller: Option<&Caller>, method: &str) -> bool {
+    caller.is_some_and(|caller| caller.role.is_some()) && READ_METHODS.contains(&method)
+}
+
 /// Who is calling, as the audit log shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Identity {
