@@ -112,6 +112,13 @@ impl XmlRpc {
         name: &str,
         params: Vec<Value>,
     ) -> Result<Value, (i32, String)> {
+        // An unknown method is UNKNOWN_METHOD for everyone, not a refusal to audit.
+        if method_doc(name).filter(|doc| doc.xmlrpc).is_none() {
+            return Err((
+                Fault::UnknownMethod.code(),
+                Fault::UnknownMethod.name().to_owned(),
+            ));
+        }
         let audited = Json::Array(params.iter().cloned().map(to_json).collect());
         let admission = self
             .gate
