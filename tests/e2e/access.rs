@@ -378,3 +378,129 @@ fn control_actions_are_audited_with_the_callers_uid() {
         text.stdout
     );
 }
+
+#[test]
+fn audit_follow_prints_new_records() {
+    if skip_unless_root() {
+        return;
+    }
+    let nobody = user("nobody");
+    let dir = TestDir::new();
+    let daemon = start(&dir);
+    let out_path = dir.path("follow.stdout");
+    let stdout = std::fs::File::create(&out_path).expect("create");
+    let mut command = Command::new(rsupervisor_e2e::binaries::rsupervisorctl());
+    std::os::unix::process::CommandExt::uid(&mut command, nobody.uid);
+    std::os::unix::process::CommandExt::gid(&mut command, nobody.gid);
+    let mut follower = command
+        .arg("-c")
+        .arg(dir.config_path())
+        .args(["audit", "-f", "--json"])
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting rsupervisorctl audit -f");
+    // A record written after the follow began, or just before (then it is in the history
+    // the follow starts with): either way it must appear.
+    daemon.rpc_ok("supervisor.stopProcess", json!(["web"]));
+    let seen = wait_until(DEADLINE, "the stop record in audit -f", || {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        let records: Vec<Value> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        match records
+            .iter()
+            .find(|r| r["method"] == "supervisor.stopProcess" && r["result"] == "ok")
+        {
+            Some(record) => Ok(record.clone()),
+            None => Err(text),
+        }
+    });
+    assert_eq!(seen["caller"]["uid"], 0, "{seen}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(follower.id()).expect("pid")),
+        Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let status = wait_until(DEADLINE, "audit -f to end on Ctrl-C", || {
+        match follower.try_wait() {
+            Ok(Some(status)) => Ok(status),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    assert!(status.success(), "{status:?}");
+}
+
+/// Over TCP the caller is its address and its basic-auth user or token; needs no root.
+#[test]
+fn tcp_callers_are_their_user_or_token_and_address() {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let dir = TestDir::new();
+    std::fs::create_dir_all(dir.path("logs")).expect("mkdir logs");
+    dir.write("tokens", format!("grafana read {TOKEN}\n"));
+    dir.write_config(
+        dir.config_path(),
+        &format!(
+            "[unix_http_server]\nfile={{socket}}\n\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\nusername=alice\npassword=pw\n\
+             control_users=alice\ntokens_file={{dir}}/tokens\n\n\
+             [supervisord]\nlogfile={{dir}}/supervisord.log\npidfile={{dir}}/supervisord.pid\n\
+             childlogdir={{dir}}/logs\naudit_logfile={{dir}}/audit.log\n\n\
+             [supervisorctl]\nserverurl=unix://{{socket}}\n\n\
+             [program:web]\ncommand={{fixture}} --sleep\nstartsecs=0\n"
+        ),
+    );
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "web", "RUNNING", DEADLINE);
+    let post = |path: &str, authorization: &str| -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(DEADLINE))
+            .expect("read timeout");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\n{authorization}Content-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read");
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {text}"));
+        (status, text)
+    };
+    let basic = "Authorization: Basic YWxpY2U6cHc=\r\n"; // alice:pw
+    let (code, text) = post(
+        "/api/v1/programs/web/stop",
+        &format!("Authorization: Bearer {TOKEN}\r\n"),
+    );
+    assert_eq!(code, 403, "{text}");
+    let (code, text) = post("/api/v1/programs/web/stop", "");
+    assert_eq!(code, 401, "{text}");
+    let (code, text) = post("/api/v1/programs/web/stop", basic);
+    assert_eq!(code, 200, "{text}");
+
+    let all = records(&dir);
+    let denied = record(&all, "rest", "supervisor.stopProcess", "denied");
+    assert_eq!(denied["caller"]["token"], "grafana", "{denied}");
+    assert!(
+        denied["caller"]["address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
+        "{denied}"
+    );
+    assert!(denied["caller"]["uid"].is_null(), "{denied}");
+    let done = record(&all, "rest", "supervisor.stopProcess", "ok");
+    assert_eq!(done["caller"]["user"], "alice", "{done}");
+    assert!(done["caller"]["address"].is_string(), "{done}");
+    assert_eq!(all.len(), 2, "the 401 is not an action: {all:?}");
+}
