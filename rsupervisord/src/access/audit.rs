@@ -111,7 +111,7 @@ impl AuditLog {
         let handle = self.handle.clone();
         let written = tokio::task::spawn_blocking(move || handle.write_durably(&line)).await;
         let error = match written {
-            Ok(Ok(())) => return,
+            Ok(Ok(_)) => return,
             Ok(Err(error)) => error.to_string(),
             Err(error) => error.to_string(),
         };

@@ -62,8 +62,22 @@ impl LogHandle {
 
     /// Writes a whole chunk (rotating if needed) and wakes followers.
     pub fn write(&self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_with(chunk, RotatingFile::write_chunk)
+    }
+
+    /// Writes a whole chunk as [`write`](Self::write) does, and returns once it is on the
+    /// disk (fsync, before any rotation): the audit log's records must survive a crash.
+    pub fn write_durably(&self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_with(chunk, RotatingFile::write_chunk_durably)
+    }
+
+    fn write_with(
+        &self,
+        chunk: &[u8],
+        write: impl FnOnce(&mut RotatingFile, &[u8]) -> io::Result<WriteOutcome>,
+    ) -> io::Result<WriteOutcome> {
         let mut file = self.lock();
-        let outcome = file.write_chunk(chunk);
+        let outcome = write(&mut file, chunk);
         match &outcome {
             Ok(WriteOutcome { rotated: true, .. }) => self.hub.rotated(&self.path),
             Ok(WriteOutcome { len, .. }) => self.hub.written(&self.path, *len),
@@ -71,13 +85,6 @@ impl LogHandle {
             Err(_) => self.hub.written(&self.path, file.len()),
         }
         outcome
-    }
-
-    /// Writes a whole chunk as [`write`](Self::write) does, then flushes it to the disk
-    /// before returning (the audit log: a record must survive a crash that follows it).
-    pub fn write_durably(&self, chunk: &[u8]) -> io::Result<()> {
-        self.write(chunk)?;
-        self.lock().sync_data()
     }
 
     /// Reopens the file at the same path (SIGUSR2 / logrotate "create").
