@@ -46,11 +46,14 @@ pub enum Fault {
     StillRunning,
     /// 92: the configuration could not be re-read.
     CantReread,
+    /// 403 (rsupervisor addition): the caller's role does not allow the method
+    /// (`[unix_http_server]`/`[inet_http_server]` `control_users` and friends).
+    Forbidden,
 }
 
 impl Fault {
     /// Every fault, for tests and lookups.
-    pub const ALL: [Fault; 18] = [
+    pub const ALL: [Fault; 19] = [
         Fault::UnknownMethod,
         Fault::IncorrectParameters,
         Fault::BadArguments,
@@ -69,6 +72,7 @@ impl Fault {
         Fault::AlreadyAdded,
         Fault::StillRunning,
         Fault::CantReread,
+        Fault::Forbidden,
     ];
 
     /// supervisord's numeric code.
@@ -92,6 +96,7 @@ impl Fault {
             Fault::AlreadyAdded => 90,
             Fault::StillRunning => 91,
             Fault::CantReread => 92,
+            Fault::Forbidden => 403,
         }
     }
 
@@ -116,6 +121,7 @@ impl Fault {
             Fault::AlreadyAdded => "ALREADY_ADDED",
             Fault::StillRunning => "STILL_RUNNING",
             Fault::CantReread => "CANT_REREAD",
+            Fault::Forbidden => "FORBIDDEN",
         }
     }
 
@@ -206,6 +212,7 @@ mod tests {
             ("ALREADY_ADDED", 90),
             ("STILL_RUNNING", 91),
             ("CANT_REREAD", 92),
+            ("FORBIDDEN", 403),
         ];
         assert_eq!(Fault::ALL.len(), expected.len());
         for (fault, (name, code)) in Fault::ALL.iter().zip(expected) {

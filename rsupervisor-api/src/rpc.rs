@@ -255,6 +255,11 @@ pub trait SupervisorRpc {
     #[method(name = "supervisor.reopenLogs")]
     async fn reopen_logs(&self) -> RpcResult<bool>;
 
+    /// Our addition: the last `count` records of the audit log (`[supervisord]
+    /// audit_logfile`), oldest first, each a JSON object; NO_FILE when there is no audit log.
+    #[method(name = "supervisor.readAuditLog")]
+    async fn read_audit_log(&self, count: u32) -> RpcResult<Vec<serde_json::Value>>;
+
     /// Every method name, sorted.
     #[method(name = "system.listMethods")]
     fn list_methods(&self) -> RpcResult<Vec<String>>;
@@ -293,6 +298,15 @@ pub trait SupervisorRpc {
         item = String
     )]
     async fn follow_main_log(&self, tail_bytes: u64) -> SubscriptionCloseResponse;
+
+    /// Our addition: follow the audit log, as `followProcessLog` (items are text holding
+    /// whole or partial JSON lines); NO_FILE when there is no audit log.
+    #[subscription(
+        name = "supervisor.followAuditLog" => "supervisor.auditLogChunk",
+        unsubscribe = "supervisor.unfollowAuditLog",
+        item = String
+    )]
+    async fn follow_audit_log(&self, tail_bytes: u64) -> SubscriptionCloseResponse;
 
     /// Our addition: every process state change, pushed as it happens.
     #[subscription(

@@ -9,6 +9,8 @@ use crate::model::*;
 use crate::resources::ResourceLimits;
 use std::path::{Path, PathBuf};
 
+mod access_keys;
+
 /// Event type names `[eventlistener:x] events=` may use.
 const EVENT_TYPES: &[&str] = &[
     "EVENT",
@@ -286,6 +288,7 @@ impl<'a> Builder<'a> {
         }
         let env_names = self.env.clone();
         let env_files = self.env_files(S, &env_names);
+        let audit = self.audit_log(S);
         SupervisordConfig {
             logfile,
             logfile_maxbytes,
@@ -308,6 +311,7 @@ impl<'a> Builder<'a> {
             identifier,
             logfile_format,
             cgroups,
+            audit,
         }
     }
 
@@ -1087,6 +1091,7 @@ impl<'a> Builder<'a> {
         let mut first = None;
         for section in names {
             let (username, password) = self.auth(&section);
+            let access = self.access(&section);
             let n = self.env.clone();
             match self.get(&section, "port", None, Some(&n)) {
                 Ok(None) => self.error(
@@ -1102,6 +1107,7 @@ impl<'a> Builder<'a> {
                                 port,
                                 username,
                                 password,
+                                access: access.clone(),
                             });
                         }
                     }
@@ -1138,6 +1144,7 @@ impl<'a> Builder<'a> {
                 Err(()) => None,
             };
             let (username, password) = self.auth(&section);
+            let access = self.access(&section);
             let env = self.env.clone();
             let chown = match self.get(&section, "chown", None, Some(&env)) {
                 Ok(Some(v)) => match dt::colon_separated_user_group(&v) {
@@ -1170,6 +1177,7 @@ impl<'a> Builder<'a> {
                     chown,
                     username,
                     password,
+                    access,
                 });
             }
         }

@@ -5,13 +5,13 @@
 //! no process code.
 //!
 //! Modules: [`ini`] (the `RawConfigParser` port), [`expand`] (`%(name)s` expansion),
-//! [`datatypes`] (value conversions), [`policy`] (the syntax of rsupervisor's own keys),
-//! [`depends`] and [`graph`] (dependencies and health checks),
-//! `include` (`[include]` globbing), `build` (sections to the [`model`]), [`error`] (located
-//! errors).
-//! [`schedule`] (the `schedule*` keys), `include` (`[include]` globbing), `build` (sections to
-//! the [`model`]), [`error`] (located errors).
+//! [`datatypes`] (value conversions), [`access`] (access-control and audit keys), [`policy`]
+//! (the syntax of rsupervisor's own keys),
+//! [`depends`] and [`graph`] (dependencies and health checks), [`schedule`] (the `schedule*`
+//! keys), [`resources`] (cgroup limits and rlimits), `include` (`[include]` globbing),
+//! `build` (sections to the [`model`]), [`error`] (located errors).
 
+pub mod access;
 mod build;
 mod ctl;
 pub mod datatypes;
@@ -25,9 +25,9 @@ pub mod ini;
 mod load;
 pub mod model;
 pub mod policy;
+pub mod resources;
 pub mod schedule;
 mod suggest;
-pub mod resources;
 mod summary;
 
 pub use ctl::{load_ctl, CtlConfig};

@@ -455,6 +455,61 @@ mod tests {
     }
 
     #[test]
+    fn access_and_audit_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tokens = write(
+            dir.path(),
+            "tokens",
+            "# bots\nci control 0123456789abcdef\nbad admin 0123456789abcdeX\n",
+        );
+        let text = format!(
+            "{HEAD}audit_logfile=%(here)s/audit.log\naudit_logfile_backups=3\n\
+             [unix_http_server]\nfile=%(here)s/s.sock\ncontrol_users=alice, bob\n\
+             read_groups=staff\n[inet_http_server]\nport=127.0.0.1:9001\n"
+        );
+        let p = write(dir.path(), "main.conf", &text);
+        let config = load(&p, &opts()).expect("loads");
+        let audit = config.supervisord.audit.expect("audit log");
+        assert_eq!(audit.path, dir.path().join("audit.log"));
+        assert_eq!(audit.backups, 3);
+        assert_eq!(audit.maxbytes, 50 * 1024 * 1024);
+        let unix = config.unix_http_server.expect("unix");
+        assert_eq!(
+            unix.access.control_users,
+            Some(vec!["alice".to_owned(), "bob".to_owned()])
+        );
+        assert_eq!(unix.access.read_groups, Some(vec!["staff".to_owned()]));
+        assert!(config.inet_http_server.expect("inet").access.is_unset());
+        // Without the keys: nothing changes, not even the printed model.
+        let (_d, r) = load_text(HEAD);
+        let plain = r.expect("loads");
+        assert_eq!(plain.supervisord.audit, None);
+        assert!(!crate::to_json(&plain).contains("audit"));
+
+        // A bad tokens file is reported at its own line.
+        let text = format!(
+            "{HEAD}[unix_http_server]\nfile=%(here)s/s.sock\ntokens_file={}\n",
+            tokens.display()
+        );
+        let p = write(dir.path(), "bad.conf", &text);
+        let error = load(&p, &opts()).expect_err("bad role").to_string();
+        assert!(
+            error.contains(&format!(
+                "{}:3: [unix_http_server] tokens_file: invalid role \"admin\": expected read or control",
+                tokens.display()
+            )),
+            "{error}"
+        );
+        let text = format!("{HEAD}[unix_http_server]\nfile=%(here)s/s.sock\nread_users= , \n");
+        let (_d, r) = load_text(&text);
+        let error = r.expect_err("empty list").to_string();
+        assert!(
+            error.contains(":6: [unix_http_server] read_users: empty list"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn numprocs_can_be_replaced_by_program_name() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = write(

@@ -139,6 +139,9 @@ pub struct SupervisordConfig {
     /// `cgroups` (rsupervisor's own, default auto): whether programs get cgroups.
     #[serde(skip_serializing_if = "crate::resources::CgroupSetting::is_auto")]
     pub cgroups: crate::resources::CgroupSetting,
+    /// `audit_logfile` (rsupervisor's own, default none): the audit trail of control actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::access::AuditLogConfig>,
 }
 
 /// `[supervisord] logfile_format`: how the main log writes its records.
@@ -202,6 +205,9 @@ pub struct UnixHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
+    /// rsupervisor's access-control keys (see [`crate::access`]); not printed when unset.
+    #[serde(skip_serializing_if = "crate::access::AccessConfig::is_unset")]
+    pub access: crate::access::AccessConfig,
 }
 
 /// The `[inet_http_server]` section.
@@ -215,6 +221,9 @@ pub struct InetHttpServerConfig {
     pub username: Option<String>,
     /// `password` (plain or `{SHA}hex`).
     pub password: Option<String>,
+    /// rsupervisor's access-control keys (see [`crate::access`]); not printed when unset.
+    #[serde(skip_serializing_if = "crate::access::AccessConfig::is_unset")]
+    pub access: crate::access::AccessConfig,
 }
 
 /// The `[supervisorctl]` section.

@@ -11,6 +11,8 @@ use crate::exit;
 pub enum Verb {
     /// `add <group>...`
     Add,
+    /// `audit [-n N] [-f]` (rsupervisor addition)
+    Audit,
     /// `avail`
     Avail,
     /// `clear <name>...|all`
@@ -73,8 +75,9 @@ pub enum Verb {
 
 impl Verb {
     /// Every verb a user types, sorted.
-    pub const ALL: [Verb; 29] = [
+    pub const ALL: [Verb; 30] = [
         Verb::Add,
+        Verb::Audit,
         Verb::Avail,
         Verb::Clear,
         Verb::Env,
@@ -109,6 +112,7 @@ impl Verb {
     pub fn name(self) -> &'static str {
         match self {
             Verb::Add => "add",
+            Verb::Audit => "audit",
             Verb::Avail => "avail",
             Verb::Clear => "clear",
             Verb::Env => "env",
@@ -153,6 +157,7 @@ impl Verb {
     pub fn summary(self) -> &'static str {
         match self {
             Verb::Add => "Activate groups added to the configuration (after reread)",
+            Verb::Audit => "Show the audit log of control actions, or follow it with -f",
             Verb::Avail => "Display all configured processes",
             Verb::Clear => "Clear process log files",
             Verb::Exit | Verb::Quit => "Exit the interactive shell",
@@ -198,6 +203,7 @@ impl Verb {
             Verb::Top => "[<name>... | all]",
             Verb::Help => "[<action>]",
             Verb::Maintail => "[-f | -N]",
+            Verb::Audit => "[-n N] [-f] [--json]",
             Verb::Open => "<url>",
             Verb::Pid => "[<name>... | all] [--json]",
             Verb::Status => "[<name>... | all] [-l|--long] [--json]",
@@ -213,7 +219,13 @@ impl Verb {
     pub fn supports_json(self) -> bool {
         matches!(
             self,
-            Verb::Status | Verb::Avail | Verb::Pid | Verb::Version | Verb::Graph | Verb::Schedule
+            Verb::Status
+                | Verb::Avail
+                | Verb::Pid
+                | Verb::Version
+                | Verb::Graph
+                | Verb::Schedule
+                | Verb::Audit
         )
     }
 }
@@ -241,6 +253,8 @@ pub enum TailMode {
 pub enum Action {
     /// `add`.
     Add(Vec<String>),
+    /// `audit`.
+    Audit(crate::commands::audit::AuditRequest),
     /// `avail`.
     Avail,
     /// `clear`.
@@ -492,6 +506,7 @@ pub fn parse(verb: Verb, mut args: Vec<String>) -> Result<Action, UsageError> {
         Verb::Run => Ok(Action::Run(args)),
         Verb::Schedule => Ok(Action::Schedule(args)),
         Verb::Maintail => parse_maintail(args),
+        Verb::Audit => parse_audit(args),
         Verb::Tail => parse_tail(args),
         Verb::Scale => parse_scale(args),
         Verb::Top => Ok(Action::Top(if args.iter().any(|a| a == "all") {
@@ -515,6 +530,32 @@ fn parse_scale(args: Vec<String>) -> Result<Action, UsageError> {
             "Error: scale requires a program name and an instance count",
         )),
     }
+}
+
+fn parse_audit(args: Vec<String>) -> Result<Action, UsageError> {
+    let usage = |message: String| UsageError::new(message, Some(Verb::Audit), exit::GENERIC);
+    let mut request = crate::commands::audit::AuditRequest {
+        count: crate::commands::audit::DEFAULT_COUNT,
+        follow: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-f" => request.follow = true,
+            "-n" => {
+                let count = args
+                    .next()
+                    .ok_or_else(|| usage("Error: audit -n requires a number of records".into()))?;
+                request.count = count.parse().map_err(|_| {
+                    usage(format!(
+                        "Error: audit -n: {count:?} is not a number of records"
+                    ))
+                })?;
+            }
+            other => return Err(usage(format!("Error: bad argument {other}"))),
+        }
+    }
+    Ok(Action::Audit(request))
 }
 
 fn parse_maintail(args: Vec<String>) -> Result<Action, UsageError> {
@@ -774,6 +815,37 @@ mod tests {
         assert_eq!(
             err("tail -f"),
             ("Error: tail requires process name".into(), None, 1)
+        );
+    }
+
+    #[test]
+    fn audit() {
+        use crate::commands::audit::AuditRequest;
+        assert_eq!(
+            run("audit"),
+            Ok(Action::Audit(AuditRequest {
+                count: 20,
+                follow: false
+            }))
+        );
+        assert_eq!(
+            run("audit -n 5 -f"),
+            Ok(Action::Audit(AuditRequest {
+                count: 5,
+                follow: true
+            }))
+        );
+        assert_eq!(
+            err("audit -n x"),
+            (
+                "Error: audit -n: \"x\" is not a number of records".into(),
+                Some(Verb::Audit),
+                1
+            )
+        );
+        assert_eq!(
+            err("audit web"),
+            ("Error: bad argument web".into(), Some(Verb::Audit), 1)
         );
     }
 

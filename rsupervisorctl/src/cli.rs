@@ -36,7 +36,7 @@ pub struct GlobalArgs {
     /// Keep a readline history in this file
     #[arg(short = 'r', long = "history-file", value_name = "FILE")]
     pub history_file: Option<PathBuf>,
-    /// Print machine-readable JSON (status, avail, pid, version)
+    /// Print machine-readable JSON (status, avail, pid, version, audit)
     #[arg(long = "json")]
     pub json: bool,
     /// Print a shell completion script and exit

@@ -184,10 +184,10 @@ pub fn needs_restart_line(entry: &str) -> String {
 }
 
 /// Every verb listed by `help`, in supervisorctl's order (sorted).
-pub const HELP_TOPICS: [&str; 28] = [
-    "add", "avail", "clear", "env", "exit", "fg", "graph", "maintail", "open", "pid", "quit",
-    "reload", "remove", "reread", "reset", "restart", "run", "scale", "schedule", "shutdown",
-    "signal", "start", "status", "stop", "tail", "top", "update", "version",
+pub const HELP_TOPICS: [&str; 29] = [
+    "add", "audit", "avail", "clear", "env", "exit", "fg", "graph", "maintail", "open", "pid",
+    "quit", "reload", "remove", "reread", "reset", "restart", "run", "scale", "schedule",
+    "shutdown", "signal", "start", "status", "stop", "tail", "top", "update", "version",
 ];
 
 /// The help text of one verb, verbatim from supervisorctl 4.3.0 (tab-separated).
@@ -198,6 +198,13 @@ pub fn help_text(topic: &str) -> Option<&'static str> {
         }
         "add" => "add <name> [...]\tActivates any updates in config for process/group",
         "avail" => "avail\t\t\tDisplay all configured processes",
+        // rsupervisor's own verb, worded in supervisorctl's style.
+        "audit" => {
+            "audit\t\t\tLast 20 records of the audit log of control actions\n\
+             audit -n <N>\t\tLast N records\n\
+             audit -f\t\tFollow the audit log (Ctrl-C to exit)\n\
+             audit --json\t\tThe records as JSON lines"
+        }
         "clear" => {
             "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple \
              process' log files\nclear all\t\tClear all process' log files"
@@ -618,9 +625,9 @@ mod tests {
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
-add    env   graph     pid     remove  restart  schedule  start   tail   \n\
-avail  exit  maintail  quit    reread  run      shutdown  status  update \n\
-clear  fg    open      reload  reset   scale    signal    stop    version\n\
+add    clear  fg        open  reload  reset    scale     signal  stop  update \n\
+audit  env    graph     pid   remove  restart  schedule  start   tail  version\n\
+avail  exit   maintail  quit  reread  run      shutdown  status  top \n\
 \n";
         assert_eq!(help_index(), expected);
     }

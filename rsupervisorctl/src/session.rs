@@ -353,6 +353,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
         Action::Schedule(names) => commands::schedule::run(client, out, &names).await,
         Action::Top(names) => commands::top::run(client, out, &names).await,
         Action::Maintail(mode) => commands::maintail::run(client, out, mode).await,
+        Action::Audit(request) => commands::audit::run(client, out, request).await,
         Action::Pid(targets) => commands::pid::run(client, out, targets.as_ref()).await,
         Action::Reload => commands::reload::run(client, out).await,
         Action::Remove(groups) => commands::remove::run(client, out, &groups).await,

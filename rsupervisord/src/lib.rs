@@ -17,6 +17,7 @@
 //!
 //! [`main_entry`] is the whole daemon; `main.rs` only calls it.
 
+pub mod access;
 pub mod cgroup;
 pub mod cli;
 pub mod command_line;
@@ -134,6 +135,13 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
                     server.password.as_deref(),
                 )
             }),
+            policy: access::Policy::new(
+                config
+                    .unix_http_server
+                    .as_ref()
+                    .map(|server| server.access.clone())
+                    .unwrap_or_default(),
+            ),
         });
     }
     if let Some(server) = &config.inet_http_server {
@@ -152,6 +160,7 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         listeners.push(http::Listener {
             socket: http::Socket::Tcp(listener),
             credentials,
+            policy: access::Policy::new(server.access.clone()),
         });
     }
     if !config.supervisord.nodaemon {
@@ -321,8 +330,27 @@ async fn run(
         cgroups: cgroups.clone(),
     };
     let followers = hub.clone();
+    let audit = match &settings.audit {
+        Some(audit) => Some(
+            access::AuditLog::open(
+                &audit.path,
+                audit.maxbytes,
+                audit.backups,
+                hub.clone(),
+                main_log.clone(),
+            )
+            .map_err(|error| {
+                format!(
+                    "could not open the audit log {}: {error}",
+                    audit.path.display()
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let gate = access::Gate::new(audit);
     let (actor, handle) = supervisor::Supervisor::new(config, services);
-    signals::forward(handle.clone())
+    signals::forward(handle.clone(), gate.clone())
         .map_err(|error| format!("could not install signal handlers: {error}"))?;
     let server = if listeners.is_empty() {
         None
@@ -333,8 +361,9 @@ async fn run(
             main_log.clone(),
             identifier,
             state_changes,
+            gate.clone(),
         );
-        let server = http::serve(listeners, http::Api::new(rpc, methods))
+        let server = http::serve(listeners, http::Api::new(rpc, methods, gate))
             .map_err(|error| format!("could not serve the control socket: {error}"))?;
         main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
         Some(server)

@@ -30,6 +30,8 @@ pub struct RpcHandler {
     main_log: Arc<MainLog>,
     identifier: String,
     state_changes: broadcast::Sender<StateChange>,
+    /// The access gate: the audit log's path and its reopening.
+    gate: crate::access::Gate,
     /// The full method table, for `system.multicall`; set once after the module is built.
     methods: Arc<OnceLock<Methods>>,
 }
@@ -56,6 +58,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.clearLog", help: "Clear the main log.", signature: &["boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.clearProcessLog", help: "Clear the stdout and stderr logs for the named process and reopen them. (alias of clearProcessLogs)", signature: &["boolean", "string"], xmlrpc: true },
     MethodDoc { name: "supervisor.clearProcessLogs", help: "Clear the stdout and stderr logs for the named process and reopen them.", signature: &["boolean", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.followAuditLog", help: "Follow the audit log: push new records as they are written (rsupervisor addition).", signature: &["string", "int"], xmlrpc: false },
     MethodDoc { name: "supervisor.followMainLog", help: "Follow the main log: push new bytes as they are written (rsupervisor addition).", signature: &["string", "int"], xmlrpc: false },
     MethodDoc { name: "supervisor.followProcessLog", help: "Follow a process log: push new bytes as they are written (rsupervisor addition).", signature: &["string", "string", "string", "int"], xmlrpc: false },
     MethodDoc { name: "supervisor.getAPIVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
@@ -70,6 +73,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.getState", help: "Return current state of supervisord as a struct", signature: &["struct"], xmlrpc: true },
     MethodDoc { name: "supervisor.getSupervisorVersion", help: "Return the version of the supervisor package in use by supervisord", signature: &["string"], xmlrpc: true },
     MethodDoc { name: "supervisor.getVersion", help: "Return the version of the RPC API used by supervisord", signature: &["string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.readAuditLog", help: "Return the last count records of the audit log, oldest first (rsupervisor addition).", signature: &["array", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.readLog", help: "Read length bytes from the main log starting at offset", signature: &["string", "int", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.readMainLog", help: "Read length bytes from the main log starting at offset (alias of readLog)", signature: &["string", "int", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.readProcessLog", help: "Read length bytes from name's stdout log starting at offset (alias of readProcessStdoutLog)", signature: &["string", "string", "int", "int"], xmlrpc: true },
@@ -132,6 +136,7 @@ impl RpcHandler {
         main_log: Arc<MainLog>,
         identifier: String,
         state_changes: broadcast::Sender<StateChange>,
+        gate: crate::access::Gate,
     ) -> (RpcHandler, Methods) {
         let cell = Arc::new(OnceLock::new());
         let handler = RpcHandler {
@@ -140,6 +145,7 @@ impl RpcHandler {
             main_log,
             identifier,
             state_changes,
+            gate,
             methods: cell.clone(),
         };
         let methods: Methods = handler.clone().into_rpc().into();
@@ -693,7 +699,23 @@ impl SupervisorRpcServer for RpcHandler {
 
     async fn reopen_logs(&self) -> RpcResult<bool> {
         self.handle.reopen_logs().await.map_err(fault)?;
+        self.gate.reopen();
         Ok(true)
+    }
+
+    async fn read_audit_log(&self, count: u32) -> RpcResult<Vec<serde_json::Value>> {
+        let Some(path) = self.gate.audit_path().map(Path::to_path_buf) else {
+            return Err(fault(FaultError::new(
+                Fault::NoFile,
+                "no audit log: set [supervisord] audit_logfile",
+            )));
+        };
+        tokio::task::spawn_blocking(move || {
+            crate::access::audit::last_records(&path, count as usize)
+        })
+        .await
+        .map_err(|error| fault(FaultError::new(Fault::Failed, error.to_string())))?
+        .map_err(|error| fault(FaultError::new(Fault::Failed, error.to_string())))
     }
 
     fn list_methods(&self) -> RpcResult<Vec<String>> {
@@ -776,6 +798,25 @@ impl SupervisorRpcServer for RpcHandler {
             }
             None => {
                 pending.reject(fault(FaultError::bare(Fault::NoFile))).await;
+                SubscriptionCloseResponse::None
+            }
+        }
+    }
+
+    async fn follow_audit_log(
+        &self,
+        pending: PendingSubscriptionSink,
+        tail_bytes: u64,
+    ) -> SubscriptionCloseResponse {
+        match self.gate.audit_path().map(Path::to_path_buf) {
+            Some(path) => self.follow_path(pending, path, tail_bytes).await,
+            None => {
+                pending
+                    .reject(fault(FaultError::new(
+                        Fault::NoFile,
+                        "no audit log: set [supervisord] audit_logfile",
+                    )))
+                    .await;
                 SubscriptionCloseResponse::None
             }
         }

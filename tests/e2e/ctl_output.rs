@@ -369,9 +369,9 @@ fn pid_signal_clear_version_and_help() {
         out.stdout,
         "\ndefault commands (type help <topic>):\n\
          =====================================\n\
-         add    env   graph     pid     remove  restart  schedule  start   tail   \n\
-         avail  exit  maintail  quit    reread  run      shutdown  status  update \n\
-         clear  fg    open      reload  reset   scale    signal    stop    version\n\n"
+         add    clear  fg        open  reload  reset    scale     signal  stop  update \n\
+         audit  env    graph     pid   remove  restart  schedule  start   tail  version\n\
+         avail  exit   maintail  quit  reread  run      shutdown  status  top \n\n"
     );
     let out = dir.ctl(&["help", "start"]);
     out.assert_status(0);

@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"] // the json! call lists of python_compat
 
+mod access;
 mod autorestart_backoff;
 mod cgroups;
 mod ctl_errors;

@@ -64,6 +64,8 @@ pub struct Ctl<'d> {
     stdin: Option<Vec<u8>>,
     /// Limit for the run.
     timeout: Duration,
+    /// Run as this uid and gid (the test runs as root) instead of the test's own.
+    user: Option<(u32, u32)>,
 }
 
 impl<'d> Ctl<'d> {
@@ -76,6 +78,7 @@ impl<'d> Ctl<'d> {
             env: Vec::new(),
             stdin: None,
             timeout: CTL_TIMEOUT,
+            user: None,
         }
     }
 
@@ -103,6 +106,12 @@ impl<'d> Ctl<'d> {
         self
     }
 
+    /// Runs the ctl as `uid`/`gid` (needs root; the config and socket must be reachable).
+    pub fn as_user(mut self, uid: u32, gid: u32) -> Self {
+        self.user = Some((uid, gid));
+        self
+    }
+
     /// Changes the time limit.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -126,7 +135,12 @@ impl<'d> Ctl<'d> {
             }
             None => Stdio::null(),
         };
-        let mut child = Command::new(binaries::rsupervisorctl())
+        let mut command = Command::new(binaries::rsupervisorctl());
+        if let Some((uid, gid)) = self.user {
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+            std::os::unix::process::CommandExt::gid(&mut command, gid);
+        }
+        let mut child = command
             .arg("-c")
             .arg(&self.config)
             .args(&self.args)

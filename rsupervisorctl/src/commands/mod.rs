@@ -10,6 +10,7 @@
 //! add and remove likewise share [`run_on_groups`].
 
 pub mod add;
+pub mod audit;
 pub mod avail;
 pub mod clear;
 pub mod env;

@@ -33,6 +33,11 @@ impl Credentials {
         })
     }
 
+    /// The configured user name (the caller's name once [`accepts`](Self::accepts) said yes).
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
     /// Whether an `Authorization` header value carries these credentials.
     pub fn accepts(&self, header: Option<&[u8]>) -> bool {
         let Some(header) = header else {

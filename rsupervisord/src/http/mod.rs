@@ -13,10 +13,18 @@
 //!
 //! New surfaces are more routes on [`router`]. When a listener
 //! has credentials, every path requires them and a failure gets supervisord's 401 challenge.
+//! With a `tokens_file`, `Authorization: Bearer SECRET` is accepted instead.
+//!
+//! Each request leaves the outer middleware with its [`Caller`] (the connection's peer,
+//! from SO_PEERCRED or the TCP address, plus the basic-auth user or the token, and the role
+//! the listener's [`Policy`] gives it) in its extensions; every surface hands it to the
+//! access [`Gate`](crate::access::Gate).
 
 pub mod auth;
 mod logtail;
 
+use crate::access::layer::GateLayer;
+use crate::access::{Caller, Gate, Peer, Policy, Surface};
 use crate::rpc::RpcHandler;
 use crate::xmlrpc::XmlRpc;
 use auth::Credentials;
@@ -25,6 +33,7 @@ use axum::extract::{Path as UrlPath, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{
     serve_with_graceful_shutdown, stop_channel, Server, ServerConfig, ServerHandle,
 };
@@ -38,16 +47,19 @@ pub struct Api {
     methods: Methods,
     xmlrpc: XmlRpc,
     rest: crate::rest::Rest,
+    gate: Gate,
 }
 
 impl Api {
-    /// The surfaces of `rpc`, whose JSON-RPC method table is `methods`.
-    pub fn new(rpc: RpcHandler, methods: Methods) -> Self {
+    /// The surfaces of `rpc`, whose JSON-RPC method table is `methods`, every call
+    /// admitted at `gate`.
+    pub fn new(rpc: RpcHandler, methods: Methods, gate: Gate) -> Self {
         Api {
-            xmlrpc: XmlRpc::new(methods.clone()),
-            rest: crate::rest::Rest::new(methods.clone()),
+            xmlrpc: XmlRpc::new(methods.clone(), gate.clone()),
+            rest: crate::rest::Rest::new(methods.clone(), gate.clone()),
             rpc,
             methods,
+            gate,
         }
     }
 }
@@ -58,6 +70,8 @@ pub struct Listener {
     pub socket: Socket,
     /// `username`/`password` of its section, if set.
     pub credentials: Option<Credentials>,
+    /// Its section's access rules.
+    pub policy: Policy,
 }
 
 /// A listening socket of either family.
@@ -82,16 +96,18 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
         .build();
     let builder = Server::builder()
         .set_config(server_config)
+        .set_rpc_middleware(RpcServiceBuilder::new().layer(GateLayer(api.gate.clone())))
         .to_service_builder();
     for listener in listeners {
         let credentials = listener.credentials.map(Arc::new);
+        let policy = Arc::new(listener.policy);
         let api = api.clone();
         let builder = builder.clone();
         let stop_handle = stop_handle.clone();
         let accept = Acceptor::new(listener.socket)?;
         tokio::spawn(async move {
             loop {
-                let stream = tokio::select! {
+                let (stream, peer) = tokio::select! {
                     accepted = accept.accept() => match accepted {
                         Ok(stream) => stream,
                         // EMFILE and friends: drop this connection, keep serving others.
@@ -102,7 +118,22 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
                 let jsonrpc = builder
                     .clone()
                     .build(api.methods.clone(), stop_handle.clone());
-                let app = router(api.clone(), jsonrpc, credentials.clone());
+                let peer = match peer {
+                    PeerAddress::Unix(credentials) => Peer::unix(
+                        credentials.uid(),
+                        credentials.gid(),
+                        credentials.pid(),
+                        policy.needs_groups(),
+                    ),
+                    PeerAddress::Tcp(address) => Peer::tcp(address),
+                    PeerAddress::Unknown => Peer::default(),
+                };
+                let access = Access {
+                    credentials: credentials.clone(),
+                    policy: policy.clone(),
+                    peer: Arc::new(peer),
+                };
+                let app = router(api.clone(), jsonrpc, access);
                 let stopped = stop_handle.clone().shutdown();
                 tokio::spawn(async move {
                     let _ = match stream {
@@ -130,6 +161,23 @@ enum Stream {
     Tcp(tokio::net::TcpStream),
 }
 
+/// Who is at the other end of an accepted connection.
+enum PeerAddress {
+    Unix(tokio::net::unix::UCred),
+    Tcp(std::net::SocketAddr),
+    /// SO_PEERCRED failed: the caller stays unidentified (and has no role if the
+    /// listener restricts access).
+    Unknown,
+}
+
+/// A connection's access context: its listener's credentials and rules, and its peer.
+#[derive(Clone)]
+struct Access {
+    credentials: Option<Arc<Credentials>>,
+    policy: Arc<Policy>,
+    peer: Arc<Peer>,
+}
+
 impl Acceptor {
     fn new(socket: Socket) -> std::io::Result<Self> {
         Ok(match socket {
@@ -144,14 +192,20 @@ impl Acceptor {
         })
     }
 
-    async fn accept(&self) -> std::io::Result<Stream> {
+    async fn accept(&self) -> std::io::Result<(Stream, PeerAddress)> {
         match self {
-            Acceptor::Unix(listener) => Ok(Stream::Unix(listener.accept().await?.0)),
-            Acceptor::Tcp(listener) => {
+            Acceptor::Unix(listener) => {
                 let (stream, _) = listener.accept().await?;
+                let peer = stream
+                    .peer_cred()
+                    .map_or(PeerAddress::Unknown, PeerAddress::Unix);
+                Ok((Stream::Unix(stream), peer))
+            }
+            Acceptor::Tcp(listener) => {
+                let (stream, address) = listener.accept().await?;
                 // Small request/response exchanges: do not wait to fill segments.
                 let _ = stream.set_nodelay(true);
-                Ok(Stream::Tcp(stream))
+                Ok((Stream::Tcp(stream), PeerAddress::Tcp(address)))
             }
         }
     }
@@ -193,7 +247,7 @@ async fn json_rpc(service: impl JsonRpcService, request: Request) -> Response {
 }
 
 /// The router one connection serves.
-fn router(api: Api, jsonrpc: impl JsonRpcService, credentials: Option<Arc<Credentials>>) -> Router {
+fn router(api: Api, jsonrpc: impl JsonRpcService, access: Access) -> Router {
     let rpc2 = {
         let jsonrpc = jsonrpc.clone();
         move |State(api): State<Api>, request: Request| async move {
@@ -227,12 +281,18 @@ fn router(api: Api, jsonrpc: impl JsonRpcService, credentials: Option<Arc<Creden
         .route(
             "/logtail/{*spec}",
             any(|State(api): State<Api>, UrlPath(spec): UrlPath<String>, request: Request| async move {
+                if let Some(refused) = admit_read(&api, request.extensions().get::<Caller>().cloned(), "supervisor.tailProcessLog").await {
+                    return refused;
+                }
                 logtail::process(&api.rpc, request.method(), &spec).await
             }),
         )
         .route(
             "/mainlogtail",
             any(|State(api): State<Api>, request: Request| async move {
+                if let Some(refused) = admit_read(&api, request.extensions().get::<Caller>().cloned(), "supervisor.readLog").await {
+                    return refused;
+                }
                 logtail::main(&api.rpc, request.method()).await
             }),
         )
@@ -240,25 +300,64 @@ fn router(api: Api, jsonrpc: impl JsonRpcService, credentials: Option<Arc<Creden
         .with_state(api.clone())
         .merge(crate::rest::router(api.rest))
         .layer(axum::middleware::from_fn(
-            move |request: Request, next: axum::middleware::Next| {
-                let credentials = credentials.clone();
+            move |mut request: Request, next: axum::middleware::Next| {
+                let access = access.clone();
                 async move {
-                    match credentials {
-                        Some(credentials)
-                            if !credentials.accepts(
-                                request
-                                    .headers()
-                                    .get(http::header::AUTHORIZATION)
-                                    .map(|value| value.as_bytes()),
-                            ) =>
-                        {
-                            unauthorized()
+                    match identify(&access, &request) {
+                        Some(caller) => {
+                            request.extensions_mut().insert(caller);
+                            next.run(request).await
                         }
-                        _ => next.run(request).await,
+                        None => unauthorized(),
                     }
                 }
             },
         ))
+}
+
+/// The caller a request is, or `None` when it fails authentication (401): a bearer
+/// token must be one of the listener's; otherwise the listener's basic credentials, if
+/// any, must be given.
+fn identify(access: &Access, request: &Request) -> Option<Caller> {
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .map(|value| value.as_bytes());
+    let bearer = header
+        .and_then(|value| value.strip_prefix(b"Bearer "))
+        .filter(|_| access.policy.has_tokens());
+    if let Some(secret) = bearer {
+        let secret = std::str::from_utf8(secret).ok()?.trim();
+        let token = access.policy.token(secret)?;
+        return Some(access.policy.caller(&access.peer, None, Some(token)));
+    }
+    let basic_user = match &access.credentials {
+        Some(credentials) if credentials.accepts(header) => Some(credentials.user()),
+        Some(_) => return None,
+        None => None,
+    };
+    Some(access.policy.caller(&access.peer, basic_user, None))
+}
+
+/// Admits a read of the supervisord log-tail routes; `Some(403 page)` when refused.
+async fn admit_read(api: &Api, caller: Option<Caller>, method: &str) -> Option<Response> {
+    match api
+        .gate
+        .admit(
+            caller.as_ref(),
+            Surface::Logtail,
+            method,
+            &serde_json::Value::Null,
+        )
+        .await
+    {
+        // A read is never audited: nothing to finish.
+        Ok(admission) => {
+            api.gate.finish(admission, crate::access::Outcome::Ok).await;
+            None
+        }
+        Err(_) => Some(error_page(http::StatusCode::FORBIDDEN)),
+    }
 }
 
 fn is_json(request: &Request) -> bool {
@@ -275,10 +374,11 @@ async fn xml_rpc(api: &Api, request: Request) -> Response {
     if request.method() != http::Method::POST {
         return error_page(http::StatusCode::BAD_REQUEST);
     }
+    let caller = request.extensions().get::<Caller>().cloned();
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BODY).await else {
         return error_page(http::StatusCode::BAD_REQUEST);
     };
-    match api.xmlrpc.answer(&body).await {
+    match api.xmlrpc.answer(caller.as_ref(), &body).await {
         Ok(document) => ([(http::header::CONTENT_TYPE, "text/xml")], document).into_response(),
         Err(_) => error_page(http::StatusCode::BAD_REQUEST),
     }

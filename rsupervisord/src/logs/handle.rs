@@ -62,8 +62,22 @@ impl LogHandle {
 
     /// Writes a whole chunk (rotating if needed) and wakes followers.
     pub fn write(&self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_with(chunk, RotatingFile::write_chunk)
+    }
+
+    /// Writes a whole chunk as [`write`](Self::write) does, and returns once it is on the
+    /// disk (fsync, before any rotation): the audit log's records must survive a crash.
+    pub fn write_durably(&self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_with(chunk, RotatingFile::write_chunk_durably)
+    }
+
+    fn write_with(
+        &self,
+        chunk: &[u8],
+        write: impl FnOnce(&mut RotatingFile, &[u8]) -> io::Result<WriteOutcome>,
+    ) -> io::Result<WriteOutcome> {
         let mut file = self.lock();
-        let outcome = file.write_chunk(chunk);
+        let outcome = write(&mut file, chunk);
         match &outcome {
             Ok(WriteOutcome { rotated: true, .. }) => self.hub.rotated(&self.path),
             Ok(WriteOutcome { len, .. }) => self.hub.written(&self.path, *len),

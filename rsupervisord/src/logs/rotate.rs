@@ -92,6 +92,16 @@ impl RotatingFile {
     /// On a write error nothing is rotated and the error is returned; bytes the kernel
     /// accepted before the error stay in the file.
     pub fn write_chunk(&mut self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_and_rotate(chunk, false)
+    }
+
+    /// As [`write_chunk`](Self::write_chunk), and the chunk is on the disk (fsync) before
+    /// the file may be rotated away and before this returns (the audit log).
+    pub fn write_chunk_durably(&mut self, chunk: &[u8]) -> io::Result<WriteOutcome> {
+        self.write_and_rotate(chunk, true)
+    }
+
+    fn write_and_rotate(&mut self, chunk: &[u8], durably: bool) -> io::Result<WriteOutcome> {
         if chunk.is_empty() {
             return Ok(WriteOutcome {
                 len: self.len,
@@ -99,6 +109,9 @@ impl RotatingFile {
             });
         }
         self.file.write_all(chunk)?;
+        if durably {
+            self.file.sync_data()?;
+        }
         if !self.rotatable {
             return Ok(WriteOutcome {
                 len: 0,
@@ -289,6 +302,22 @@ mod tests {
             file.write_chunk(&data).expect("write");
             written.extend(&data);
         }
+        assert_eq!(concatenated(&path, 100), written);
+    }
+
+    #[test]
+    fn durable_writes_rotate_as_plain_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.log");
+        let mut file = RotatingFile::open(&path, 500, 100, MODE_EXPLICIT).expect("open");
+        let mut written: Vec<u8> = Vec::new();
+        let mut rotated = false;
+        for seed in 0..30 {
+            let data = chunk(seed, 64 + seed * 13);
+            rotated |= file.write_chunk_durably(&data).expect("write").rotated;
+            written.extend(&data);
+        }
+        assert!(rotated);
         assert_eq!(concatenated(&path, 100), written);
     }
 

@@ -18,6 +18,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use jsonrpsee::core::server::MethodsError;
 use jsonrpsee::Methods;
@@ -25,6 +26,7 @@ use rsupervisor_api::Fault;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::access::{Caller, Gate, Outcome, Surface};
 use crate::metrics;
 
 /// The web dashboard: one page, its style and script inline, served at `/`. It needs no
@@ -52,30 +54,92 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
 ];
 
-/// What the REST handlers need: the method table, and the daemon's start time for
-/// `/metrics`.
+/// What the REST handlers need: the method table, the access gate, and the daemon's
+/// start time for `/metrics`.
 #[derive(Clone)]
 pub struct Rest {
     methods: Methods,
+    gate: Gate,
     started: f64,
 }
 
 impl Rest {
-    /// The REST surface over `methods`.
-    pub fn new(methods: Methods) -> Self {
+    /// The REST surface over `methods`, admitting calls at `gate`.
+    pub fn new(methods: Methods, gate: Gate) -> Self {
         let started = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        Rest { methods, started }
+        Rest {
+            methods,
+            gate,
+            started,
+        }
     }
 
-    /// Calls `method` with positional `params`.
-    async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, ApiError> {
-        self.methods
+    /// Calls `method` with positional `params` for `caller`, admitted (and, for a control
+    /// action, audited) by the gate; a refusal is 403.
+    async fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<Value, ApiError> {
+        let audited = Value::Array(params.clone());
+        let admission = self
+            .gate
+            .admit(Some(caller), Surface::Rest, method, &audited)
+            .await
+            .map_err(ApiError::from)?;
+        let result = self
+            .methods
             .call::<_, Value>(method, params)
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from);
+        let outcome = match &result {
+            Ok(_) => Outcome::Ok,
+            Err(error) => Outcome::Fault(error.code, error.message.clone()),
+        };
+        self.gate.finish(admission, outcome).await;
+        result
+    }
+
+    /// Subscribes `caller` to `method` (read-only pushes), admitted by the gate.
+    async fn subscribe(
+        &self,
+        caller: &Caller,
+        method: &str,
+        params: Vec<Value>,
+        buffer: usize,
+    ) -> Result<jsonrpsee::core::server::Subscription, ApiError> {
+        let admission = self
+            .gate
+            .admit(
+                Some(caller),
+                Surface::Rest,
+                method,
+                &Value::Array(params.clone()),
+            )
+            .await
+            .map_err(ApiError::from)?;
+        let subscription = self.methods.subscribe(method, params, buffer).await;
+        let outcome = match &subscription {
+            Ok(_) => Outcome::Ok,
+            Err(error) => Outcome::Fault(0, error.to_string()),
+        };
+        self.gate.finish(admission, outcome).await;
+        Ok(subscription?)
+    }
+}
+
+impl From<rsupervisor_api::FaultError> for ApiError {
+    fn from(error: rsupervisor_api::FaultError) -> Self {
+        ApiError {
+            status: status_of(error.fault),
+            code: error.fault.code(),
+            fault: error.fault.name().to_owned(),
+            message: error.to_string(),
+        }
     }
 }
 
@@ -163,6 +227,7 @@ pub fn status_of(fault: Fault) -> StatusCode {
         | Fault::StillRunning
         | Fault::NotExecutable => StatusCode::CONFLICT,
         Fault::ShutdownState => StatusCode::SERVICE_UNAVAILABLE,
+        Fault::Forbidden => StatusCode::FORBIDDEN,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -190,8 +255,13 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-async fn list_programs(State(rest): State<Rest>) -> Result<Json<Value>, ApiError> {
-    let infos = rest.call("supervisor.getAllProcessInfo", vec![]).await?;
+async fn list_programs(
+    State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    let infos = rest
+        .call(&caller, "supervisor.getAllProcessInfo", vec![])
+        .await?;
     let programs: Vec<Value> = match infos {
         Value::Array(infos) => infos.into_iter().map(program).collect(),
         _ => Vec::new(),
@@ -201,16 +271,26 @@ async fn list_programs(State(rest): State<Rest>) -> Result<Json<Value>, ApiError
 
 async fn get_program(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let info = rest
-        .call("supervisor.getProcessInfo", vec![Value::String(name)])
+        .call(
+            &caller,
+            "supervisor.getProcessInfo",
+            vec![Value::String(name)],
+        )
         .await?;
     Ok(Json(program(info)))
 }
 
-async fn list_groups(State(rest): State<Rest>) -> Result<Json<Value>, ApiError> {
-    let infos = rest.call("supervisor.getAllProcessInfo", vec![]).await?;
+async fn list_groups(
+    State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    let infos = rest
+        .call(&caller, "supervisor.getAllProcessInfo", vec![])
+        .await?;
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     for info in infos.as_array().cloned().unwrap_or_default() {
         let group = info["group"].as_str().unwrap_or_default().to_owned();
@@ -299,6 +379,7 @@ impl Scope {
 
 async fn run_action(
     rest: &Rest,
+    caller: &Caller,
     scope: Scope,
     action: Action,
     body: ActionBody,
@@ -319,22 +400,22 @@ async fn run_action(
     let result = match action {
         Action::Start => {
             let (method, params) = call("start", true);
-            rest.call(&method, params).await?
+            rest.call(caller, &method, params).await?
         }
         Action::Stop => {
             let (method, params) = call("stop", true);
-            rest.call(&method, params).await?
+            rest.call(caller, &method, params).await?
         }
         Action::Restart => {
             // As the ctl's restart: stop (a stopped process is fine), then start.
             let (method, params) = call("stop", true);
-            match rest.call(&method, params).await {
+            match rest.call(caller, &method, params).await {
                 Ok(_) => {}
                 Err(error) if error.code == Fault::NotRunning.code() => {}
                 Err(error) => return Err(error),
             }
             let (method, params) = call("start", true);
-            rest.call(&method, params).await?
+            rest.call(caller, &method, params).await?
         }
         Action::Signal => {
             let signal = match body.signal {
@@ -348,7 +429,7 @@ async fn run_action(
             };
             let (method, mut params) = call("signal", false);
             params.insert(usize::from(!matches!(scope, Scope::All)), signal);
-            rest.call(&method, params).await?
+            rest.call(caller, &method, params).await?
         }
     };
     Ok(Json(json!({"result": result})))
@@ -365,35 +446,66 @@ fn action_body(body: &[u8]) -> Result<ActionBody, ApiError> {
 
 async fn program_action(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
     Path((name, action)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let action = Action::parse(&action)?;
-    run_action(&rest, Scope::of(&name), action, action_body(&body)?).await
+    run_action(
+        &rest,
+        &caller,
+        Scope::of(&name),
+        action,
+        action_body(&body)?,
+    )
+    .await
 }
 
 async fn group_action(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
     Path((name, action)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let action = Action::parse(&action)?;
-    run_action(&rest, Scope::Group(name), action, action_body(&body)?).await
+    run_action(
+        &rest,
+        &caller,
+        Scope::Group(name),
+        action,
+        action_body(&body)?,
+    )
+    .await
 }
 
-async fn reread(State(rest): State<Rest>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(rest.call("supervisor.reloadConfig", vec![]).await?))
+async fn reread(
+    State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        rest.call(&caller, "supervisor.reloadConfig", vec![])
+            .await?,
+    ))
 }
 
 /// `update`: reread, then apply each added, changed and removed group (the daemon's
 /// `updateProcessGroup` stops, swaps and starts what it must).
-async fn update(State(rest): State<Rest>) -> Result<Json<Value>, ApiError> {
-    let result = rest.call("supervisor.reloadConfig", vec![]).await?;
+async fn update(
+    State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    let result = rest
+        .call(&caller, "supervisor.reloadConfig", vec![])
+        .await?;
     let mut outcomes = Vec::new();
     for key in ["removed", "changed", "added"] {
         for group in result[key].as_array().cloned().unwrap_or_default() {
             let outcome = rest
-                .call("supervisor.updateProcessGroup", vec![group.clone()])
+                .call(
+                    &caller,
+                    "supervisor.updateProcessGroup",
+                    vec![group.clone()],
+                )
                 .await;
             outcomes.push(match outcome {
                 Ok(outcome) => outcome,
@@ -431,6 +543,7 @@ fn stream_of(stream: Option<&str>) -> Result<&'static str, ApiError> {
 /// (`readProcess*Log`); `offset` in the answer is where the next read continues.
 async fn read_log(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -441,6 +554,7 @@ async fn read_log(
         None => {
             let slice = rest
                 .call(
+                    &caller,
                     &format!("supervisor.tailProcess{stream}Log"),
                     vec![name, Value::from(0), Value::from(bytes)],
                 )
@@ -454,6 +568,7 @@ async fn read_log(
         Some(offset) => {
             let data = rest
                 .call(
+                    &caller,
                     &format!("supervisor.readProcess{stream}Log"),
                     vec![name, Value::from(offset), Value::from(bytes)],
                 )
@@ -466,18 +581,23 @@ async fn read_log(
     }
 }
 
-async fn prometheus(State(rest): State<Rest>) -> Result<Response, ApiError> {
-    let infos: Vec<rsupervisor_api::ProcessInfo> =
-        serde_json::from_value(rest.call("supervisor.getAllProcessInfo", vec![]).await?)
-            .map_err(|error| ApiError::bad_request(error.to_string()))?;
+async fn prometheus(
+    State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
+    let infos: Vec<rsupervisor_api::ProcessInfo> = serde_json::from_value(
+        rest.call(&caller, "supervisor.getAllProcessInfo", vec![])
+            .await?,
+    )
+    .map_err(|error| ApiError::bad_request(error.to_string()))?;
     let daemon = metrics::DaemonFigures::of_this_process(env!("CARGO_PKG_VERSION"), rest.started);
     let text = metrics::render(&infos, &daemon);
     Ok(([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response())
 }
 
 /// `/healthz`: 200 while the daemon is RUNNING, 503 otherwise (shutting down, restarting).
-async fn healthz(State(rest): State<Rest>) -> Response {
-    match rest.call("supervisor.getState", vec![]).await {
+async fn healthz(State(rest): State<Rest>, Extension(caller): Extension<Caller>) -> Response {
+    match rest.call(&caller, "supervisor.getState", vec![]).await {
         Ok(state) if state["statename"] == "RUNNING" => (
             StatusCode::OK,
             Json(json!({"status": "ok", "state": state})),

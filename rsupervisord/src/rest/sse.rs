@@ -8,8 +8,10 @@
 
 use std::convert::Infallible;
 
+use crate::access::Caller;
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use futures_util::stream::{self, Stream};
 use jsonrpsee::core::server::Subscription;
 use serde::Deserialize;
@@ -49,13 +51,14 @@ fn events_of(
 /// bytes (the first event holds the last `bytes` of the log).
 pub async fn follow_log(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(query): Query<FollowQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let channel = stream_of(query.stream.as_deref())?.to_ascii_lowercase();
     let subscription = rest
-        .methods
         .subscribe(
+            &caller,
             "supervisor.followProcessLog",
             vec![
                 Value::String(name),
@@ -72,10 +75,11 @@ pub async fn follow_log(
 /// (`{"name","group","from_state","to_state","pid","when"}`).
 pub async fn events(
     State(rest): State<Rest>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let subscription = rest
-        .methods
         .subscribe(
+            &caller,
             "supervisor.subscribeStateChanges",
             Vec::<Value>::new(),
             BUFFER,

@@ -625,6 +625,7 @@ mod tests {
             restart: RestartPolicy::default(),
             deps: Default::default(),
             schedule: None,
+            resources: Default::default(),
         };
         let mut process = Process::new(config, None, None);
         process.machine.state = state;

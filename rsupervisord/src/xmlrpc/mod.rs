@@ -10,6 +10,7 @@
 
 pub mod value;
 
+use crate::access::{Caller, Gate, Outcome, Surface};
 use crate::rpc::{method_doc, METHOD_DOCS};
 use jsonrpsee::core::server::MethodsError;
 use jsonrpsee::Methods;
@@ -76,30 +77,65 @@ const STATUS_KEYS: &[&str] = &["name", "group", "status", "description"];
 /// Keys of `getState`'s struct.
 const STATE_KEYS: &[&str] = &["statecode", "statename"];
 
-/// The XML-RPC endpoint: the shared method table and nothing else.
+/// The XML-RPC endpoint: the shared method table and the access gate, nothing else.
 #[derive(Clone)]
 pub struct XmlRpc {
     methods: Methods,
+    gate: Gate,
 }
 
 impl XmlRpc {
-    /// Serves XML-RPC from the JSON-RPC method table `methods`.
-    pub fn new(methods: Methods) -> Self {
-        XmlRpc { methods }
+    /// Serves XML-RPC from the JSON-RPC method table `methods`, admitting calls at `gate`.
+    pub fn new(methods: Methods, gate: Gate) -> Self {
+        XmlRpc { methods, gate }
     }
 
-    /// Answers one request body with a `methodResponse` document; `Err` when the body is
-    /// not a `methodCall` at all (supervisord answers HTTP 400).
-    pub async fn answer(&self, body: &[u8]) -> Result<String, DecodeError> {
+    /// Answers one request body of `caller` with a `methodResponse` document; `Err` when
+    /// the body is not a `methodCall` at all (supervisord answers HTTP 400).
+    pub async fn answer(
+        &self,
+        caller: Option<&Caller>,
+        body: &[u8],
+    ) -> Result<String, DecodeError> {
         let call = decode_call(body)?;
-        Ok(match self.call(&call.name, call.params).await {
+        Ok(match self.call(caller, &call.name, call.params).await {
             Ok(value) => encode_response(&value),
             Err((code, text)) => encode_fault(code, &text),
         })
     }
 
-    /// One call: the method's result in supervisord's shape, or its fault.
-    pub async fn call(&self, name: &str, params: Vec<Value>) -> Result<Value, (i32, String)> {
+    /// One call of `caller`, admitted (and, for a control action, audited) by the gate:
+    /// the method's result in supervisord's shape, or its fault.
+    pub async fn call(
+        &self,
+        caller: Option<&Caller>,
+        name: &str,
+        params: Vec<Value>,
+    ) -> Result<Value, (i32, String)> {
+        // An unknown method is UNKNOWN_METHOD for everyone, not a refusal to audit.
+        if method_doc(name).filter(|doc| doc.xmlrpc).is_none() {
+            return Err((
+                Fault::UnknownMethod.code(),
+                Fault::UnknownMethod.name().to_owned(),
+            ));
+        }
+        let audited = Json::Array(params.iter().cloned().map(to_json).collect());
+        let admission = self
+            .gate
+            .admit(caller, Surface::Xmlrpc, name, &audited)
+            .await
+            .map_err(|fault| (fault.fault.code(), fault.to_string()))?;
+        let result = self.dispatch(name, params).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Ok,
+            Err((code, text)) => Outcome::Fault(*code, text.clone()),
+        };
+        self.gate.finish(admission, outcome).await;
+        result
+    }
+
+    /// One admitted call.
+    async fn dispatch(&self, name: &str, params: Vec<Value>) -> Result<Value, (i32, String)> {
         let Some(doc) = method_doc(name).filter(|doc| doc.xmlrpc) else {
             return Err((
                 Fault::UnknownMethod.code(),

@@ -23,6 +23,10 @@ const USAGE: &str = "\
 fixture: a controllable child for rsupervisor's end-to-end tests
 
 USAGE: fixture [FLAGS]
+       fixture --http-request SOCKET   send the raw HTTP request read from stdin to the unix
+                                       socket SOCKET, copy the response to stdout until the
+                                       server closes (30 s limit); a client the tests can run
+                                       as another user
 
 Actions run in this order, whatever the order on the command line:
   1. --pidfile PATH              write own pid (decimal, newline) to PATH
@@ -151,6 +155,17 @@ struct Options {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, socket] = args.as_slice() {
+        if flag == "--http-request" {
+            return match http_request(socket) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("fixture: --http-request {socket}: {error}");
+                    ExitCode::from(70)
+                }
+            };
+        }
+    }
     let options = match parse_args(&args) {
         Ok(Some(options)) => options,
         Ok(None) => {
@@ -169,6 +184,20 @@ fn main() -> ExitCode {
             finish(70)
         }
     }
+}
+
+/// `--http-request SOCKET`: stdin to the socket, the answer to stdout.
+fn http_request(socket: &str) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut request = Vec::new();
+    std::io::stdin().read_to_end(&mut request)?;
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(&request)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    std::io::stdout().write_all(&response)?;
+    std::io::stdout().flush()
 }
 
 /// Flushes both streams and exits with `code`.
