@@ -620,8 +620,8 @@ mod tests {
 
     #[test]
     fn help_index_matches_supervisorctl() {
-        // supervisorctl's layout (Python's cmd.columnize), with our `env`, `reset`, `scale`
-        // and `top` among the topics.
+        // supervisorctl's layout (Python's cmd.columnize), with our own verbs among the
+        // topics (`audit`, `env`, `graph`, `reset`, `run`, `scale`, `schedule`, `top`).
         let expected = "\n\
 default commands (type help <topic>):\n\
 =====================================\n\
