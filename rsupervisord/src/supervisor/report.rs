@@ -4,7 +4,8 @@
 
 use rsupervisor_api::ProcessInfo;
 
-/// The report: a summary line, then `name state pid uptime restarts` per process.
+/// The report: a summary line, then `name state pid uptime restarts` per process, and a
+/// `health` column when any process has a health check.
 pub fn format(infos: &[ProcessInfo]) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for info in infos {
@@ -24,10 +25,14 @@ pub fn format(infos: &[ProcessInfo]) -> String {
     let mut text = format!("status report: {} processes: {summary}", infos.len());
     let names: Vec<String> = infos.iter().map(ProcessInfo::namespec).collect();
     let width = names.iter().map(String::len).max().unwrap_or(4).max(4);
+    let with_health = infos.iter().any(|info| !info.health.is_empty());
     text += &format!(
         "\n{:<width$}  {:<8}  {:>7}  {:>10}  {:>8}",
         "name", "state", "pid", "uptime", "restarts"
     );
+    if with_health {
+        text += "  health";
+    }
     for (info, name) in infos.iter().zip(&names) {
         let running = info.statename == "RUNNING";
         let pid = if info.pid > 0 {
@@ -44,6 +49,14 @@ pub fn format(infos: &[ProcessInfo]) -> String {
             "\n{name:<width$}  {:<8}  {pid:>7}  {uptime:>10}  {:>8}",
             info.statename, info.restarts
         );
+        if with_health {
+            let health = match (info.health.as_str(), info.health_failures) {
+                ("", _) => "-".to_owned(),
+                (health, 0) => health.to_owned(),
+                (health, failures) => format!("{health} ({failures} failed)"),
+            };
+            text += &format!("  {health}");
+        }
     }
     text
 }
@@ -94,6 +107,22 @@ mod tests {
              sixbtc:executor  FATAL           -           -         5\n\
              web              RUNNING         7     0:00:05         0"
         );
+    }
+
+    #[test]
+    fn health_column_only_when_a_process_has_a_check() {
+        let mut db = info("db", "db", "RUNNING", 10, 60, 0);
+        db.health = "healthy".into();
+        let mut api = info("api", "api", "RUNNING", 11, 60, 1);
+        api.health = "unhealthy".into();
+        api.health_failures = 2;
+        let plain = info("web", "web", "RUNNING", 12, 60, 0);
+        let text = format(&[db, api, plain]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with("restarts  health"), "{text}");
+        assert!(lines[2].ends_with("  healthy"), "{text}");
+        assert!(lines[3].ends_with("  unhealthy (2 failed)"), "{text}");
+        assert!(lines[4].ends_with("0  -"), "{text}");
     }
 
     #[test]
