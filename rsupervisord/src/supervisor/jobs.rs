@@ -649,6 +649,15 @@ impl Supervisor {
         }
     }
 
+    /// Sends `Timeout` for run number `run` at `at`, on the monotonic clock runs are timed on.
+    fn arm_timeout(&self, id: ProcessId, run: u64, at: Instant) {
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+            let _ = events.send(Event::Job(JobEvent::Timeout { id, run }));
+        });
+    }
+
     fn on_timeout(&mut self, id: ProcessId, run: u64) {
         let Some(process) = self.processes.get(&id) else {
             return;
@@ -659,6 +668,18 @@ impl Supervisor {
         let state = process.machine.state;
         if job.runs != run || job.current.is_none() || !state.is_running() {
             return;
+        }
+        // A run is timed from its spawn (see `run_ended`), which may come a moment after
+        // the start when the spawn queue is busy: the timeout counts from there too.
+        let since = job.current.as_ref().map(|r| r.since);
+        if let (Some(timeout), Some(spawned), Some(since)) =
+            (job.config.timeout, process.spawned_at, since)
+        {
+            let deadline = spawned + timeout;
+            if spawned > since && Instant::now() < deadline {
+                self.arm_timeout(id, run, deadline);
+                return;
+            }
         }
         let started = job
             .current
@@ -730,14 +751,7 @@ impl Supervisor {
             &format!("job '{name}': run started ({why})"),
         );
         if let Some((timeout, run)) = timeout {
-            // On the monotonic clock the run's duration is measured on, so the stop never
-            // comes before `schedule_timeout` has passed.
-            let at = tokio::time::Instant::from_std(since + timeout);
-            let events = self.events_tx.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep_until(at).await;
-                let _ = events.send(Event::Job(JobEvent::Timeout { id, run }));
-            });
+            self.arm_timeout(id, run, since + timeout);
         }
     }
 
