@@ -5,6 +5,12 @@
 # created from PyPI; otherwise it is skipped with a note and only our binaries run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The http scenario drives the daemon with wrk (Debian's package), installed here when missing.
+if ! command -v wrk >/dev/null; then
+    echo "bench/smoke.sh: installing wrk (apt-get) for the http scenario" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 cargo build --release -p rsupervisord -p rsupervisorctl
 # Absolute: the harness runs each daemon from its own temporary directory.
 bindir=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
