@@ -361,6 +361,10 @@ const PROCESS_INFO_NOSUCH: &str = "<?xml version='1.0'?>\n<methodCall>\n<methodN
 fn raw_post(port: u16, body: &str, auth: bool) -> (u16, Option<String>, Option<String>, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("connecting to port {port}: {e}"));
+    // A daemon that never answers fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap_or_else(|e| panic!("setting a read timeout: {e}"));
     let authorization = if auth {
         "Authorization: Basic dXNlcjoxMjM=\r\n" // user:123
     } else {

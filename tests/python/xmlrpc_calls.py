@@ -4,7 +4,9 @@ call: {"call": ..., "ok": result} or {"call": ..., "fault": [code, string]}.
 usage: xmlrpc_calls.py SERVERURL USER PASSWORD ROOTDIR < calls.json
 SERVERURL is unix:///path (through supervisor's own transport, as supervisorctl) or
 http://host:port; USER/PASSWORD may be empty. calls.json is [[method, [params...]], ...]."""
-import json, sys, xmlrpc.client
+import json, socket, sys, xmlrpc.client
+# A daemon that never answers fails the test instead of hanging it.
+socket.setdefaulttimeout(60)
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import normalize
 from supervisor.xmlrpc import SupervisorTransport
