@@ -586,6 +586,40 @@ pub fn emptied(cgroups: &Cgroups, namespec: &str) -> Option<impl std::future::Fu
     })
 }
 
+/// A kernel notification on a memory cgroup: v1 registers `v1_file` (with `v1_arg`, a
+/// threshold, if any) with an eventfd through `cgroup.event_control`; v2 watches
+/// `memory.events` with inotify. Returns the descriptor to wait on, the v1 file that must
+/// stay open as long as the registration lives, and the file to read after each wake-up.
+fn memory_watch(
+    version: Version,
+    dir: &Path,
+    v1_file: &str,
+    v1_arg: Option<u64>,
+) -> Option<(OwnedFd, Option<fs::File>, PathBuf)> {
+    use nix::sys::eventfd::{EfdFlags, EventFd};
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    use std::os::fd::AsRawFd;
+    match version {
+        Version::V1 => {
+            let file = fs::File::open(dir.join(v1_file)).ok()?;
+            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
+            let mut line = format!("{} {}", event.as_raw_fd(), file.as_raw_fd());
+            if let Some(arg) = v1_arg {
+                line += &format!(" {arg}");
+            }
+            write(&dir.join("cgroup.event_control"), &line).ok()?;
+            Some((OwnedFd::from(event), Some(file), dir.join(v1_file)))
+        }
+        Version::V2 => {
+            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            inotify
+                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
+                .ok()?;
+            Some((OwnedFd::from(inotify), None, dir.join("memory.events")))
+        }
+    }
+}
+
 /// Resolves to true when the process's memory use reaches `threshold` (`memory_restart`), or
 /// to false when its cgroup goes away first. Kernel events, no polling: v1 registers a
 /// threshold on `memory.usage_in_bytes` through `cgroup.event_control` and an eventfd (it
@@ -597,30 +631,9 @@ pub fn memory_threshold(
     namespec: &str,
     threshold: u64,
 ) -> Option<impl std::future::Future<Output = bool>> {
-    use nix::sys::eventfd::{EfdFlags, EventFd};
-    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-    use std::os::fd::AsRawFd;
     let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
-    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
-        Version::V1 => {
-            let usage = fs::File::open(dir.join("memory.usage_in_bytes")).ok()?;
-            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
-            let line = format!("{} {} {threshold}", event.as_raw_fd(), usage.as_raw_fd());
-            write(&dir.join("cgroup.event_control"), &line).ok()?;
-            (
-                OwnedFd::from(event),
-                Some(usage),
-                dir.join("memory.usage_in_bytes"),
-            )
-        }
-        Version::V2 => {
-            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
-            inotify
-                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
-                .ok()?;
-            (OwnedFd::from(inotify), None, dir.join("memory.events"))
-        }
-    };
+    let (watch, keep, check) =
+        memory_watch(version, &dir, "memory.usage_in_bytes", Some(threshold))?;
     let baseline = fs::read_to_string(&check)
         .ok()
         .and_then(|t| files::keyed(&t, "high"));
@@ -661,30 +674,8 @@ pub fn oom_events(
     namespec: &str,
     mut on_oom: impl FnMut() + Send + 'static,
 ) -> Option<impl std::future::Future<Output = ()>> {
-    use nix::sys::eventfd::{EfdFlags, EventFd};
-    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-    use std::os::fd::AsRawFd;
     let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
-    let (watch, keep, check): (OwnedFd, Option<fs::File>, PathBuf) = match version {
-        Version::V1 => {
-            let control = fs::File::open(dir.join("memory.oom_control")).ok()?;
-            let event = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?;
-            let line = format!("{} {}", event.as_raw_fd(), control.as_raw_fd());
-            write(&dir.join("cgroup.event_control"), &line).ok()?;
-            (
-                OwnedFd::from(event),
-                Some(control),
-                dir.join("memory.oom_control"),
-            )
-        }
-        Version::V2 => {
-            let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
-            inotify
-                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
-                .ok()?;
-            (OwnedFd::from(inotify), None, dir.join("memory.events"))
-        }
-    };
+    let (watch, keep, check) = memory_watch(version, &dir, "memory.oom_control", None)?;
     let mut seen = fs::read_to_string(&check)
         .ok()
         .and_then(|t| files::keyed(&t, "oom_kill"))

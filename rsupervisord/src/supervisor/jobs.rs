@@ -235,6 +235,28 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job that has not run in this daemon yet: no timer armed, the cursor at now, the
+    /// last run as the state file remembers it.
+    fn new(config: ScheduleConfig, plan: Plan, paused: bool, last: Option<LastRun>) -> Job {
+        Job {
+            config,
+            plan,
+            paused,
+            cursor: Timestamp::now(),
+            next_slot: None,
+            fire_at: None,
+            upcoming: Vec::new(),
+            epoch: 0,
+            runs: 0,
+            queued: false,
+            restart: false,
+            trigger: None,
+            current: None,
+            exit: None,
+            last,
+        }
+    }
+
     /// Whether a schedule change alone separates two configurations (then the process keeps
     /// running and only its schedule is replaced).
     pub fn same_but_schedule(new: &ProcessConfig, old: &ProcessConfig) -> bool {
@@ -369,23 +391,7 @@ impl Supervisor {
         };
         let namespec = rsupervisor_api::namespec(&config.group, &config.name);
         let last = self.book.saved.get(&namespec).and_then(|s| s.last.clone());
-        Some(Job {
-            config: schedule.clone(),
-            plan,
-            paused: !config.autostart,
-            cursor: Timestamp::now(),
-            next_slot: None,
-            fire_at: None,
-            upcoming: Vec::new(),
-            epoch: 0,
-            runs: 0,
-            queued: false,
-            restart: false,
-            trigger: None,
-            current: None,
-            exit: None,
-            last,
-        })
+        Some(Job::new(schedule.clone(), plan, !config.autostart, last))
     }
 
     /// Newly added records: arm their schedules; at daemon start, run `@reboot` jobs and
@@ -986,23 +992,8 @@ mod tests {
             catchup: false,
             timeout: None,
         };
-        Job {
-            plan: Plan::new(&config).expect("plan"),
-            config,
-            paused: false,
-            cursor: Timestamp::now(),
-            next_slot: None,
-            fire_at: None,
-            upcoming: Vec::new(),
-            epoch: 0,
-            runs: 0,
-            queued: false,
-            restart: false,
-            trigger: None,
-            current: None,
-            exit: None,
-            last: None,
-        }
+        let plan = Plan::new(&config).expect("plan");
+        Job::new(config, plan, false, None)
     }
 
     #[test]
