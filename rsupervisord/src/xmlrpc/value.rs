@@ -93,6 +93,25 @@ fn error(message: impl Into<String>) -> DecodeError {
     DecodeError(message.into())
 }
 
+/// Appends what a character or predefined-entity reference (`&#65;`, `&amp;`) stands for.
+fn push_reference(
+    reference: &quick_xml::events::BytesRef<'_>,
+    text: &mut String,
+) -> Result<(), DecodeError> {
+    if let Some(ch) = reference
+        .resolve_char_ref()
+        .map_err(|e| error(e.to_string()))?
+    {
+        text.push(ch);
+    } else {
+        let name = reference.decode().map_err(|e| error(e.to_string()))?;
+        let resolved = quick_xml::escape::resolve_predefined_entity(&name)
+            .ok_or_else(|| error(format!("unknown entity &{name};")))?;
+        text.push_str(resolved);
+    }
+    Ok(())
+}
+
 fn unexpected(token: &Token, wanted: &str) -> DecodeError {
     error(format!("expected {wanted}, found {token:?}"))
 }
@@ -132,17 +151,7 @@ impl Parser<'_> {
                     continue;
                 }
                 Event::GeneralRef(reference) => {
-                    if let Some(ch) = reference
-                        .resolve_char_ref()
-                        .map_err(|e| error(e.to_string()))?
-                    {
-                        text.push(ch);
-                    } else {
-                        let name = reference.decode().map_err(|e| error(e.to_string()))?;
-                        let resolved = quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| error(format!("unknown entity &{name};")))?;
-                        text.push_str(resolved);
-                    }
+                    push_reference(&reference, &mut text)?;
                     has_text = true;
                     continue;
                 }
@@ -195,17 +204,7 @@ impl Parser<'_> {
                     text.push_str(&chunk.decode().map_err(|e| error(e.to_string()))?)
                 }
                 Event::GeneralRef(reference) => {
-                    if let Some(ch) = reference
-                        .resolve_char_ref()
-                        .map_err(|e| error(e.to_string()))?
-                    {
-                        text.push(ch);
-                    } else {
-                        let name = reference.decode().map_err(|e| error(e.to_string()))?;
-                        let resolved = quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| error(format!("unknown entity &{name};")))?;
-                        text.push_str(resolved);
-                    }
+                    push_reference(&reference, &mut text)?;
                 }
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::Start(start) => {
