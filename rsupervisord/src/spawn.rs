@@ -1,9 +1,11 @@
 //! Starting one child process the way supervisord does: argv from `command=`, the environment,
 //! working directory, umask, user, its own process group, stdin/stdout/stderr pipes.
 //!
-//! This is the one module with `unsafe`: the `pre_exec` closure that runs in the forked child
-//! before `exec`. Everything it needs (user ids, group list) is computed in the parent, because
-//! only async-signal-safe calls are allowed between fork and exec.
+//! This is the one module with `unsafe`: the child is started with `clone(CLONE_VM |
+//! CLONE_VFORK)` (as glibc's `posix_spawn`, which cannot join a cgroup or switch users) and
+//! runs [`child_main`] on its own small stack until `execve`. Everything it needs (argv,
+//! environment, user ids, group list, rlimits, cgroup descriptors) is built in the parent,
+//! because the child shares the daemon's memory and may only make raw system calls.
 //!
 //! Checks that supervisord makes before forking (command found, executable, not a directory)
 //! are made here too, so their errors carry supervisord's wording and fault codes.
@@ -17,9 +19,7 @@ use rsupervisor_config::ProcessConfig;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 /// Why a process could not be spawned; `Display` is supervisord's `spawnerr` text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -192,9 +192,9 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 /// Capacity of a child's output pipe when the daemon runs as root (the default is 64 KiB).
 const PIPE_CAPACITY: i32 = 1 << 20;
 
-/// Forks and execs the program. Must be called inside the tokio runtime, from the task that
-/// reaps children (the supervisor actor): the standard library reaps a child whose exec failed
-/// itself, and must not find it reaped already.
+/// Starts the program (see [`clone_vfork`]). Must be called inside the tokio runtime, from the
+/// task that reaps children (the supervisor actor): a child whose exec failed is reaped here,
+/// and must not be found reaped already.
 pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {
     let environment = environment(config, context);
     let (program, argv) = resolve_command(config, &environment)?;
@@ -230,114 +230,284 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         (Some(read), write)
     };
 
-    // std's Command rather than tokio's: tokio would hold a pidfd per child to reap it, and
-    // the supervisor reaps its children itself on SIGCHLD (one fd per program saved, which
-    // matters at thousands of programs).
-    let mut command = std::process::Command::new(&program);
-    command
-        .arg0(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(environment)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(stdout_write))
-        .stderr(Stdio::from(stderr_write))
-        // setpgid(0, 0), as supervisord's setpgrp(): the child leads its own process group,
-        // so a Ctrl-C at the daemon's terminal does not reach it and stopasgroup can signal
-        // the whole group.
-        .process_group(0);
-    let umask = config.umask;
+    let (stdin_read, stdin_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
+            SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't create a pipe: {errno}"),
+            )
+        })?;
+    let image = Image::new(&program, &argv, environment)?;
     let resources = &config.resources;
     let nofile = match resources.rlimit_nofile {
         Some(limit) => Some((limit, limit)),
         None => crate::limits::child_nofile(),
     };
-    let rlimits: Vec<(nix::sys::resource::Resource, u64)> = [
-        (
-            nix::sys::resource::Resource::RLIMIT_CORE,
-            resources.rlimit_core,
-        ),
-        (nix::sys::resource::Resource::RLIMIT_AS, resources.rlimit_as),
+    let mut rlimits: Vec<(libc::__rlimit_resource_t, u64)> = [
+        (libc::RLIMIT_CORE, resources.rlimit_core),
+        (libc::RLIMIT_AS, resources.rlimit_as),
     ]
     .into_iter()
     .filter_map(|(resource, limit)| limit.map(|limit| (resource, limit)))
     .collect();
-    let cgroup = context.cgroup.clone();
-    // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (write, setrlimit, setgroups, setgid, setuid, chdir,
-    // _exit, umask, close_range); it allocates nothing: `groups`, the rlimits, the cgroup
-    // descriptors, the directory and its complaint were built in the parent and are only
-    // borrowed here.
-    unsafe {
-        command.pre_exec(move || {
-            // Join the process's cgroups first, while still privileged and before anything
-            // the program does: `0` moves the writer itself, so whatever it forks later is
-            // inside.
-            if let Some(join) = &cgroup {
-                for fd in &join.procs {
-                    use std::os::fd::AsRawFd;
-                    if libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-            }
-            for (resource, limit) in &rlimits {
-                nix::sys::resource::setrlimit(*resource, *limit, *limit)?;
-            }
-            // The daemon raised its own open-files limit; programs get the one they would
-            // have had under supervisord. Done first, while still privileged.
-            if let Some((soft, hard)) = nofile {
-                nix::sys::resource::setrlimit(
-                    nix::sys::resource::Resource::RLIMIT_NOFILE,
-                    soft,
-                    hard,
-                )?;
-            }
-            // supervisord's order: setuid, chdir, umask.
-            if let Some(credentials) = &credentials {
-                nix::unistd::setgroups(&credentials.groups)?;
-                nix::unistd::setgid(credentials.gid)?;
-                nix::unistd::setuid(credentials.uid)?;
-            }
-            if let Some((path, complaint)) = &chdir {
-                if libc::chdir(path.as_ptr()) != 0 {
-                    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-                    write_stderr(complaint);
-                    write_stderr(errno_name(errno));
-                    write_stderr(b"\nsupervisor: child process was not spawned\n");
-                    libc::_exit(127);
-                }
-            }
-            if let Some(mask) = umask {
-                libc::umask(mask as libc::mode_t);
-            }
-            // Descriptors inherited by the daemon from whoever started it must not leak
-            // into programs (supervisord closes 3..minfds). Marking them close-on-exec rather
-            // than closing them keeps the standard library's exec-error pipe working.
-            libc::syscall(
-                libc::SYS_close_range,
-                3u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            Ok(())
-        });
+    // The daemon raised its own open-files limit; programs get the one they would have had
+    // under supervisord. Set while still privileged.
+    if let Some((soft, _)) = nofile {
+        rlimits.push((libc::RLIMIT_NOFILE, soft));
     }
-    let mut child = command
-        .spawn()
-        .map_err(|error| spawn_failure(&program, error))?;
-    let pid = child.id() as i32;
-    // Dropping the std handle neither waits for nor kills the child; the reaper owns it.
-    let stdin = child
-        .stdin
-        .take()
-        .and_then(|stdin| tokio::net::unix::pipe::Sender::from_owned_fd(OwnedFd::from(stdin)).ok());
+    use std::os::fd::AsRawFd;
+    let cgroup_fds: Vec<libc::c_int> = context
+        .cgroup
+        .iter()
+        .flat_map(|join| join.procs.iter().map(AsRawFd::as_raw_fd))
+        .collect();
+    let groups: Vec<libc::gid_t> = credentials
+        .as_ref()
+        .map(|c| c.groups.iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_default();
+    let plan = ChildPlan {
+        program: image.program.as_ptr(),
+        argv: image.argv.as_ptr(),
+        envp: image.envp.as_ptr(),
+        stdio: [
+            stdin_read.as_raw_fd(),
+            stdout_write.as_raw_fd(),
+            stderr_write.as_raw_fd(),
+        ],
+        cgroup_procs: &cgroup_fds,
+        rlimits: &rlimits,
+        credentials: credentials
+            .as_ref()
+            .map(|c| (c.uid.as_raw(), c.gid.as_raw(), groups.as_slice())),
+        chdir: chdir
+            .as_ref()
+            .map(|(path, complaint)| (path.as_c_str(), complaint.as_slice())),
+        umask: config.umask.map(|mask| mask as libc::mode_t),
+        error: std::sync::atomic::AtomicI32::new(0),
+    };
+    let pid = clone_vfork(&plan).map_err(|error| spawn_failure(&program, error))?;
+    let child_error = plan.error.load(std::sync::atomic::Ordering::SeqCst);
+    if child_error != 0 {
+        // The child never reached its program and has exited: reap it here (the actor's
+        // reaper never learns its pid).
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        return Err(spawn_failure(
+            &program,
+            std::io::Error::from_raw_os_error(child_error),
+        ));
+    }
+    drop((stdin_read, stdout_write, stderr_write));
+    let stdin = tokio::net::unix::pipe::Sender::from_owned_fd(stdin_write).ok();
     Ok(Spawned {
         pid,
         stdout: stdout_read,
         stderr: stderr_read,
         stdin,
     })
+}
+
+/// The C strings `execve` takes, built in the parent (the child may not allocate).
+struct Image {
+    program: CString,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    /// Owners of the strings `argv` and `envp` point into.
+    _strings: Vec<CString>,
+}
+
+impl Image {
+    fn new(
+        program: &Path,
+        argv: &[String],
+        environment: Vec<(String, String)>,
+    ) -> Result<Self, SpawnError> {
+        use std::os::unix::ffi::OsStrExt;
+        let nul = |what: &str| {
+            SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't exec {}: a NUL byte in {what}", program.display()),
+            )
+        };
+        let program_c =
+            CString::new(program.as_os_str().as_bytes()).map_err(|_| nul("the path"))?;
+        // Later layers win, in name order, as the standard library's `Command::envs` did.
+        let environment: std::collections::BTreeMap<String, String> =
+            environment.into_iter().collect();
+        let mut strings = Vec::with_capacity(argv.len() + environment.len());
+        for arg in argv {
+            strings.push(CString::new(arg.as_bytes()).map_err(|_| nul("an argument"))?);
+        }
+        for (key, value) in &environment {
+            strings
+                .push(CString::new(format!("{key}={value}")).map_err(|_| nul("the environment"))?);
+        }
+        let pointers = |range: &[CString]| {
+            range
+                .iter()
+                .map(|s| s.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect::<Vec<_>>()
+        };
+        Ok(Image {
+            program: program_c,
+            argv: pointers(&strings[..argv.len()]),
+            envp: pointers(&strings[argv.len()..]),
+            _strings: strings,
+        })
+    }
+}
+
+/// Everything the child does between `clone` and `execve`, prepared by the parent. The child
+/// shares the parent's memory (`CLONE_VM`), so it only reads this and writes `error`.
+struct ChildPlan<'a> {
+    program: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    /// The child's stdin, stdout and stderr.
+    stdio: [libc::c_int; 3],
+    /// `cgroup.procs` of the process's cgroups, joined first.
+    cgroup_procs: &'a [libc::c_int],
+    rlimits: &'a [(libc::__rlimit_resource_t, u64)],
+    /// uid, gid and the supplementary groups to switch to.
+    credentials: Option<(libc::uid_t, libc::gid_t, &'a [libc::gid_t])>,
+    /// The directory, and the complaint printed when it cannot be entered.
+    chdir: Option<(&'a std::ffi::CStr, &'a [u8])>,
+    umask: Option<libc::mode_t>,
+    /// The errno of the step that failed (0: the program runs, or chdir failed, which is
+    /// the program's exit 127 as in supervisord, not a spawn error).
+    error: std::sync::atomic::AtomicI32,
+}
+
+/// Size of the stack the child runs on until `execve` (it makes a few system calls only).
+const CHILD_STACK: usize = 64 * 1024;
+
+/// Starts the child with `clone(CLONE_VM | CLONE_VFORK)`, as glibc's `posix_spawn` does: no
+/// copy of the daemon's page tables (a `fork` copies them, and the daemon's memory grows with
+/// its programs, so every spawn got dearer), no copy-on-write faults afterwards. This thread
+/// is suspended until the child has called `execve` or exited; the other threads run on.
+/// All signals are blocked around the call so that no handler of the daemon runs in the
+/// child before it has reset them.
+fn clone_vfork(plan: &ChildPlan) -> std::io::Result<i32> {
+    let mut stack = vec![0u8; CHILD_STACK];
+    // SAFETY: the stack is ours and outlives the child's use of it (the parent is suspended
+    // until exec or exit); `child_main` only reads `plan` and makes raw system calls.
+    unsafe {
+        let top = stack.as_mut_ptr().add(CHILD_STACK);
+        let top = (top as usize & !15) as *mut libc::c_void;
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let pid = libc::clone(
+            child_main,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            plan as *const ChildPlan as *mut libc::c_void,
+        );
+        let error = std::io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        if pid < 0 {
+            return Err(error);
+        }
+        Ok(pid)
+    }
+}
+
+/// The child, from `clone` to `execve`. Raw system calls only: it shares the daemon's memory
+/// and must not allocate or take a lock, and glibc's `setuid` family would try to change the
+/// credentials of the daemon's other threads.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the parent's `ChildPlan`, alive while the parent is suspended.
+    let plan = unsafe { &*(arg as *const ChildPlan) };
+    let fail = |errno: libc::c_int| -> ! {
+        plan.error
+            .store(errno.max(1), std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: ends the child without running anything of the parent's.
+        unsafe { libc::_exit(127) }
+    };
+    let errno = || {
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    };
+    // SAFETY: every call below is a system call on values the parent prepared.
+    unsafe {
+        // The daemon's handlers must not run here: every caught signal back to its default
+        // (exec would do so too), SIGPIPE (ignored by Rust programs) to its default, and
+        // then the mask of a fresh process, empty.
+        for signal in 1..=libc::SIGRTMAX() {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut action) == 0
+                && (action.sa_sigaction != libc::SIG_IGN || signal == libc::SIGPIPE)
+                && action.sa_sigaction != libc::SIG_DFL
+            {
+                let mut default: libc::sigaction = std::mem::zeroed();
+                default.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(signal, &default, std::ptr::null_mut());
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        for (target, fd) in plan.stdio.iter().enumerate() {
+            if libc::dup2(*fd, target as libc::c_int) < 0 {
+                fail(errno());
+            }
+        }
+        // setpgid(0, 0), as supervisord's setpgrp(): the child leads its own process group,
+        // so a Ctrl-C at the daemon's terminal does not reach it and stopasgroup can signal
+        // the whole group.
+        if libc::setpgid(0, 0) != 0 {
+            fail(errno());
+        }
+        // Join the process's cgroups first, while still privileged and before anything the
+        // program does: `0` moves the writer itself, so whatever it forks later is inside.
+        for fd in plan.cgroup_procs {
+            if libc::write(*fd, b"0".as_ptr().cast(), 1) != 1 {
+                fail(errno());
+            }
+        }
+        for (resource, limit) in plan.rlimits {
+            let limit = libc::rlimit {
+                rlim_cur: *limit,
+                rlim_max: *limit,
+            };
+            if libc::setrlimit(*resource, &limit) != 0 {
+                fail(errno());
+            }
+        }
+        // supervisord's order: setuid, chdir, umask.
+        if let Some((uid, gid, groups)) = plan.credentials {
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                || libc::syscall(libc::SYS_setgid, gid) != 0
+                || libc::syscall(libc::SYS_setuid, uid) != 0
+            {
+                fail(errno());
+            }
+        }
+        if let Some((path, complaint)) = plan.chdir {
+            if libc::chdir(path.as_ptr()) != 0 {
+                let errno = errno();
+                write_stderr(complaint);
+                write_stderr(errno_name(errno));
+                write_stderr(b"\nsupervisor: child process was not spawned\n");
+                libc::_exit(127);
+            }
+        }
+        if let Some(mask) = plan.umask {
+            libc::umask(mask);
+        }
+        // Descriptors inherited by the daemon from whoever started it must not leak into
+        // programs (supervisord closes 3..minfds).
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+        libc::execve(plan.program, plan.argv, plan.envp);
+        fail(errno())
+    }
 }
 
 /// Writes `bytes` to fd 2 from the forked child (async-signal-safe; errors are ignored, as
