@@ -837,7 +837,7 @@ def baseline_tail(ctx, rnd):
 def sc_scale(ctx, system, rnd):
     n = ctx.p.n_scale
     progs = [sleeper(i, "redirect_stderr=true\n") for i in range(n)]
-    with Daemon(ctx, system, progs, minfds=20000) as d:
+    with Daemon(ctx, system, progs, minfds=max(20000, 4 * n + 1000)) as d:
         deadline = d.t_spawn + ctx.p.scale_deadline
         while d.count_success() < n:
             now = time.monotonic()
