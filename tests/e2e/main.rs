@@ -12,6 +12,7 @@ mod ctl_output;
 mod ctl_tail;
 mod dashboard;
 mod dependencies;
+mod examples;
 mod env_files;
 mod follow;
 mod harness_selftest;
