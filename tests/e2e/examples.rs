@@ -179,3 +179,154 @@ fn crypto_platform() {
     let info = wait_state(&daemon, "signals", "RUNNING", DEADLINE);
     assert_ne!(info_pid(&info), pid);
 }
+
+/// Pids of the live processes whose command line contains `needle` (zombies excluded).
+fn pids_running(needle: &str) -> Vec<i32> {
+    rsupervisor_e2e::all_processes()
+        .into_iter()
+        .filter(|stat| stat.state != 'Z')
+        .filter(|stat| {
+            std::fs::read(format!("/proc/{}/cmdline", stat.pid))
+                .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").contains(needle))
+                .unwrap_or(false)
+        })
+        .map(|stat| stat.pid)
+        .collect()
+}
+
+/// Waits until `name` is RUNNING with a health verdict of `health`; returns its info.
+#[track_caller]
+fn wait_health(daemon: &Daemon<'_>, name: &str, health: &str) -> Value {
+    wait_until(DEADLINE, &format!("{name} to be {health}"), || {
+        let info = daemon.process(name);
+        if info["statename"] == "RUNNING" && info["health"] == health {
+            Ok(info)
+        } else {
+            Err(info.to_string())
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// background-services
+
+/// Second-level stand-ins for the 15- and 3-minute schedules, the 30 s health checks and the
+/// 5-minute status report. `%(here)s` in this file is `local/`.
+const BACKGROUND_OVERRIDES: &str = "\
+[supervisord]
+status_report_interval=1s
+
+[program:options_analysis]
+schedule=*/2 * * * * *
+environment=JOB_SECONDS=\"0.1\"
+
+[program:intraday_collection]
+schedule=*/2 * * * * *
+schedule_jitter=0
+environment=JOB_SECONDS=\"0.1\"
+
+[program:options_chain]
+schedule=* * * * * *
+environment=JOB_SECONDS=\"0.1\"
+
+[program:quotes]
+environment=WORK_SECONDS=\"0.2\"
+healthcheck=exec:%(here)s/../bin/check-heartbeat.sh quotes 1
+healthcheck_interval=200ms
+
+[program:news_feed]
+environment=WORK_SECONDS=\"0.2\"
+healthcheck=exec:%(here)s/../bin/check-heartbeat.sh news_feed 1
+healthcheck_interval=200ms
+";
+
+#[test]
+fn background_services() {
+    let dir = example("background-services", BACKGROUND_OVERRIDES);
+    let mut daemon = start(&dir);
+    let quotes = info_pid(&wait_health(&daemon, "quotes", "healthy"));
+    let news = info_pid(&wait_health(&daemon, "news_feed", "healthy"));
+    let quotes_cmd = format!("{}/bin/service.sh quotes", dir.root().display());
+    assert_eq!(pids_running(&quotes_cmd), [quotes]);
+
+    // A second daemon on the same configuration refuses to start and starts nothing.
+    let second = Daemon::command(&dir)
+        .socket(dir.path("run/rsupervisor.sock"))
+        .start_expect_fail();
+    assert!(!second.status.success(), "{second:?}");
+    assert!(
+        second
+            .stderr
+            .contains("Another program is already listening on a port"),
+        "{second:?}"
+    );
+    assert_eq!(pids_running(&quotes_cmd), [quotes], "no duplicate collector");
+    assert_eq!(info_pid(&daemon.process("quotes")), quotes);
+    assert_eq!(
+        daemon.rpc_ok("supervisor.getPID", json!([])),
+        json!(daemon.pid())
+    );
+
+    // The three jobs run on their schedules, each run logged with its due time.
+    for job in ["options_analysis", "intraday_collection", "options_chain"] {
+        wait_until(DEADLINE, &format!("two runs of {job}"), || {
+            let runs = dir.try_read(format!("run/{job}.runs")).unwrap_or_default();
+            if runs.lines().count() >= 2 {
+                Ok(())
+            } else {
+                Err(runs)
+            }
+        });
+        wait_main_log(&dir, &format!("job '{job}': run started (due at"));
+    }
+
+    // A service that stops is started again.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(quotes), Signal::SIGKILL).expect("kill");
+    wait_dead(quotes, "quotes");
+    let restarted = info_pid(&wait_state(&daemon, "quotes", "RUNNING", DEADLINE));
+    assert_ne!(restarted, quotes);
+
+    // A stuck service fails its health check three times and is restarted.
+    dir.write("run/hang-news_feed", "");
+    wait_main_log(&dir, "unhealthy: news_feed failed 3 health checks in a row");
+    wait_main_log(&dir, "restarting: news_feed (unhealthy: 3 failed health checks");
+    std::fs::remove_file(dir.path("run/hang-news_feed")).expect("rm hang-news_feed");
+    let info = wait_health(&daemon, "news_feed", "healthy");
+    assert_ne!(info_pid(&info), news);
+
+    // The periodic status report: every process with its pid and uptime.
+    let log = wait_main_log(&dir, "INFO status report: 5 processes");
+    let report = &log[log.rfind("status report:").expect("a report")..];
+    let header = report.lines().nth(1).unwrap_or_default();
+    assert!(
+        header.contains("pid") && header.contains("uptime"),
+        "{report}"
+    );
+    assert!(
+        report.lines().any(|line| line.starts_with("quotes ") && line.contains("RUNNING")),
+        "{report}"
+    );
+
+    // SIGTERM: every service is stopped with its own SIGTERM handling, then the daemon exits.
+    let running = [
+        info_pid(&daemon.process("quotes")),
+        info_pid(&daemon.process("news_feed")),
+    ];
+    daemon.signal(Signal::SIGTERM);
+    let status = daemon.wait_exit(DEADLINE);
+    assert!(status.success(), "{status}");
+    let log = main_log(&dir);
+    for name in ["quotes", "news_feed"] {
+        assert!(
+            log.contains(&format!("stopped: {name} (exit status 0)")),
+            "{}",
+            tail(&log)
+        );
+        let out = dir.read(format!("run/{name}.log"));
+        assert!(out.contains(&format!("{name}: SIGTERM, flushing and exiting")), "{out}");
+    }
+    for pid in running {
+        assert!(!rsupervisor_e2e::pid_alive(pid), "pid {pid} survived the shutdown");
+    }
+    assert!(pids_running(&format!("{}/bin/", dir.root().display())).is_empty());
+}
