@@ -330,3 +330,191 @@ fn background_services() {
     }
     assert!(pids_running(&format!("{}/bin/", dir.root().display())).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// agents
+
+/// A free loopback port (the example's 47220 could be taken on a CI host).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free loopback port")
+}
+
+/// The JSON records of `run/ta_agent_N.log` so far.
+fn agent_records(dir: &TestDir, n: u32) -> Vec<Value> {
+    dir.try_read(format!("run/ta_agent_{n}.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// The cgroup limits of `pid` as (memory limit in bytes, CPU cores), from cgroup v1 when the
+/// controller is mounted there, else v2; `None` when the host has neither.
+fn cgroup_limits(pid: i32) -> Option<(u64, f64)> {
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let path_of = |controller: &str| {
+        own.lines().find_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+            names
+                .split(',')
+                .any(|name| name == controller)
+                .then(|| path.to_owned())
+        })
+    };
+    let read = |path: String| std::fs::read_to_string(path).ok();
+    if let (Some(memory), Some(cpu)) = (path_of("memory"), path_of("cpu")) {
+        let limit = read(format!("/sys/fs/cgroup/memory{memory}/memory.limit_in_bytes"))?;
+        let quota = read(format!("/sys/fs/cgroup/cpu{cpu}/cpu.cfs_quota_us"))?;
+        let period = read(format!("/sys/fs/cgroup/cpu{cpu}/cpu.cfs_period_us"))?;
+        let (quota, period): (f64, f64) = (quota.trim().parse().ok()?, period.trim().parse().ok()?);
+        return Some((limit.trim().parse().ok()?, quota / period));
+    }
+    let unified = path_of("")?;
+    let base = format!("/sys/fs/cgroup{unified}");
+    let limit = read(format!("{base}/memory.max"))?;
+    let cpu = read(format!("{base}/cpu.max"))?;
+    let mut cpu = cpu.split_whitespace().map(|v| v.parse::<f64>().ok());
+    let (quota, period) = (cpu.next()??, cpu.next()??);
+    Some((limit.trim().parse().ok()?, quota / period))
+}
+
+#[test]
+fn agents() {
+    let port = free_port();
+    let overrides = format!(
+        "[program:bus]\n\
+         command=%(here)s/../bin/bus.pl {port} 1\n\n\
+         [program:ta_agent]\n\
+         wait_for=tcp://127.0.0.1:{port}\n\
+         environment=TICK_SECONDS=\"0.2\"\n\
+         startsecs=1\n\
+         stopwaitsecs=1\n\
+         restart_delay=200ms\n"
+    );
+    let dir = example("agents", &overrides);
+    let daemon = start(&dir);
+
+    // The agents wait for the bus's port, which opens a second after the bus starts.
+    let mut pids = Vec::new();
+    for n in 0..3 {
+        pids.push(info_pid(&wait_state(
+            &daemon,
+            &format!("ta_agent:ta_agent_{n}"),
+            "RUNNING",
+            DEADLINE,
+        )));
+    }
+    let log = main_log(&dir);
+    let waiting = position(&log, &format!("ta_agent_0: waiting for tcp://127.0.0.1:{port}"));
+    assert!(waiting < position(&log, "spawned: 'ta_agent_0'"), "{}", tail(&log));
+    assert!(dir.read("run/bus.log").contains(&format!("listening on 127.0.0.1:{port}")));
+
+    // Per-instance settings over the common ones, and JSON logs carrying them.
+    let names = ["trend-btc", "meanrev-eth", "breakout-sol"];
+    for (n, name) in names.iter().enumerate() {
+        let n = u32::try_from(n).expect("small");
+        let record = wait_until(DEADLINE, &format!("a JSON line from ta_agent_{n}"), || {
+            agent_records(&dir, n).into_iter().next().ok_or(())
+        });
+        assert_eq!(record["process"], format!("ta_agent_{n}"), "{record}");
+        assert_eq!(record["pid"], json!(pids[n as usize]), "{record}");
+        assert!(record["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{record}");
+        assert_eq!(record["line"]["level"], "info", "{record}");
+        assert_eq!(record["line"]["agent"], *name, "{record}");
+        assert_eq!(record["line"]["pid"], json!(pids[n as usize]), "{record}");
+    }
+    let root = dir.root().display().to_string();
+    let env = ctl(&dir, &["env", "ta_agent:ta_agent_1"]);
+    env.assert_status(0);
+    for (line, source) in [
+        ("AGENT_NAME=meanrev-eth ", "agent_1.env"),
+        ("TIMEFRAME=15m ", "agent_1.env"),
+        ("BUS_URL=tcp://127.0.0.1:47220 ", "common.env"),
+        ("EXCHANGE_API_KEY=******** ", "common.env"),
+    ] {
+        let found = env.stdout.lines().find(|l| l.starts_with(line));
+        assert!(
+            found.is_some_and(|l| l.ends_with(&format!("# env_file {root}/env/{source}"))),
+            "{line}from {source}:\n{env}"
+        );
+    }
+
+    // CPU and memory per instance, and the limits applied to each.
+    let long = ctl(&dir, &["status", "-l"]);
+    long.assert_status(0);
+    for n in 0..3 {
+        let line = long
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("ta_agent:ta_agent_{n} ")))
+            .unwrap_or_else(|| panic!("no ta_agent_{n} in\n{long}"));
+        assert!(line.contains("CPU ") && line.contains("MEM "), "{line}");
+    }
+    match cgroup_limits(pids[0]) {
+        Some((memory, cpu)) => {
+            assert_eq!(memory, 256 * 1024 * 1024);
+            assert!((cpu - 0.5).abs() < 1e-9, "cpu_max {cpu}");
+        }
+        None => eprintln!("cgroup limits not checked: no cgroup memory/cpu files on this host"),
+    }
+
+    // A crash is restarted after restart_delay, counted against the 5-in-300s limit.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pids[0]), Signal::SIGKILL).expect("kill");
+    let log = wait_main_log(&dir, "backoff: ta_agent_0 restarts in 200ms (crash 1 in a row;");
+    assert!(log.contains("of 5 starts in 300s)"), "{}", tail(&log));
+    let restarted = wait_state(&daemon, "ta_agent:ta_agent_0", "RUNNING", DEADLINE);
+    assert_ne!(info_pid(&restarted), pids[0]);
+
+    // SIGTERM: an agent finishes and exits 0; a hung one is SIGKILLed after stopwaitsecs.
+    ctl(&dir, &["stop", "ta_agent:ta_agent_2"]).assert_status(0);
+    wait_main_log(&dir, "stopped: ta_agent_2 (exit status 0)");
+    assert!(agent_records(&dir, 2)
+        .iter()
+        .any(|r| r["line"]["msg"] == "SIGTERM: finishing the current analysis"));
+    dir.write("run/stuck-ta_agent_1", "");
+    ctl(&dir, &["stop", "ta_agent:ta_agent_1"]).assert_status(0);
+    let log = main_log(&dir);
+    assert!(
+        log.contains(&format!("WARN killing 'ta_agent_1' ({}) with SIGKILL", pids[1])),
+        "{}",
+        tail(&log)
+    );
+    assert!(log.contains("stopped: ta_agent_1 (terminated by SIGKILL)"), "{}", tail(&log));
+    assert!(agent_records(&dir, 1)
+        .iter()
+        .any(|r| r["line"]["msg"] == "SIGTERM ignored: stuck in an analysis"));
+    std::fs::remove_file(dir.path("run/stuck-ta_agent_1")).expect("rm stuck-ta_agent_1");
+    ctl(&dir, &["start", "ta_agent:*"]).assert_status(0);
+
+    // Scaling the pool: new instances on the common settings, then back down.
+    let up = ctl(&dir, &["scale", "ta_agent", "5"]);
+    up.assert_status(0);
+    assert!(up.stdout.ends_with("ta_agent: scaled to 5 instance(s)\n"), "{up}");
+    for n in 3..5 {
+        wait_state(&daemon, &format!("ta_agent:ta_agent_{n}"), "RUNNING", DEADLINE);
+        let record = wait_until(DEADLINE, &format!("a JSON line from ta_agent_{n}"), || {
+            agent_records(&dir, n).into_iter().next().ok_or(())
+        });
+        assert_eq!(record["line"]["agent"], format!("ta_agent_{n}"), "{record}");
+        assert!(
+            record["line"]["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("analysing BTCUSDT on 1h")),
+            "{record}"
+        );
+    }
+    let down = ctl(&dir, &["scale", "ta_agent", "2"]);
+    down.assert_status(0);
+    let mut left: Vec<String> = daemon
+        .all_process_info()
+        .iter()
+        .filter(|info| info["group"] == "ta_agent")
+        .map(|info| info["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["ta_agent_0", "ta_agent_1"], "{down}");
+}
