@@ -11,7 +11,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use rsupervisor_e2e::{info_pid, wait_state, wait_until, Ctl, CtlOutput, Daemon, TestDir};
@@ -49,8 +48,7 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::create_dir_all(&dst).expect("mkdir");
             copy_tree(&src, &dst);
         } else {
-            std::fs::copy(&src, &dst)
-                .unwrap_or_else(|e| panic!("copying {}: {e}", src.display()));
+            std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copying {}: {e}", src.display()));
             let mode = std::fs::metadata(&src).expect("stat").permissions().mode();
             std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode)).expect("chmod");
         }
@@ -84,14 +82,18 @@ fn wait_main_log(dir: &TestDir, needle: &str) -> String {
 /// happen after a given moment, when an earlier line could match too).
 #[track_caller]
 fn wait_main_log_after(dir: &TestDir, from: usize, needle: &str) {
-    wait_until(DEADLINE, &format!("main log to contain {needle:?} after byte {from}"), || {
-        let log = main_log(dir);
-        if log.get(from..).is_some_and(|rest| rest.contains(needle)) {
-            Ok(())
-        } else {
-            Err(tail(&log))
-        }
-    });
+    wait_until(
+        DEADLINE,
+        &format!("main log to contain {needle:?} after byte {from}"),
+        || {
+            let log = main_log(dir);
+            if log.get(from..).is_some_and(|rest| rest.contains(needle)) {
+                Ok(())
+            } else {
+                Err(tail(&log))
+            }
+        },
+    );
 }
 
 /// Byte offset of the first line of `log` containing `needle` (panics when there is none).
@@ -131,7 +133,10 @@ fn crypto_platform() {
     wait_state(&daemon, "signals", "RUNNING", DEADLINE);
     wait_state(&daemon, "ml_prediction", "RUNNING", DEADLINE);
     let log = main_log(&dir);
-    let waited = position(&log, "signals: waiting for backfill (completed_successfully)");
+    let waited = position(
+        &log,
+        "signals: waiting for backfill (completed_successfully)",
+    );
     let done = position(&log, "job 'backfill': run ended: exit status 0 (expected)");
     assert!(waited < done, "{}", tail(&log));
     for service in ["signals", "ml_prediction"] {
@@ -142,7 +147,11 @@ fn crypto_platform() {
         );
     }
     // Priority orders what does not depend on the backfill: sentiment did not wait.
-    assert!(position(&log, "spawned: 'sentiment'") < done, "{}", tail(&log));
+    assert!(
+        position(&log, "spawned: 'sentiment'") < done,
+        "{}",
+        tail(&log)
+    );
 
     // `status` shows everything; jobs waiting for their next run do not count as stopped.
     let status = ctl(&dir, &["status"]);
@@ -188,7 +197,10 @@ fn crypto_platform() {
     dir.write("run/fail-signals", "");
     wait_dead(pid, "signals");
     wait_main_log(&dir, "backoff: signals restarts in");
-    wait_main_log(&dir, "signals hit its restart limit, too many restarts (3 in 60s)");
+    wait_main_log(
+        &dir,
+        "signals hit its restart limit, too many restarts (3 in 60s)",
+    );
     std::fs::remove_file(dir.path("run/fail-signals")).expect("rm fail-signals");
     let info = wait_state(&daemon, "signals", "RUNNING", DEADLINE);
     assert_ne!(info_pid(&info), pid);
@@ -201,7 +213,11 @@ fn pids_running(needle: &str) -> Vec<i32> {
         .filter(|stat| stat.state != 'Z')
         .filter(|stat| {
             std::fs::read(format!("/proc/{}/cmdline", stat.pid))
-                .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").contains(needle))
+                .map(|raw| {
+                    String::from_utf8_lossy(&raw)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
                 .unwrap_or(false)
         })
         .map(|stat| stat.pid)
@@ -274,7 +290,11 @@ fn background_services() {
             .contains("Another program is already listening on a port"),
         "{second:?}"
     );
-    assert_eq!(pids_running(&quotes_cmd), [quotes], "no duplicate collector");
+    assert_eq!(
+        pids_running(&quotes_cmd),
+        [quotes],
+        "no duplicate collector"
+    );
     assert_eq!(info_pid(&daemon.process("quotes")), quotes);
     assert_eq!(
         daemon.rpc_ok("supervisor.getPID", json!([])),
@@ -303,7 +323,10 @@ fn background_services() {
     // A stuck service fails its health check three times and is restarted.
     dir.write("run/hang-news_feed", "");
     wait_main_log(&dir, "unhealthy: news_feed failed 3 health checks in a row");
-    wait_main_log(&dir, "restarting: news_feed (unhealthy: 3 failed health checks");
+    wait_main_log(
+        &dir,
+        "restarting: news_feed (unhealthy: 3 failed health checks",
+    );
     std::fs::remove_file(dir.path("run/hang-news_feed")).expect("rm hang-news_feed");
     let info = wait_health(&daemon, "news_feed", "healthy");
     assert_ne!(info_pid(&info), news);
@@ -317,7 +340,9 @@ fn background_services() {
         "{report}"
     );
     assert!(
-        report.lines().any(|line| line.starts_with("quotes ") && line.contains("RUNNING")),
+        report
+            .lines()
+            .any(|line| line.starts_with("quotes ") && line.contains("RUNNING")),
         "{report}"
     );
 
@@ -337,10 +362,16 @@ fn background_services() {
             tail(&log)
         );
         let out = dir.read(format!("run/{name}.log"));
-        assert!(out.contains(&format!("{name}: SIGTERM, flushing and exiting")), "{out}");
+        assert!(
+            out.contains(&format!("{name}: SIGTERM, flushing and exiting")),
+            "{out}"
+        );
     }
     for pid in running {
-        assert!(!rsupervisor_e2e::pid_alive(pid), "pid {pid} survived the shutdown");
+        assert!(
+            !rsupervisor_e2e::pid_alive(pid),
+            "pid {pid} survived the shutdown"
+        );
     }
     assert!(pids_running(&format!("{}/bin/", dir.root().display())).is_empty());
 }
@@ -381,7 +412,9 @@ fn cgroup_limits(pid: i32) -> Option<(u64, f64)> {
     };
     let read = |path: String| std::fs::read_to_string(path).ok();
     if let (Some(memory), Some(cpu)) = (path_of("memory"), path_of("cpu")) {
-        let limit = read(format!("/sys/fs/cgroup/memory{memory}/memory.limit_in_bytes"))?;
+        let limit = read(format!(
+            "/sys/fs/cgroup/memory{memory}/memory.limit_in_bytes"
+        ))?;
         let quota = read(format!("/sys/fs/cgroup/cpu{cpu}/cpu.cfs_quota_us"))?;
         let period = read(format!("/sys/fs/cgroup/cpu{cpu}/cpu.cfs_period_us"))?;
         let (quota, period): (f64, f64) = (quota.trim().parse().ok()?, period.trim().parse().ok()?);
@@ -423,9 +456,18 @@ fn agents() {
         )));
     }
     let log = main_log(&dir);
-    let waiting = position(&log, &format!("ta_agent_0: waiting for tcp://127.0.0.1:{port}"));
-    assert!(waiting < position(&log, "spawned: 'ta_agent_0'"), "{}", tail(&log));
-    assert!(dir.read("run/bus.log").contains(&format!("listening on 127.0.0.1:{port}")));
+    let waiting = position(
+        &log,
+        &format!("ta_agent_0: waiting for tcp://127.0.0.1:{port}"),
+    );
+    assert!(
+        waiting < position(&log, "spawned: 'ta_agent_0'"),
+        "{}",
+        tail(&log)
+    );
+    assert!(dir
+        .read("run/bus.log")
+        .contains(&format!("listening on 127.0.0.1:{port}")));
 
     // Per-instance settings over the common ones, and JSON logs carrying them.
     let names = ["trend-btc", "meanrev-eth", "breakout-sol"];
@@ -436,7 +478,10 @@ fn agents() {
         });
         assert_eq!(record["process"], format!("ta_agent_{n}"), "{record}");
         assert_eq!(record["pid"], json!(pids[n as usize]), "{record}");
-        assert!(record["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{record}");
+        assert!(
+            record["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{record}"
+        );
         assert_eq!(record["line"]["level"], "info", "{record}");
         assert_eq!(record["line"]["agent"], *name, "{record}");
         assert_eq!(record["line"]["pid"], json!(pids[n as usize]), "{record}");
@@ -478,7 +523,10 @@ fn agents() {
 
     // A crash is restarted after restart_delay, counted against the 5-in-300s limit.
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pids[0]), Signal::SIGKILL).expect("kill");
-    let log = wait_main_log(&dir, "backoff: ta_agent_0 restarts in 200ms (crash 1 in a row;");
+    let log = wait_main_log(
+        &dir,
+        "backoff: ta_agent_0 restarts in 200ms (crash 1 in a row;",
+    );
     assert!(log.contains("of 5 starts in 300s)"), "{}", tail(&log));
     let restarted = wait_state(&daemon, "ta_agent:ta_agent_0", "RUNNING", DEADLINE);
     assert_ne!(info_pid(&restarted), pids[0]);
@@ -493,11 +541,18 @@ fn agents() {
     ctl(&dir, &["stop", "ta_agent:ta_agent_1"]).assert_status(0);
     let log = main_log(&dir);
     assert!(
-        log.contains(&format!("WARN killing 'ta_agent_1' ({}) with SIGKILL", pids[1])),
+        log.contains(&format!(
+            "WARN killing 'ta_agent_1' ({}) with SIGKILL",
+            pids[1]
+        )),
         "{}",
         tail(&log)
     );
-    assert!(log.contains("stopped: ta_agent_1 (terminated by SIGKILL)"), "{}", tail(&log));
+    assert!(
+        log.contains("stopped: ta_agent_1 (terminated by SIGKILL)"),
+        "{}",
+        tail(&log)
+    );
     assert!(agent_records(&dir, 1)
         .iter()
         .any(|r| r["line"]["msg"] == "SIGTERM ignored: stuck in an analysis"));
@@ -507,9 +562,17 @@ fn agents() {
     // Scaling the pool: new instances on the common settings, then back down.
     let up = ctl(&dir, &["scale", "ta_agent", "5"]);
     up.assert_status(0);
-    assert!(up.stdout.ends_with("ta_agent: scaled to 5 instance(s)\n"), "{up}");
+    assert!(
+        up.stdout.ends_with("ta_agent: scaled to 5 instance(s)\n"),
+        "{up}"
+    );
     for n in 3..5 {
-        wait_state(&daemon, &format!("ta_agent:ta_agent_{n}"), "RUNNING", DEADLINE);
+        wait_state(
+            &daemon,
+            &format!("ta_agent:ta_agent_{n}"),
+            "RUNNING",
+            DEADLINE,
+        );
         let record = wait_until(DEADLINE, &format!("a JSON line from ta_agent_{n}"), || {
             agent_records(&dir, n).into_iter().next().ok_or(())
         });
@@ -588,8 +651,10 @@ fn platform_controller() {
     let log = main_log(&dir);
     for pair in CHAIN.windows(2) {
         assert!(
-            position(&log, &format!("{}: waiting for {} (healthy)", pair[1], pair[0]))
-                < position(&log, &format!("spawned: '{}'", pair[0])),
+            position(
+                &log,
+                &format!("{}: waiting for {} (healthy)", pair[1], pair[0])
+            ) < position(&log, &format!("spawned: '{}'", pair[0])),
             "{}",
             tail(&log)
         );
@@ -609,20 +674,35 @@ fn platform_controller() {
     let (code, body) = rest(&daemon, "POST", "/api/v1/programs/position_management/stop");
     assert_eq!(code, 200, "{body}");
     assert_eq!(state_of(&daemon, "position_management"), "STOPPED");
-    let (code, body) = rest(&daemon, "POST", "/api/v1/programs/position_management/start");
+    let (code, body) = rest(
+        &daemon,
+        "POST",
+        "/api/v1/programs/position_management/start",
+    );
     assert_eq!(code, 200, "{body}");
     wait_health(&daemon, "position_management", "healthy");
-    let (code, body) = rest(&daemon, "POST", "/api/v1/programs/position_management/restart");
+    let (code, body) = rest(
+        &daemon,
+        "POST",
+        "/api/v1/programs/position_management/restart",
+    );
     assert_eq!(code, 200, "{body}");
     let (code, info) = rest(&daemon, "GET", "/api/v1/programs/position_management");
-    assert_eq!((code, &info["statename"]), (200, &json!("RUNNING")), "{info}");
+    assert_eq!(
+        (code, &info["statename"]),
+        (200, &json!("RUNNING")),
+        "{info}"
+    );
 
     // `stop` of one stops the services after it first, last first.
     ctl(&dir, &["stop", "ml_inference"]).assert_status(0);
     let log = main_log(&dir);
     let stopped: Vec<usize> = CHAIN[2..]
         .iter()
-        .map(|name| log.rfind(&format!("stopped: {name} (exit status 0)")).expect(name))
+        .map(|name| {
+            log.rfind(&format!("stopped: {name} (exit status 0)"))
+                .expect(name)
+        })
         .collect();
     assert!(stopped.windows(2).all(|w| w[0] > w[1]), "{}", tail(&log));
     // `start` of the last one brings back what it depends on.
@@ -635,13 +715,30 @@ fn platform_controller() {
     let before: Vec<i32> = CHAIN.iter().map(|n| info_pid(&daemon.process(n))).collect();
     let from = main_log(&dir).len();
     dir.write("run/hang-feature_engineering", "");
-    wait_main_log_after(&dir, from, "unhealthy: feature_engineering failed 3 health checks in a row");
-    wait_main_log_after(&dir, from, "restarting: feature_engineering (unhealthy: 3 failed health checks");
-    wait_main_log_after(&dir, from, "restarting: ml_inference (dependency feature_engineering turned unhealthy)");
+    wait_main_log_after(
+        &dir,
+        from,
+        "unhealthy: feature_engineering failed 3 health checks in a row",
+    );
+    wait_main_log_after(
+        &dir,
+        from,
+        "restarting: feature_engineering (unhealthy: 3 failed health checks",
+    );
+    wait_main_log_after(
+        &dir,
+        from,
+        "restarting: ml_inference (dependency feature_engineering turned unhealthy)",
+    );
     std::fs::remove_file(dir.path("run/hang-feature_engineering")).expect("rm hang file");
     for (i, name) in CHAIN.iter().enumerate() {
         let pid = info_pid(&wait_health(&daemon, name, "healthy"));
-        assert_eq!(pid == before[i], i == 0, "{name}: pid {pid}, before {}", before[i]);
+        assert_eq!(
+            pid == before[i],
+            i == 0,
+            "{name}: pid {pid}, before {}",
+            before[i]
+        );
     }
 
     // Growing past memory_restart restarts the service gracefully.
@@ -649,7 +746,11 @@ fn platform_controller() {
         let pid = info_pid(&daemon.process("order_management"));
         let from = main_log(&dir).len();
         dir.write("run/leak-order_management", "");
-        wait_main_log_after(&dir, from, "restarting: order_management uses more than memory_restart 32 MB");
+        wait_main_log_after(
+            &dir,
+            from,
+            "restarting: order_management uses more than memory_restart 32 MB",
+        );
         std::fs::remove_file(dir.path("run/leak-order_management")).expect("rm leak file");
         let info = wait_health(&daemon, "order_management", "healthy");
         assert_ne!(info_pid(&info), pid);
@@ -680,9 +781,9 @@ fn platform_controller() {
     // Every control action is in the audit log, with its surface and caller.
     let records = audit_records(&dir);
     let find = |surface: &str, method: &str, param: &str| {
-        records.iter().find(|r| {
-            r["surface"] == surface && r["method"] == method && r["params"][0] == param
-        })
+        records
+            .iter()
+            .find(|r| r["surface"] == surface && r["method"] == method && r["params"][0] == param)
     };
     for (surface, method, param) in [
         ("rest", "supervisor.stopProcess", "position_management"),
@@ -693,7 +794,10 @@ fn platform_controller() {
         let record = find(surface, method, param)
             .unwrap_or_else(|| panic!("no {surface} {method}({param}) in {records:?}"));
         assert_eq!(record["result"], "ok", "{record}");
-        assert_eq!(record["caller"]["uid"], json!(nix::unistd::getuid().as_raw()));
+        assert_eq!(
+            record["caller"]["uid"],
+            json!(nix::unistd::getuid().as_raw())
+        );
     }
     // The REST stop, start and restart (a stop then a start): four records.
     let rest_calls = records
@@ -701,5 +805,10 @@ fn platform_controller() {
         .filter(|r| r["surface"] == "rest" && r["params"][0] == "position_management")
         .count();
     assert_eq!(rest_calls, 4, "{records:?}");
-    assert!(records.iter().any(|r| r["method"] == "supervisor.resetProcess"), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["method"] == "supervisor.resetProcess"),
+        "{records:?}"
+    );
 }
