@@ -237,6 +237,27 @@ fn wait_health(daemon: &Daemon<'_>, name: &str, health: &str) -> Value {
     })
 }
 
+/// Waits until `name` is RUNNING with another pid than `old` (and, when `health` is given,
+/// that health verdict); returns the new pid. Waiting for the pid, not only the state, rules
+/// out seeing the old process before the daemon reaped it.
+#[track_caller]
+fn wait_new_pid(daemon: &Daemon<'_>, name: &str, old: i32, health: Option<&str>) -> i32 {
+    wait_until(
+        DEADLINE,
+        &format!("{name} to run again with a pid other than {old}"),
+        || {
+            let info = daemon.process(name);
+            let pid = info["pid"].as_i64().unwrap_or(0);
+            let healthy = health.is_none_or(|h| info["health"] == h);
+            if info["statename"] == "RUNNING" && pid != 0 && pid != i64::from(old) && healthy {
+                Ok(i32::try_from(pid).expect("pids fit in i32"))
+            } else {
+                Err(info.to_string())
+            }
+        },
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // background-services
 
@@ -317,8 +338,7 @@ fn background_services() {
     // A service that stops is started again.
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(quotes), Signal::SIGKILL).expect("kill");
     wait_dead(quotes, "quotes");
-    let restarted = info_pid(&wait_state(&daemon, "quotes", "RUNNING", DEADLINE));
-    assert_ne!(restarted, quotes);
+    wait_new_pid(&daemon, "quotes", quotes, None);
 
     // A stuck service fails its health check three times and is restarted.
     dir.write("run/hang-news_feed", "");
@@ -328,8 +348,7 @@ fn background_services() {
         "restarting: news_feed (unhealthy: 3 failed health checks",
     );
     std::fs::remove_file(dir.path("run/hang-news_feed")).expect("rm hang-news_feed");
-    let info = wait_health(&daemon, "news_feed", "healthy");
-    assert_ne!(info_pid(&info), news);
+    wait_new_pid(&daemon, "news_feed", news, Some("healthy"));
 
     // The periodic status report: every process with its pid and uptime.
     let log = wait_main_log(&dir, "INFO status report: 5 processes");
@@ -528,8 +547,7 @@ fn agents() {
         "backoff: ta_agent_0 restarts in 200ms (crash 1 in a row;",
     );
     assert!(log.contains("of 5 starts in 300s)"), "{}", tail(&log));
-    let restarted = wait_state(&daemon, "ta_agent:ta_agent_0", "RUNNING", DEADLINE);
-    assert_ne!(info_pid(&restarted), pids[0]);
+    wait_new_pid(&daemon, "ta_agent:ta_agent_0", pids[0], None);
 
     // SIGTERM: an agent finishes and exits 0; a hung one is SIGKILLed after stopwaitsecs.
     ctl(&dir, &["stop", "ta_agent:ta_agent_2"]).assert_status(0);
@@ -731,14 +749,13 @@ fn platform_controller() {
         "restarting: ml_inference (dependency feature_engineering turned unhealthy)",
     );
     std::fs::remove_file(dir.path("run/hang-feature_engineering")).expect("rm hang file");
-    for (i, name) in CHAIN.iter().enumerate() {
-        let pid = info_pid(&wait_health(&daemon, name, "healthy"));
-        assert_eq!(
-            pid == before[i],
-            i == 0,
-            "{name}: pid {pid}, before {}",
-            before[i]
-        );
+    // market_data keeps running; each level after feature_engineering was restarted.
+    assert_eq!(
+        info_pid(&wait_health(&daemon, CHAIN[0], "healthy")),
+        before[0]
+    );
+    for (name, old) in CHAIN.iter().zip(&before).skip(1) {
+        wait_new_pid(&daemon, name, *old, Some("healthy"));
     }
 
     // Growing past memory_restart restarts the service gracefully.
@@ -752,8 +769,7 @@ fn platform_controller() {
             "restarting: order_management uses more than memory_restart 32 MB",
         );
         std::fs::remove_file(dir.path("run/leak-order_management")).expect("rm leak file");
-        let info = wait_health(&daemon, "order_management", "healthy");
-        assert_ne!(info_pid(&info), pid);
+        wait_new_pid(&daemon, "order_management", pid, Some("healthy"));
     } else {
         eprintln!("memory_restart not checked: no cgroup memory files on this host");
     }
