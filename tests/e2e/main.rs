@@ -13,6 +13,7 @@ mod ctl_tail;
 mod dashboard;
 mod dependencies;
 mod env_files;
+mod examples;
 mod follow;
 mod harness_selftest;
 mod health;
