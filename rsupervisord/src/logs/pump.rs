@@ -20,6 +20,9 @@
 //! chatty child never blocks on a full pipe. Write errors are counted in the
 //! [`PumpReport`], never retried (a retry could duplicate bytes).
 //!
+//! An event listener's stdout pump also hands what it reads to its
+//! [`crate::events::protocol::ListenerTap`], which sends the protocol tokens to the actor.
+//!
 //! Not implemented yet: capture mode (`*_capture_maxbytes`) and `PROCESS_LOG_*` events.
 //! Until they are, output is logged as normal — in particular, text between
 //! `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to the log file instead
