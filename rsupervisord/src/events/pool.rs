@@ -247,7 +247,7 @@ mod tests {
         assert_eq!((member, pooled.event.serial), (1, 5));
         assert_eq!(
             envelope("supervisor", "lis", &pooled),
-            b"ver:3.0 server:supervisor serial:5 pool:lis poolserial:0 eventname:PROCESS_STATE_RUNNING len:52\nprocessname:a groupname:a from_state:STARTING pid:7".to_vec()
+            b"ver:3.0 server:supervisor serial:5 pool:lis poolserial:0 eventname:PROCESS_STATE_RUNNING len:51\nprocessname:a groupname:a from_state:STARTING pid:7".to_vec()
         );
     }
 
