@@ -143,6 +143,8 @@ fn a_childutils_listener_receives_state_events_and_a_rejected_one_again() {
         format!("rebuffering event {serial} for pool lis (buf size=0, max=10)"),
         "lis: event was processed".to_owned(),
         "'lis' stdout output:\nb'READY\\n'".to_owned(),
+        // loglevel=debug: supervisord's line for each SIGCHLD (here cat's exit).
+        "DEBG received SIGCHLD indicating a child quit".to_owned(),
     ] {
         assert!(log.contains(&line), "no {line:?} in the main log:\n{log}");
     }

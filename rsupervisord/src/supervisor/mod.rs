@@ -236,7 +236,11 @@ impl Supervisor {
     /// Files an event in its lane: daemon signals are control, SIGCHLD asks for reaping.
     fn file(&mut self, event: Event) {
         match event {
-            Event::ChildSignal => self.agenda.want_reap(),
+            Event::ChildSignal => {
+                // supervisord's debug line; `log` checks the level before formatting.
+                self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
+                self.agenda.want_reap();
+            }
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
