@@ -1,6 +1,7 @@
 //! `[eventlistener:x]` pools speaking supervisord's listener protocol with real listeners:
 //! a Python listener built on supervisor 4.3.0's own `childutils` (from the compatibility
-//! virtualenv) records what it receives and rejects one event, which must come again.
+//! virtualenv) records what it receives and rejects one event, which must come again;
+//! superlance's `crashmail` reports a crash through a stand-in sendmail.
 
 use rsupervisor_e2e::{info_pid, python, wait_state, wait_until, Daemon, TestDir};
 use serde_json::{json, Value};
@@ -178,4 +179,52 @@ fn a_full_buffer_drops_the_oldest_event_with_supervisords_line() {
             Err(log)
         }
     });
+}
+
+#[test]
+fn superlance_crashmail_reports_a_crash() {
+    let dir = TestDir::new();
+    let python = python::python_with("superlance", "superlance");
+    let crashmail = python.with_file_name("crashmail");
+    // A stand-in sendmail: the mail is what it reads.
+    let sendmail = dir.write(
+        "sendmail",
+        format!("#!/bin/sh\ncat > {}/mail.txt\n", dir.root().display()),
+    );
+    std::fs::set_permissions(
+        &sendmail,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap_or_else(|e| panic!("chmod sendmail: {e}"));
+    dir.config(&format!(
+        "[eventlistener:crashmail]\n\
+         command={} -a -m ops@example.com -s {}\n\
+         events=PROCESS_STATE\n\
+         startsecs=0\n\n\
+         [program:crasher]\n\
+         command=/bin/sh -c \"sleep 0.3; exit 3\"\n\
+         startsecs=0\n\
+         autorestart=false\n",
+        crashmail.display(),
+        sendmail.display()
+    ));
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "crasher", "EXITED", DEADLINE);
+    let mail = wait_until(DEADLINE, "crashmail's mail", || {
+        dir.try_read("mail.txt")
+            .filter(|m| m.contains("exited unexpectedly"))
+            .ok_or(())
+    });
+    assert!(mail.contains("To: ops@example.com"), "{mail}");
+    assert!(mail.contains("Subject:  crasher crashed at "), "{mail}");
+    let body = "Process crasher in group crasher exited unexpectedly (pid ";
+    let pid: String = mail
+        .split_once(body)
+        .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    assert!(pid.parse::<i32>().is_ok_and(|p| p > 0), "{mail}");
+    assert!(
+        mail.contains(&format!("{body}{pid}) from state RUNNING")),
+        "{mail}"
+    );
 }
