@@ -57,13 +57,18 @@ impl Supervisor {
         }
     }
 
-    /// The PROCESS_STATE_* event of a transition; `pid` is the child the transition saw
-    /// (the one that exited for EXITED and STOPPED).
-    pub(super) fn publish_state(&mut self, id: ProcessId, before: ProcessState, pid: i32) {
+    /// The PROCESS_STATE_* event of a transition from `before` to `to`; `pid` is the child
+    /// the transition saw (the one that exited for EXITED and STOPPED).
+    pub(super) fn publish_state(
+        &mut self,
+        id: ProcessId,
+        before: ProcessState,
+        to: ProcessState,
+        pid: i32,
+    ) {
         let Some(process) = self.processes.get(&id) else {
             return;
         };
-        let to = process.machine.state;
         let facts = events::StateFacts {
             name: &process.config.name,
             group: &process.config.group,

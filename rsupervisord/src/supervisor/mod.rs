@@ -534,7 +534,21 @@ impl Supervisor {
         // Nobody listening is fine.
         let _ = self.services.state_changes.send(change);
         let event_pid = pid_now.or(before_pid).unwrap_or(0);
-        self.publish_state(id, before, event_pid);
+        // An exit from RUNNING that restarts at once (or gives up) goes through EXITED
+        // inside one step; supervisord's listeners see the EXITED event all the same.
+        let through_exited = before == ProcessState::Running
+            && before_pid.is_some()
+            && pid_now.is_none()
+            && !matches!(
+                after,
+                ProcessState::Running | ProcessState::Exited | ProcessState::Stopping
+            );
+        if through_exited {
+            self.publish_state(id, before, ProcessState::Exited, event_pid);
+            self.publish_state(id, ProcessState::Exited, after, event_pid);
+        } else {
+            self.publish_state(id, before, after, event_pid);
+        }
         self.after_state_change(id, before, after);
     }
 
