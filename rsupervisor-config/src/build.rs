@@ -430,6 +430,7 @@ impl<'a> Builder<'a> {
                     priority,
                     kind: GroupKind::Group,
                     processes,
+                    listener: None,
                 });
             }
         }
@@ -450,6 +451,7 @@ impl<'a> Builder<'a> {
                     priority,
                     kind: GroupKind::Program,
                     processes,
+                    listener: None,
                 });
             }
         }
@@ -460,8 +462,13 @@ impl<'a> Builder<'a> {
             let priority = self
                 .conv(section, "priority", "-1", &common, dt::integer)
                 .unwrap_or(-1);
+            let mut listener = ListenerConfig {
+                events: Vec::new(),
+                buffer_size: 10,
+            };
             if let Some(buffer_size) = self.conv(section, "buffer_size", "10", &common, dt::integer)
             {
+                listener.buffer_size = usize::try_from(buffer_size).unwrap_or(0);
                 if buffer_size < 1 {
                     self.error(
                         section,
@@ -505,6 +512,7 @@ impl<'a> Builder<'a> {
                         format!("Unknown event type {e} in [{section}] events"),
                     );
                 }
+                listener.events = events;
             }
             if self.conv(section, "redirect_stderr", "false", &common, dt::boolean) == Some(true) {
                 self.error(
@@ -520,6 +528,7 @@ impl<'a> Builder<'a> {
                     priority,
                     kind: GroupKind::EventListener,
                     processes,
+                    listener: Some(listener),
                 });
             }
         }
@@ -543,6 +552,7 @@ impl<'a> Builder<'a> {
                     priority,
                     kind: GroupKind::FcgiProgram,
                     processes,
+                    listener: None,
                 });
             }
         }

@@ -249,7 +249,7 @@ pub enum GroupKind {
     Program,
     /// `[group:x]`: a heterogeneous group of programs.
     Group,
-    /// `[eventlistener:x]` (parsed and validated; supervised as a plain program group).
+    /// `[eventlistener:x]`: a pool of event listeners (see [`ListenerConfig`]).
     EventListener,
     /// `[fcgi-program:x]` (parsed and validated; supervised as a plain program group).
     FcgiProgram,
@@ -266,6 +266,18 @@ pub struct GroupConfig {
     pub kind: GroupKind,
     /// Processes, sorted by (priority, name).
     pub processes: Vec<ProcessConfig>,
+    /// The pool's settings for an `[eventlistener:x]` group; `None` for the others.
+    pub listener: Option<ListenerConfig>,
+}
+
+/// What an `[eventlistener:x]` pool listens to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListenerConfig {
+    /// `events`: the event type names, upper-cased, sorted, without duplicates. Abstract
+    /// names (`PROCESS_STATE`, `EVENT`, ...) stand for all their subtypes.
+    pub events: Vec<String>,
+    /// `buffer_size`: events kept while no listener is ready (the oldest goes first).
+    pub buffer_size: usize,
 }
 
 /// `autorestart` values.

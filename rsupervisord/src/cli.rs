@@ -11,7 +11,14 @@ use std::sync::Arc;
 /// A supervisord-compatible process supervisor.
 #[derive(Debug, Parser)]
 #[command(name = "rsupervisord", version, about, long_about = None)]
+#[command(disable_help_flag = true)]
 pub struct Args {
+    /// Print help
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// Print help (supervisord's `-?`)
+    #[arg(short = '?', action = clap::ArgAction::Help, hide = true)]
+    help_question: Option<bool>,
     /// Configuration file (default: /etc/rsupervisor/rsupervisord.conf, then supervisord's
     /// search list).
     #[arg(short = 'c', long = "configuration", value_name = "FILE")]
@@ -183,5 +190,24 @@ impl Overrides {
     /// Applies the overrides to a freshly read configuration.
     pub fn apply(&self, config: &mut Config) -> Result<(), String> {
         self.args.apply_in(config, &self.cwd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::Parser;
+
+    #[test]
+    fn question_mark_prints_the_help_as_h_does() {
+        let h = Args::try_parse_from(["rsupervisord", "-h"]).expect_err("-h shows help");
+        let q = Args::try_parse_from(["rsupervisord", "-?"]).expect_err("-? shows help");
+        assert_eq!(h.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(q.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(q.to_string(), h.to_string());
+        assert!(
+            !h.to_string().contains("-?"),
+            "-? stays out of the option list"
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod command_line;
 pub mod environment;
+pub mod events;
 pub mod http;
 pub mod limits;
 pub mod logs;

@@ -13,6 +13,7 @@ mod ctl_tail;
 mod dashboard;
 mod dependencies;
 mod env_files;
+mod event_listeners;
 mod examples;
 mod follow;
 mod harness_selftest;

@@ -20,6 +20,9 @@
 //! chatty child never blocks on a full pipe. Write errors are counted in the
 //! [`PumpReport`], never retried (a retry could duplicate bytes).
 //!
+//! An event listener's stdout pump also hands what it reads to its
+//! [`crate::events::protocol::ListenerTap`], which sends the protocol tokens to the actor.
+//!
 //! Not implemented yet: capture mode (`*_capture_maxbytes`) and `PROCESS_LOG_*` events.
 //! Until they are, output is logged as normal — in particular, text between
 //! `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to the log file instead
@@ -69,6 +72,8 @@ pub struct LogSink {
     /// `ready_log`: the watch for the line that says the program is ready; `None` if
     /// the program has none (or the line was seen).
     pub ready: Option<super::ready::ReadyWatch>,
+    /// An event listener's stdout: the protocol tokens go to the actor from here.
+    pub listener: Option<crate::events::protocol::ListenerTap>,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -80,6 +85,9 @@ pub struct MainLogCopy {
     pub process_name: String,
     /// Which stream this pump reads.
     pub channel: Channel,
+    /// Show the data as a Python bytes literal (`b'READY\\n'`), as supervisord does for an
+    /// event listener's stdout.
+    pub bytes_repr: bool,
 }
 
 /// What a pump did, returned when it ends.
@@ -243,6 +251,9 @@ fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport, framed: &mu
     if sink.ready.as_mut().is_some_and(|watch| watch.feed(data)) {
         sink.ready = None;
     }
+    if let Some(tap) = sink.listener.as_mut() {
+        tap.feed(data);
+    }
     match sink.framer.as_mut() {
         Some(framer) => {
             framed.clear();
@@ -301,6 +312,7 @@ fn copy_elsewhere(sink: &LogSink, data: &[u8]) {
     if let Some(copy) = &sink.main_log_copy {
         if copy.main_log.enabled(LogLevel::Debug) {
             let text = match std::str::from_utf8(data) {
+                _ if copy.bytes_repr => python_bytes_repr(data),
                 Ok(text) => text.to_owned(),
                 Err(_) => format!("Undecodable: {}", python_bytes_repr(data)),
             };
@@ -315,7 +327,7 @@ fn copy_elsewhere(sink: &LogSink, data: &[u8]) {
 }
 
 /// Python's `repr(bytes)`, which supervisord prints for undecodable output.
-fn python_bytes_repr(data: &[u8]) -> String {
+pub fn python_bytes_repr(data: &[u8]) -> String {
     let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
         '"'
     } else {

@@ -1,4 +1,5 @@
-//! Facts reported to the supervisor actor: a child ended, a timer fired, a signal arrived.
+//! Facts reported to the supervisor actor: a child ended, a timer fired, a signal arrived,
+//! an event listener spoke.
 
 use super::fsm::TimerKind;
 use super::process::ProcessId;
@@ -81,4 +82,20 @@ pub enum Event {
     },
     /// A `memory_restart` stop finished: start the process again.
     RestartAfterStop(ProcessId),
+    /// An event listener wrote protocol tokens on its stdout (cut by its pump).
+    ListenerTokens {
+        /// Which process record.
+        id: ProcessId,
+        /// The child that wrote them; a later one voids them.
+        pid: i32,
+        /// What it said, in order.
+        tokens: Vec<crate::events::Token>,
+    },
+    /// A TICK_* deadline passed (armed only while a pool subscribes to it).
+    Tick {
+        /// TICK_5, TICK_60 or TICK_3600.
+        kind: crate::events::EventKind,
+        /// The period boundary, epoch seconds.
+        when: u64,
+    },
 }

@@ -23,6 +23,7 @@ pub mod fsm;
 pub mod handle;
 pub mod health;
 pub mod jobs;
+mod listeners;
 pub mod process;
 pub mod report;
 pub mod restart;
@@ -140,6 +141,12 @@ pub struct Supervisor {
     book: jobs::Book,
     /// The processes' cgroups: prepared at spawn, ended and removed after the exit.
     containment: contain::Containment,
+    /// Event listener pools and their buffers (see [`crate::events`]).
+    bus: crate::events::Bus,
+    /// Events were published or a listener changed: dispatch at the end of the turn.
+    events_dirty: bool,
+    /// The TICK_* deadline tasks, one per period a pool subscribes to.
+    tick_tasks: Vec<tokio::task::AbortHandle>,
     services: Services,
 }
 
@@ -173,6 +180,9 @@ impl Supervisor {
             clock: std::time::Instant::now(),
             book,
             containment: contain::Containment::new(services.cgroups.clone()),
+            bus: crate::events::Bus::default(),
+            events_dirty: false,
+            tick_tasks: Vec::new(),
             services,
         };
         (
@@ -226,7 +236,11 @@ impl Supervisor {
     /// Files an event in its lane: daemon signals are control, SIGCHLD asks for reaping.
     fn file(&mut self, event: Event) {
         match event {
-            Event::ChildSignal => self.agenda.want_reap(),
+            Event::ChildSignal => {
+                // supervisord's debug line; `log` checks the level before formatting.
+                self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
+                self.agenda.want_reap();
+            }
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
@@ -240,7 +254,9 @@ impl Supervisor {
             | Event::CgroupEmpty(_)
             | Event::MemoryRestart { .. }
             | Event::OutOfMemory { .. }
-            | Event::RestartAfterStop(_) => self.agenda.push_event(event),
+            | Event::RestartAfterStop(_)
+            | Event::ListenerTokens { .. }
+            | Event::Tick { .. } => self.agenda.push_event(event),
             Event::Job(_) => self.agenda.push_event(event),
         }
     }
@@ -262,6 +278,9 @@ impl Supervisor {
         for request in turn.spawns {
             self.spawn_queued(request);
         }
+        if self.events_dirty {
+            self.dispatch_events();
+        }
     }
 
     fn log(&self, level: LogLevel, message: &str) {
@@ -281,6 +300,11 @@ impl Supervisor {
             autostart.extend(starts);
         }
         self.rebuild_graph();
+        // supervisord says it is RUNNING before its first processes start.
+        self.publish(
+            crate::events::EventKind::SupervisorStateChangeRunning,
+            Vec::new,
+        );
         self.start_all(autostart);
         // The daemon is booting: `@reboot` jobs run now.
         self.jobs_added(&members, true);
@@ -319,6 +343,7 @@ impl Supervisor {
                     .is_some_and(|p| p.config.autostart && p.job.is_none())
             })
             .collect();
+        self.group_added(&config);
         let position = self
             .groups
             .iter()
@@ -439,6 +464,7 @@ impl Supervisor {
             return Ok(());
         };
         let before = process.machine.state;
+        let before_pid = process.machine.pid;
         let rules = process.rules(daemon_running, self.clock.elapsed());
         let effects = fsm::step(&mut process.machine, &rules, input)?;
         let after = process.machine.state;
@@ -464,7 +490,7 @@ impl Supervisor {
         for effect in logs {
             self.carry_out(id, effect);
         }
-        self.after_transition(id, before);
+        self.after_transition(id, before, before_pid);
         for effect in actions {
             self.carry_out(id, effect);
         }
@@ -472,7 +498,14 @@ impl Supervisor {
         Ok(())
     }
 
-    fn after_transition(&mut self, id: ProcessId, before: ProcessState) {
+    fn after_transition(&mut self, id: ProcessId, before: ProcessState, before_pid: Option<i32>) {
+        let Some(process) = self.processes.get_mut(&id) else {
+            return;
+        };
+        let pid_now = process.machine.pid;
+        if before_pid.is_some() && pid_now != before_pid {
+            self.listener_gone(id);
+        }
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
@@ -500,6 +533,22 @@ impl Supervisor {
         };
         // Nobody listening is fine.
         let _ = self.services.state_changes.send(change);
+        let event_pid = pid_now.or(before_pid).unwrap_or(0);
+        // An exit from RUNNING that restarts at once (or gives up) goes through EXITED
+        // inside one step; supervisord's listeners see the EXITED event all the same.
+        let through_exited = before == ProcessState::Running
+            && before_pid.is_some()
+            && pid_now.is_none()
+            && !matches!(
+                after,
+                ProcessState::Running | ProcessState::Exited | ProcessState::Stopping
+            );
+        if through_exited {
+            self.publish_state(id, before, ProcessState::Exited, event_pid);
+            self.publish_state(id, ProcessState::Exited, after, event_pid);
+        } else {
+            self.publish_state(id, before, after, event_pid);
+        }
         self.after_state_change(id, before, after);
     }
 
@@ -647,6 +696,7 @@ impl Supervisor {
                 )
             })
         };
+        let tap = self.listener_spawned(id, pid);
         let log_files: Vec<LogHandle> = stdout_file
             .iter()
             .chain(stderr_file.iter())
@@ -671,21 +721,29 @@ impl Supervisor {
                             main_log: self.services.main_log.clone(),
                             process_name: config.name.clone(),
                             channel,
+                            bytes_repr: false,
                         }
                     }),
                     problems: Some(MainLogCopy {
                         main_log: self.services.main_log.clone(),
                         process_name: config.name.clone(),
                         channel,
+                        bytes_repr: false,
                     }),
                     ready: watch(self.events_tx.clone()),
+                    listener: None,
                 }
             };
+        let mut stdout_sink = sink(stdout_file, &config.stdout, logs::Channel::Stdout);
+        if tap.is_some() {
+            // supervisord shows a listener's stdout in the main log as a bytes literal.
+            if let Some(copy) = stdout_sink.main_log_copy.as_mut() {
+                copy.bytes_repr = true;
+            }
+        }
+        stdout_sink.listener = tap;
         let pumps = &self.services.pumps;
-        pumps.spawn(
-            spawned.stdout,
-            sink(stdout_file, &config.stdout, logs::Channel::Stdout),
-        );
+        pumps.spawn(spawned.stdout, stdout_sink);
         if let Some(fd) = spawned.stderr {
             pumps.spawn(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
         }
@@ -828,6 +886,8 @@ impl Supervisor {
                     self.remind_shutdown();
                 }
             }
+            Event::ListenerTokens { id, pid, tokens } => self.on_listener_tokens(id, pid, tokens),
+            Event::Tick { kind, when } => self.on_tick(kind, when),
             Event::ProbeDue { id, generation } => self.on_probe_due(id, generation),
             Event::ProbeDone {
                 id,
@@ -982,6 +1042,10 @@ impl Supervisor {
             _ => return,
         }
         self.mood = mood;
+        self.publish(
+            crate::events::EventKind::SupervisorStateChangeStopping,
+            Vec::new,
+        );
         // Nothing is spawned once a shutdown began: queued spawns are cancelled (those
         // processes are STOPPED at once), and processes waiting in BACKOFF give up.
         let queued: Vec<ProcessId> = self
@@ -1107,6 +1171,7 @@ impl Supervisor {
 
     fn finish_restart(&mut self) {
         self.groups.clear();
+        self.bus.clear();
         let ids: Vec<ProcessId> = self.processes.keys().copied().collect();
         for id in ids {
             self.forget_process(id);
@@ -1617,6 +1682,7 @@ impl Supervisor {
         for id in group.members {
             self.forget_process(id);
         }
+        self.group_removed(name);
         self.rebuild_graph();
         self.log(LogLevel::Info, &format!("removed process group {name}"));
         Ok(())
@@ -1764,6 +1830,10 @@ impl Supervisor {
             }
         }
         self.groups.remove(index);
+        if let Some(listener) = &new.listener {
+            self.bus.set_pool(&new.name, listener);
+            self.arm_ticks();
+        }
         let position = self
             .groups
             .iter()

@@ -220,6 +220,7 @@ mod tests {
                 process("agent", 1, 10),
                 process("bus", 0, 1),
             ],
+            listener: None,
         };
         let new = scaled_group(
             &active,
