@@ -98,6 +98,36 @@ fn oom_kill_is_reported_then_restarted() {
     });
 }
 
+/// A crash is not an OOM kill: the kernel wakes the OOM watch when a crashed program's
+/// cgroup is removed, and the restart makes a new cgroup at the same path; the watch must
+/// not read that one's counters as its own (every crash was logged "out of memory").
+#[test]
+fn a_crash_loop_under_memory_max_reports_no_oom() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(
+        "[program:crasher]\ncommand={fixture} --after 300ms --exit-code 1\nmemory_max=64MB\n\
+         startsecs=0\nautorestart=true\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let log = wait_until(DEADLINE, "three crashes and respawns", || {
+        let log = daemon.main_log();
+        if log
+            .matches("exited: crasher (exit status 1; not expected)")
+            .count()
+            >= 3
+            && log.matches("spawned: 'crasher'").count() >= 4
+        {
+            Ok(log)
+        } else {
+            Err(tail(&log))
+        }
+    });
+    assert!(!log.contains("out of memory"), "{log}");
+}
+
 #[test]
 fn cpu_max_caps_cpu_time() {
     if !root() {

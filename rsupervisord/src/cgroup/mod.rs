@@ -588,14 +588,21 @@ pub fn emptied(cgroups: &Cgroups, namespec: &str) -> Option<impl std::future::Fu
 
 /// A kernel notification on a memory cgroup: v1 registers `v1_file` (with `v1_arg`, a
 /// threshold, if any) with an eventfd through `cgroup.event_control`; v2 watches
-/// `memory.events` with inotify. Returns the descriptor to wait on, the v1 file that must
-/// stay open as long as the registration lives, and the file to read after each wake-up.
+/// `memory.events` with inotify. Returns the descriptor to wait on and the open file to read
+/// after each wake-up (v1: it must also stay open as long as the registration lives).
+///
+/// The file is read through that descriptor ([`read_open`]), never again by its path: the
+/// kernel also wakes the watch when the cgroup is removed, and by then a restart of the
+/// program may have made a new cgroup at the same path. Read by path, that new cgroup's
+/// counters were taken for this one's (an "out of memory" line at every crash of a program
+/// with `memory_max`, and a watch left waiting forever on a dead registration). Through the
+/// old descriptor the read fails once the cgroup is gone, which ends the watch.
 fn memory_watch(
     version: Version,
     dir: &Path,
     v1_file: &str,
     v1_arg: Option<u64>,
-) -> Option<(OwnedFd, Option<fs::File>, PathBuf)> {
+) -> Option<(OwnedFd, fs::File)> {
     use nix::sys::eventfd::{EfdFlags, EventFd};
     use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
     use std::os::fd::AsRawFd;
@@ -608,16 +615,25 @@ fn memory_watch(
                 line += &format!(" {arg}");
             }
             write(&dir.join("cgroup.event_control"), &line).ok()?;
-            Some((OwnedFd::from(event), Some(file), dir.join(v1_file)))
+            Some((OwnedFd::from(event), file))
         }
         Version::V2 => {
+            let events = dir.join("memory.events");
+            let file = fs::File::open(&events).ok()?;
             let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
-            inotify
-                .add_watch(&dir.join("memory.events"), AddWatchFlags::IN_MODIFY)
-                .ok()?;
-            Some((OwnedFd::from(inotify), None, dir.join("memory.events")))
+            inotify.add_watch(&events, AddWatchFlags::IN_MODIFY).ok()?;
+            Some((OwnedFd::from(inotify), file))
         }
     }
+}
+
+/// The whole of a small cgroup file, read from its start through an open descriptor; `None`
+/// once its cgroup has been removed (the kernel refuses reads of a removed cgroup's files).
+fn read_open(file: &fs::File) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    let mut buffer = [0u8; 4096];
+    let length = file.read_at(&mut buffer, 0).ok()?;
+    String::from_utf8(buffer[..length].to_vec()).ok()
 }
 
 /// Resolves to true when the process's memory use reaches `threshold` (`memory_restart`), or
@@ -632,18 +648,13 @@ pub fn memory_threshold(
     threshold: u64,
 ) -> Option<impl std::future::Future<Output = bool>> {
     let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
-    let (watch, keep, check) =
-        memory_watch(version, &dir, "memory.usage_in_bytes", Some(threshold))?;
-    let baseline = fs::read_to_string(&check)
-        .ok()
-        .and_then(|t| files::keyed(&t, "high"));
+    let (watch, check) = memory_watch(version, &dir, "memory.usage_in_bytes", Some(threshold))?;
+    let baseline = read_open(&check).and_then(|t| files::keyed(&t, "high"));
     let watch = crate::sys::async_fd(watch).ok()?;
     Some(async move {
-        // The usage file stays open as long as the v1 registration must live.
-        let _keep = keep;
         let mut buffer = [0u8; 1024];
         loop {
-            let Ok(text) = fs::read_to_string(&check) else {
+            let Some(text) = read_open(&check) else {
                 return false; // the cgroup is gone
             };
             let reached = match version {
@@ -675,14 +686,12 @@ pub fn oom_events(
     mut on_oom: impl FnMut() + Send + 'static,
 ) -> Option<impl std::future::Future<Output = ()>> {
     let (version, dir) = cgroups.controller_dir(namespec, "memory")?;
-    let (watch, keep, check) = memory_watch(version, &dir, "memory.oom_control", None)?;
-    let mut seen = fs::read_to_string(&check)
-        .ok()
+    let (watch, check) = memory_watch(version, &dir, "memory.oom_control", None)?;
+    let mut seen = read_open(&check)
         .and_then(|t| files::keyed(&t, "oom_kill"))
         .unwrap_or(0);
     let watch = crate::sys::async_fd(watch).ok()?;
     Some(async move {
-        let _keep = keep;
         let mut buffer = [0u8; 1024];
         loop {
             let Ok(mut ready) = watch.readable().await else {
@@ -693,10 +702,7 @@ pub fn oom_events(
                 ready.clear_ready();
                 continue;
             }
-            let Some(count) = fs::read_to_string(&check)
-                .ok()
-                .and_then(|t| files::keyed(&t, "oom_kill"))
-            else {
+            let Some(count) = read_open(&check).and_then(|t| files::keyed(&t, "oom_kill")) else {
                 return; // the cgroup is gone
             };
             // v1 signals the eventfd only for an OOM (or the cgroup's removal, seen above),
