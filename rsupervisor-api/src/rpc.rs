@@ -251,6 +251,11 @@ pub trait SupervisorRpc {
     #[method(name = "supervisor.sendProcessStdin")]
     async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool>;
 
+    /// Send a REMOTE_COMMUNICATION event (`type:<event_type>` and `data`) to the event
+    /// listeners that subscribe to it.
+    #[method(name = "supervisor.sendRemoteCommEvent")]
+    async fn send_remote_comm_event(&self, event_type: String, data: String) -> RpcResult<bool>;
+
     /// Our addition: reopen every log file (as SIGUSR2), for external logrotate.
     #[method(name = "supervisor.reopenLogs")]
     async fn reopen_logs(&self) -> RpcResult<bool>;

@@ -88,6 +88,7 @@ pub const METHOD_DOCS: &[MethodDoc] = &[
     MethodDoc { name: "supervisor.runProcess", help: "Start one run of a process now without touching its schedule; refused while it runs (rsupervisor addition).", signature: &["boolean", "string", "boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.scaleProgram", help: "Run a number of instances of a numprocs program until the next update (rsupervisor addition).", signature: &["struct", "string", "int"], xmlrpc: true },
     MethodDoc { name: "supervisor.sendProcessStdin", help: "Send a string of chars to the stdin of the process name.", signature: &["boolean", "string", "string"], xmlrpc: true },
+    MethodDoc { name: "supervisor.sendRemoteCommEvent", help: "Send an event that will be received by event listener subprocesses subscribing to the RemoteCommunicationEvent.", signature: &["boolean", "string", "string"], xmlrpc: true },
     MethodDoc { name: "supervisor.shutdown", help: "Shut down the supervisor process", signature: &["boolean"], xmlrpc: true },
     MethodDoc { name: "supervisor.signalAllProcesses", help: "Send a signal to all processes in the process list", signature: &["array", "string"], xmlrpc: true },
     MethodDoc { name: "supervisor.signalProcess", help: "Send an arbitrary UNIX signal to the process named by name", signature: &["boolean", "string", "string"], xmlrpc: true },
@@ -692,6 +693,14 @@ impl SupervisorRpcServer for RpcHandler {
     async fn send_process_stdin(&self, name: String, chars: String) -> RpcResult<bool> {
         self.handle
             .send_stdin(name, chars.into_bytes())
+            .await
+            .map_err(fault)?;
+        Ok(true)
+    }
+
+    async fn send_remote_comm_event(&self, event_type: String, data: String) -> RpcResult<bool> {
+        self.handle
+            .send_remote_event(event_type, data)
             .await
             .map_err(fault)?;
         Ok(true)

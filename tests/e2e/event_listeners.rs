@@ -54,7 +54,7 @@ fn a_childutils_listener_receives_state_events_and_a_rejected_one_again() {
     dir.config(&format!(
         "[eventlistener:lis]\n\
          command={} {{dir}}/listener.py {{dir}}/events.jsonl\n\
-         events=PROCESS_STATE,PROCESS_GROUP\n\
+         events=PROCESS_STATE,PROCESS_GROUP,REMOTE_COMMUNICATION\n\
          startsecs=0\n\n\
          [program:cat]\n\
          command={{fixture}} --sleep\n\
@@ -135,6 +135,23 @@ fn a_childutils_listener_receives_state_events_and_a_rejected_one_again() {
         stopped[1]["payload"],
         format!("processname:cat groupname:cat from_state:STOPPING pid:{pid}")
     );
+    // supervisor.sendRemoteCommEvent reaches the listener as REMOTE_COMMUNICATION.
+    assert_eq!(
+        daemon.rpc_ok(
+            "supervisor.sendRemoteCommEvent",
+            json!(["deploy", "version 42 is live"])
+        ),
+        json!(true)
+    );
+    let remote = wait_until(DEADLINE, "the REMOTE_COMMUNICATION event", || {
+        let events = received(&dir);
+        match find(&events, "REMOTE_COMMUNICATION", "type:deploy").first() {
+            Some(event) => Ok((*event).clone()),
+            None => Err(events),
+        }
+    });
+    assert_eq!(remote["payload"], "type:deploy\nversion 42 is live");
+
     let log = daemon.main_log();
     let serial = stopped[0]["headers"]["serial"].as_str().unwrap_or("?");
     for line in [

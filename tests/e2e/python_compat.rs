@@ -283,26 +283,23 @@ fn xmlrpc_answers_match_supervisord() {
     reference.wait_all_running();
     ours.wait_all_running();
 
-    // Methods, aliases and signatures: ours lists supervisord's (but sendRemoteCommEvent,
-    // which needs event listeners) plus our additions.
+    // Methods, aliases and signatures: ours lists every one of supervisord's plus our
+    // additions.
     let lists = json!([["system.listMethods", []]]);
     let theirs = reference.calls(&reference.unix_url(), false, &lists);
     let mine = ours.calls(&ours.unix_url(), false, &lists);
     let mine_text = mine[0].to_string();
     for name in theirs[0]["ok"].as_array().into_iter().flatten() {
         let name = name.as_str().unwrap_or_default();
-        if name != "supervisor.sendRemoteCommEvent" {
-            assert!(
-                mine_text.contains(&format!("\"{name}\"")),
-                "{name} missing: {mine_text}"
-            );
-        }
+        assert!(
+            mine_text.contains(&format!("\"{name}\"")),
+            "{name} missing: {mine_text}"
+        );
     }
     let signatures: Vec<Value> = theirs[0]["ok"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|name| name.as_str() != Some("supervisor.sendRemoteCommEvent"))
         .map(|name| json!(["system.methodSignature", [name]]))
         .collect();
     let mut diffs = differences(

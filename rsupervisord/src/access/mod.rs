@@ -466,6 +466,7 @@ mod tests {
             "supervisor.clearProcessLogs",
             "supervisor.clearAllProcessLogs",
             "supervisor.sendProcessStdin",
+            "supervisor.sendRemoteCommEvent",
             "supervisor.reopenLogs",
             "supervisor.somethingNew",
         ] {

@@ -158,6 +158,15 @@ pub enum Command {
         /// Answer.
         reply: Reply<Outcome>,
     },
+    /// Publish a REMOTE_COMMUNICATION event (`supervisor.sendRemoteCommEvent`).
+    RemoteEvent {
+        /// The `type:` line of the payload.
+        event_type: String,
+        /// The rest of the payload.
+        data: String,
+        /// Answer.
+        reply: Reply<Outcome>,
+    },
     /// Re-read the configuration and report the difference to what runs.
     Reread {
         /// Answer.

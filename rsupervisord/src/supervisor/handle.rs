@@ -185,6 +185,16 @@ impl SupervisorHandle {
             .await?
     }
 
+    /// Sends a REMOTE_COMMUNICATION event to the listeners that subscribe to it.
+    pub async fn send_remote_event(&self, event_type: String, data: String) -> Outcome {
+        self.ask(|reply| Command::RemoteEvent {
+            event_type,
+            data,
+            reply,
+        })
+        .await?
+    }
+
     /// Re-reads the configuration.
     pub async fn reread(&self) -> Outcome<ReloadResult> {
         self.ask(|reply| Command::Reread { reply }).await?

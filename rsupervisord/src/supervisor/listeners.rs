@@ -33,6 +33,15 @@ impl Supervisor {
         self.events_dirty = true;
     }
 
+    /// A REMOTE_COMMUNICATION event from `supervisor.sendRemoteCommEvent`. The payload is
+    /// `type:<type>` and the data on the next line, as supervisord documents it (4.3.0 on
+    /// Python 3 sends the bytes' repr, `type:b'x'`; see the README's differences).
+    pub(super) fn publish_remote(&mut self, event_type: &str, data: &str) {
+        self.publish(EventKind::RemoteCommunication, || {
+            format!("type:{event_type}\n{data}").into_bytes()
+        });
+    }
+
     /// A group was added: its pool (for a listener group) subscribes first, so a pool sees
     /// its own PROCESS_GROUP_ADDED, as in supervisord.
     pub(super) fn group_added(&mut self, config: &GroupConfig) {
@@ -66,9 +75,19 @@ impl Supervisor {
         to: ProcessState,
         pid: i32,
     ) {
+        // A listener that reached RUNNING can be sent what its pool holds.
+        if to == ProcessState::Running && self.listener_group(id).is_some() {
+            self.events_dirty = true;
+        }
+        let kind = EventKind::for_state(to);
         let Some(process) = self.processes.get(&id) else {
             return;
         };
+        // Most daemons have no listener: no payload is built for an event nobody wants (a
+        // crash storm makes hundreds of transitions a second).
+        if !self.bus.wanted(kind) {
+            return;
+        }
         let facts = events::StateFacts {
             name: &process.config.name,
             group: &process.config.group,
@@ -82,10 +101,7 @@ impl Supervisor {
                 .contains(&process.machine.exitstatus),
         };
         let payload = events::state_payload(&facts);
-        self.publish(EventKind::for_state(to), || payload);
-        if self.listener_group(id).is_some() && to == ProcessState::Running {
-            self.events_dirty = true;
-        }
+        self.publish(kind, || payload);
     }
 
     /// The pool a process is a listener of.

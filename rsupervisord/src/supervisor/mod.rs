@@ -1340,6 +1340,14 @@ impl Supervisor {
             Command::SendStdin { name, data, reply } => {
                 self.send_stdin(&name, data, reply);
             }
+            Command::RemoteEvent {
+                event_type,
+                data,
+                reply,
+            } => {
+                self.publish_remote(&event_type, &data);
+                let _ = reply.send(Ok(()));
+            }
             Command::Reread { reply } => {
                 let result = self.refuse_if_stopping().and_then(|()| self.reread());
                 let _ = reply.send(result);
