@@ -259,6 +259,41 @@ fn state_changes_and_log_lines_arrive_as_server_sent_events() {
         log.contains("event: log\ndata: \"marker-4711\\n\""),
         "{log}"
     );
+
+    // A crash that autorestart answers at once still shows its EXITED, then the restart.
+    // (A program that dies within 100 ms of its spawn is restarted after a pause, through
+    // EXITED on its own; one that ran longer restarts in the same step as its exit.)
+    rsupervisor_e2e::wait::wait_until(DEADLINE, "echo up for over a second", || {
+        let info = daemon.rpc_ok("supervisor.getProcessInfo", json!(["echo"]));
+        let up = info["now"].as_i64().unwrap_or(0) - info["start"].as_i64().unwrap_or(0);
+        if up >= 2 {
+            Ok(())
+        } else {
+            Err(info)
+        }
+    });
+    let crash = sse_until(
+        &daemon,
+        "/api/v1/events",
+        || {
+            daemon.rpc_ok("supervisor.signalProcess", json!(["echo", "KILL"]));
+        },
+        "\"from_state\":\"EXITED\"",
+    );
+    let hops: Vec<(String, String)> = crash
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .filter(|change| change["name"] == "echo")
+        .map(|change| {
+            let state = |key: &str| change[key].as_str().unwrap_or_default().to_string();
+            (state("from_state"), state("to_state"))
+        })
+        .collect();
+    let hop = |from: &str, to: &str| hops.iter().position(|h| h.0 == from && h.1 == to);
+    let exited = hop("RUNNING", "EXITED").unwrap_or_else(|| panic!("no EXITED: {crash}"));
+    let restarted = hop("EXITED", "STARTING").unwrap_or_else(|| panic!("no restart: {crash}"));
+    assert!(exited < restarted, "{crash}");
 }
 
 #[test]

@@ -518,24 +518,10 @@ impl Supervisor {
         if before == after {
             return;
         }
-        let change = StateChange {
-            name: process.config.name.clone(),
-            group: process.config.group.clone(),
-            from_state: before,
-            to_state: after,
-            pid: process.machine.pid.unwrap_or(0),
-            when: SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0),
-            health: String::new(),
-            waiting_for: String::new(),
-        };
-        // Nobody listening is fine.
-        let _ = self.services.state_changes.send(change);
         let event_pid = pid_now.or(before_pid).unwrap_or(0);
         // An exit from RUNNING that restarts at once (or gives up) goes through EXITED
-        // inside one step; supervisord's listeners see the EXITED event all the same.
+        // inside one step; supervisord's listeners, and our state-change stream, see the
+        // EXITED all the same.
         let through_exited = before == ProcessState::Running
             && before_pid.is_some()
             && pid_now.is_none()
@@ -543,11 +529,39 @@ impl Supervisor {
                 after,
                 ProcessState::Running | ProcessState::Exited | ProcessState::Stopping
             );
-        if through_exited {
-            self.publish_state(id, before, ProcessState::Exited, event_pid);
-            self.publish_state(id, ProcessState::Exited, after, event_pid);
+        let hops = if through_exited {
+            vec![
+                (before, ProcessState::Exited),
+                (ProcessState::Exited, after),
+            ]
         } else {
-            self.publish_state(id, before, after, event_pid);
+            vec![(before, after)]
+        };
+        let when = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        for (from_state, to_state) in hops {
+            if let Some(process) = self.processes.get(&id) {
+                let change = StateChange {
+                    name: process.config.name.clone(),
+                    group: process.config.group.clone(),
+                    from_state,
+                    to_state,
+                    // The EXITED hop names the child that exited.
+                    pid: if to_state == ProcessState::Exited {
+                        event_pid
+                    } else {
+                        process.machine.pid.unwrap_or(0)
+                    },
+                    when,
+                    health: String::new(),
+                    waiting_for: String::new(),
+                };
+                // Nobody listening is fine.
+                let _ = self.services.state_changes.send(change);
+            }
+            self.publish_state(id, from_state, to_state, event_pid);
         }
         self.after_state_change(id, before, after);
     }
