@@ -22,7 +22,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
                 let line = match fault.fault {
                     Fault::AlreadyStarted => output::error_line(
                         name,
-                        "already running; a job never runs twice at once (stop it first)",
+                        "already running: a job never runs twice at once; stop it first",
                     ),
                     _ => output::start_result(name, fault.fault.code(), &fault.to_string()),
                 };
@@ -50,8 +50,8 @@ mod tests {
         run(&client, &mut out, &names).await.expect("ok");
         assert_eq!(
             out.stdout_text(),
-            "job: run started\nbusy: ERROR (already running; a job never runs twice at once \
-             (stop it first))\nnosuch: ERROR (no such process)\n"
+            "job: run started\nbusy: ERROR (already running: a job never runs twice at once; \
+             stop it first)\nnosuch: ERROR (no such process)\n"
         );
         assert_ne!(out.status, 0);
         assert_eq!(client.calls()[0], r#"runProcess["job",true]"#);
