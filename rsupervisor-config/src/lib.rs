@@ -1,6 +1,6 @@
 //! Reads supervisord-style INI configuration with supervisord 4.3.0's semantics.
 //!
-//! Both binaries use this crate: the daemon loads the whole file set ([`load`]), the ctl reads
+//! Both binaries use this crate: the daemon loads the whole file set ([`load()`]), the ctl reads
 //! only `[supervisorctl]` and `[unix_http_server]` ([`load_ctl`]). It has no async runtime and
 //! no process code.
 //!

@@ -3,7 +3,7 @@
 //!
 //! This is the one module with `unsafe`: the child is started with `clone(CLONE_VM |
 //! CLONE_VFORK)` (as glibc's `posix_spawn`, which cannot join a cgroup or switch users) and
-//! runs [`child_main`] on its own small stack until `execve`. Everything it needs (argv,
+//! runs `child_main` on its own small stack until `execve`. Everything it needs (argv,
 //! environment, user ids, group list, rlimits, cgroup descriptors) is built in the parent,
 //! because the child shares the daemon's memory and may only make raw system calls.
 //!
@@ -192,7 +192,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
 /// Capacity of a child's output pipe when the daemon runs as root (the default is 64 KiB).
 const PIPE_CAPACITY: i32 = 1 << 20;
 
-/// Starts the program (see [`clone_vfork`]). Must be called inside the tokio runtime, from the
+/// Starts the program (see `clone_vfork`). Must be called inside the tokio runtime, from the
 /// task that reaps children (the supervisor actor): a child whose exec failed is reaped here,
 /// and must not be found reaped already.
 pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, SpawnError> {

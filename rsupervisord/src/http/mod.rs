@@ -11,14 +11,14 @@
 //! - `/api/v1/…`, `/metrics`, `/healthz`: the REST surface ([`crate::rest`]); `GET /` from a
 //!   browser (no WebSocket upgrade): the dashboard;
 //!
-//! New surfaces are more routes on [`router`]. When a listener
+//! New surfaces are more routes on `router`. When a listener
 //! has credentials, every path requires them and a failure gets supervisord's 401 challenge.
 //! With a `tokens_file`, `Authorization: Bearer SECRET` is accepted instead.
 //!
 //! Each request leaves the outer middleware with its [`Caller`] (the connection's peer,
 //! from SO_PEERCRED or the TCP address, plus the basic-auth user or the token, and the role
 //! the listener's [`Policy`] gives it) in its extensions; every surface hands it to the
-//! access [`Gate`](crate::access::Gate).
+//! access [`crate::access::Gate`].
 
 pub mod auth;
 mod logtail;
