@@ -58,7 +58,11 @@ fn a_childutils_listener_receives_state_events_and_a_rejected_one_again() {
          startsecs=0\n\n\
          [program:cat]\n\
          command={{fixture}} --sleep\n\
-         startsecs=0\n",
+         startsecs=0\n\n\
+         [program:fails]\n\
+         command={{fixture}} --exit-code 3\n\
+         startsecs=5\n\
+         startretries=0\n",
         python.display()
     ));
     let daemon = Daemon::start(&dir);
@@ -86,7 +90,29 @@ fn a_childutils_listener_receives_state_events_and_a_rejected_one_again() {
             .map(|p| p.len().to_string())
             .unwrap_or_default()
     );
+    // A last failed start goes STARTING -> BACKOFF -> FATAL in one step of ours; the
+    // listener sees both hops, as supervisord sends them.
+    let fatal = wait_until(DEADLINE, "the FATAL event of fails", || {
+        let events = received(&dir);
+        match find(&events, "PROCESS_STATE_FATAL", "processname:fails ").first() {
+            Some(event) => Ok((*event).clone()),
+            None => Err(events),
+        }
+    });
+    assert_eq!(
+        fatal["payload"],
+        "processname:fails groupname:fails from_state:BACKOFF"
+    );
     let events = received(&dir);
+    assert!(
+        !find(
+            &events,
+            "PROCESS_STATE_BACKOFF",
+            "processname:fails groupname:fails from_state:STARTING tries:1"
+        )
+        .is_empty(),
+        "{events:#?}"
+    );
     assert!(
         !find(
             &events,

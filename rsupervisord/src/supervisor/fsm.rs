@@ -143,6 +143,17 @@ pub enum Effect {
     Timer(TimerKind, Duration),
     /// Write a line to the main log.
     Log(LogLevel, String),
+    /// The machine went through this state inside the step and left it again (an exit seen
+    /// after startsecs passes RUNNING; an exit that restarts or gives up at once passes
+    /// EXITED). The actor reports every hop, as supervisord does, so that listeners and the
+    /// state-change stream see STARTING -> RUNNING -> EXITED -> STARTING, not one jump.
+    Passed {
+        /// The state passed through.
+        state: ProcessState,
+        /// The start attempts counted while in it ([`Machine::backoff`] then; the `tries`
+        /// of a BACKOFF event).
+        tries: u32,
+    },
 }
 
 /// The settings and counters the state machine needs; the actor owns the real record.
@@ -353,6 +364,10 @@ pub fn step(machine: &mut Machine, rules: &Rules, input: Input) -> Result<Vec<Ef
         ) => {
             // Up long enough, but its startsecs timer had not fired yet: promote, then exit.
             enter_running(machine, rules, &mut effects);
+            effects.push(Effect::Passed {
+                state: Running,
+                tries: 0,
+            });
             let exit = (status, cause.as_deref());
             exit_running(machine, rules, exit, ran_for, &mut effects);
         }
@@ -524,6 +539,17 @@ fn enter_running(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>
 }
 
 fn enter_backoff(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
+    let mark = effects.len();
+    let tries = machine.backoff + 1;
+    enter_backoff_or_give_up(machine, rules, effects);
+    if machine.state == ProcessState::Fatal {
+        // supervisord enters BACKOFF first (counting the attempt) and gives up from there.
+        let state = ProcessState::Backoff;
+        effects.insert(mark, Effect::Passed { state, tries });
+    }
+}
+
+fn enter_backoff_or_give_up(machine: &mut Machine, rules: &Rules, effects: &mut Vec<Effect>) {
     machine.backoff += 1;
     let refused = restart::before_retry(&rules.policy, &machine.history, rules.now);
     if !rules.daemon_running {
@@ -602,7 +628,18 @@ fn exit_running(
     if !(restart && rules.daemon_running) {
         return;
     }
+    let mark = effects.len();
     restart_by_policy(machine, rules, ran_for, effects);
+    if machine.state != ProcessState::Exited {
+        // Reported in order: the exit, then what the policy did.
+        effects.insert(
+            mark,
+            Effect::Passed {
+                state: ProcessState::Exited,
+                tries: 0,
+            },
+        );
+    }
 }
 
 /// The automatic restart after an exit, as the restart policy decides it: at once, after a
@@ -845,7 +882,8 @@ mod tests {
         }
     }
 
-    /// Every input in every state either is refused, or lands in an allowed state.
+    /// Every input in every state either is refused, or goes through allowed transitions
+    /// only: each hop from the start, through the states it reports as passed, to the end.
     #[test]
     fn never_leaves_the_allowed_transitions() {
         let machines = ProcessState::ALL.into_iter().map(machine).chain([queued()]);
@@ -853,20 +891,70 @@ mod tests {
             let from = start.state;
             for input in all_inputs() {
                 let mut m = start.clone();
-                if let Ok(_effects) = step(&mut m, &rules(), input.clone()) {
-                    // Two composite steps pass through an allowed intermediate state:
-                    // RUNNING -> EXITED -> STARTING (autorestart) and
-                    // STARTING -> RUNNING -> EXITED (exit seen after startsecs).
-                    let composite = [(Running, Starting), (Starting, Exited)];
-                    // (The restart limit adds RUNNING -> EXITED -> FATAL; tested below.)
-                    assert!(
-                        is_allowed(from, m.state) || composite.contains(&(from, m.state)),
-                        "{from:?} --{input:?}--> {:?} is not an allowed transition",
-                        m.state
-                    );
+                if let Ok(effects) = step(&mut m, &rules(), input.clone()) {
+                    let mut path = vec![from];
+                    path.extend(effects.iter().filter_map(|effect| match effect {
+                        Effect::Passed { state, .. } => Some(*state),
+                        _ => None,
+                    }));
+                    path.push(m.state);
+                    for hop in path.windows(2).filter(|hop| hop[0] != hop[1]) {
+                        assert!(
+                            is_allowed(hop[0], hop[1]),
+                            "{from:?} --{input:?}--> {path:?}: {:?} -> {:?} is not an \
+                             allowed transition",
+                            hop[0],
+                            hop[1]
+                        );
+                    }
                 }
             }
         }
+    }
+
+    /// The steps that go through more than one state report every state on the way, as
+    /// supervisord's events show them: an exit seen after startsecs passes RUNNING, an exit
+    /// that restarts at once passes EXITED, a last failed retry passes BACKOFF.
+    #[test]
+    fn composite_steps_report_the_states_they_pass() {
+        let passed = |effects: &[Effect]| -> Vec<ProcessState> {
+            effects
+                .iter()
+                .filter_map(|effect| match effect {
+                    Effect::Passed { state, .. } => Some(*state),
+                    _ => None,
+                })
+                .collect()
+        };
+        let exit = |after_startsecs| exited(1, after_startsecs);
+        let mut always = rules();
+        always.autorestart = AutoRestart::Always;
+
+        // STARTING, up past startsecs before its timer fired, exits and restarts at once.
+        let mut m = machine(Starting);
+        let effects = step(&mut m, &always, exit(true)).expect("accepted");
+        assert_eq!(
+            (passed(&effects), m.state),
+            (vec![Running, Exited], Starting)
+        );
+
+        // RUNNING exits and restarts at once.
+        let mut m = machine(Running);
+        let effects = step(&mut m, &always, exit(false)).expect("accepted");
+        assert_eq!((passed(&effects), m.state), (vec![Exited], Starting));
+
+        // RUNNING exits and stays EXITED: one hop, nothing passed.
+        let mut never = rules();
+        never.autorestart = AutoRestart::Never;
+        let mut m = machine(Running);
+        let effects = step(&mut m, &never, exit(false)).expect("accepted");
+        assert_eq!((passed(&effects), m.state), (vec![], Exited));
+
+        // The last allowed fast exit: STARTING -> BACKOFF -> FATAL.
+        let mut m = machine(Starting);
+        m.backoff = rules().startretries;
+        let effects = step(&mut m, &rules(), exit(false)).expect("accepted");
+        assert_eq!((passed(&effects), m.state), (vec![Backoff], Fatal));
     }
 
     /// The table of accepted (state, input) pairs: everything else is refused.
@@ -1038,6 +1126,13 @@ mod tests {
         assert_eq!(m.state, Fatal);
         assert_eq!(
             effects[1],
+            Effect::Passed {
+                state: Backoff,
+                tries: 3
+            }
+        );
+        assert_eq!(
+            effects[2],
             Effect::Log(
                 LogLevel::Info,
                 "gave up: web entered FATAL state, too many start retries too quickly".into()
@@ -1227,7 +1322,14 @@ mod tests {
         let mut m = machine(Starting);
         let effects = step(&mut m, &rules(), exited(0, true)).expect("accepted");
         assert!(matches!(&effects[0], Effect::Log(_, t) if t.starts_with("success: web")));
-        assert!(matches!(&effects[1], Effect::Log(_, t) if t.starts_with("exited: web")));
+        assert_eq!(
+            effects[1],
+            Effect::Passed {
+                state: Running,
+                tries: 0
+            }
+        );
+        assert!(matches!(&effects[2], Effect::Log(_, t) if t.starts_with("exited: web")));
         assert_eq!(m.state, Exited);
     }
 

@@ -67,13 +67,14 @@ impl Supervisor {
     }
 
     /// The PROCESS_STATE_* event of a transition from `before` to `to`; `pid` is the child
-    /// the transition saw (the one that exited for EXITED and STOPPED).
+    /// the transition saw (the one that exited for EXITED and STOPPED); `tries` the start
+    /// attempts counted in the state entered (STARTING and BACKOFF report it).
     pub(super) fn publish_state(
         &mut self,
         id: ProcessId,
-        before: ProcessState,
-        to: ProcessState,
+        (before, to): (ProcessState, ProcessState),
         pid: i32,
+        tries: u32,
     ) {
         // A listener that reached RUNNING can be sent what its pool holds.
         if to == ProcessState::Running && self.listener_group(id).is_some() {
@@ -94,7 +95,7 @@ impl Supervisor {
             from: before,
             to,
             pid,
-            tries: process.machine.backoff,
+            tries,
             expected: process
                 .config
                 .exitcodes

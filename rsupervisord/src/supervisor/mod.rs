@@ -484,13 +484,20 @@ impl Supervisor {
         }
         // The transition's log lines come first, as in supervisord (which logs, then changes
         // state): a `stopProcess(wait)` caller that reads the main log must find `stopped:`.
-        let (logs, actions): (Vec<Effect>, Vec<Effect>) = effects
-            .into_iter()
-            .partition(|effect| matches!(effect, Effect::Log(..)));
+        let mut passed = Vec::new();
+        let mut logs = Vec::new();
+        let mut actions = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Passed { state, tries } => passed.push((state, tries)),
+                Effect::Log(..) => logs.push(effect),
+                _ => actions.push(effect),
+            }
+        }
         for effect in logs {
             self.carry_out(id, effect);
         }
-        self.after_transition(id, before, before_pid);
+        self.after_transition(id, before, before_pid, &passed);
         for effect in actions {
             self.carry_out(id, effect);
         }
@@ -498,7 +505,16 @@ impl Supervisor {
         Ok(())
     }
 
-    fn after_transition(&mut self, id: ProcessId, before: ProcessState, before_pid: Option<i32>) {
+    /// Reports a step's state changes: one hop per state the machine went through
+    /// (`passed`, in order), to the state-change stream and the event listeners; then the
+    /// dependency and health bookkeeping.
+    fn after_transition(
+        &mut self,
+        id: ProcessId,
+        before: ProcessState,
+        before_pid: Option<i32>,
+        passed: &[(ProcessState, u32)],
+    ) {
         let Some(process) = self.processes.get_mut(&id) else {
             return;
         };
@@ -515,45 +531,41 @@ impl Supervisor {
             process.resolve_waiters();
         }
         let after = process.machine.state;
-        if before == after {
+        if before == after && passed.is_empty() {
             return;
         }
         let event_pid = pid_now.or(before_pid).unwrap_or(0);
-        // An exit from RUNNING that restarts at once (or gives up) goes through EXITED
-        // inside one step; supervisord's listeners, and our state-change stream, see the
-        // EXITED all the same.
-        let through_exited = before == ProcessState::Running
-            && before_pid.is_some()
-            && pid_now.is_none()
-            && !matches!(
-                after,
-                ProcessState::Running | ProcessState::Exited | ProcessState::Stopping
-            );
-        let hops = if through_exited {
-            vec![
-                (before, ProcessState::Exited),
-                (ProcessState::Exited, after),
-            ]
-        } else {
-            vec![(before, after)]
-        };
+        // Each state with the `tries` an event about entering it reports.
+        let tries_now = process.machine.backoff;
+        let mut states = Vec::with_capacity(passed.len() + 2);
+        states.push((before, tries_now));
+        states.extend_from_slice(passed);
+        states.push((after, tries_now));
+        let hops: Vec<(ProcessState, ProcessState, u32)> = states
+            .windows(2)
+            .map(|pair| (pair[0].0, pair[1].0, pair[1].1))
+            .filter(|(from, to, _)| from != to)
+            .collect();
         let when = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        for (from_state, to_state) in hops {
+        let last = hops.len().saturating_sub(1);
+        for (index, &(from_state, to_state, tries)) in hops.iter().enumerate() {
             if let Some(process) = self.processes.get(&id) {
+                // The hops on the way, and the exit, name the child that was there; the last
+                // hop names the child there now (none yet while a restart waits to spawn).
+                let pid = if index < last || to_state == ProcessState::Exited {
+                    before_pid.or(pid_now)
+                } else {
+                    process.machine.pid
+                };
                 let change = StateChange {
                     name: process.config.name.clone(),
                     group: process.config.group.clone(),
                     from_state,
                     to_state,
-                    // The EXITED hop names the child that exited.
-                    pid: if to_state == ProcessState::Exited {
-                        event_pid
-                    } else {
-                        process.machine.pid.unwrap_or(0)
-                    },
+                    pid: pid.unwrap_or(0),
                     when,
                     health: String::new(),
                     waiting_for: String::new(),
@@ -561,13 +573,18 @@ impl Supervisor {
                 // Nobody listening is fine.
                 let _ = self.services.state_changes.send(change);
             }
-            self.publish_state(id, from_state, to_state, event_pid);
+            self.publish_state(id, (from_state, to_state), event_pid, tries);
         }
-        self.after_state_change(id, before, after);
+        // A step that ends where it began went through a run that ended (STARTING ->
+        // RUNNING -> EXITED -> STARTING): the bookkeeping sees it as the restart from RUNNING.
+        let from = if before == after { passed[0].0 } else { before };
+        self.after_state_change(id, from, after);
     }
 
     fn carry_out(&mut self, id: ProcessId, effect: Effect) {
         match effect {
+            // Sorted out by `apply` before it carries out the rest.
+            Effect::Passed { .. } => {}
             Effect::Log(level, message) => self.log(level, &message),
             Effect::Spawn => {
                 if let Some(process) = self.processes.get(&id) {
