@@ -17,6 +17,8 @@ pub mod types;
 
 #[cfg(feature = "client")]
 pub mod transport;
+#[cfg(feature = "cli")]
+pub mod usage;
 
 pub use fault::{Fault, FaultError};
 #[cfg(any(feature = "server", feature = "client"))]

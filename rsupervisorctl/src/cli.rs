@@ -17,26 +17,26 @@ interactive shell is started. Use the action \"help\" to list them, \"help <acti
 /// Global flags, shared by parsing and by the generated documentation.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Configuration file (default: /etc/rsupervisor/rsupervisord.conf, then supervisord's
-    /// search list)
-    #[arg(short = 'c', long = "configuration", value_name = "FILE")]
+    /// configuration file path (searches /etc/rsupervisor/rsupervisord.conf, then
+    /// supervisord's list, if not given)
+    #[arg(short = 'c', long = "configuration", value_name = "FILENAME")]
     pub configuration: Option<PathBuf>,
-    /// URL on which rsupervisord listens, e.g. unix:///run/rsupervisor.sock
+    /// URL on which rsupervisord server is listening (unix:///path or http://host:port)
     #[arg(short = 's', long = "serverurl", value_name = "URL")]
     pub serverurl: Option<String>,
-    /// Username for authentication with the server
+    /// username to use for authentication with server
     #[arg(short = 'u', long = "username", value_name = "USERNAME")]
     pub username: Option<String>,
-    /// Password for authentication with the server
+    /// password to use for authentication with server
     #[arg(short = 'p', long = "password", value_name = "PASSWORD")]
     pub password: Option<String>,
-    /// Start an interactive shell (ignored when an action is given, as in supervisorctl)
+    /// start an interactive shell (ignored when an action is given, as in supervisorctl)
     #[arg(short = 'i', long = "interactive")]
     pub interactive: bool,
-    /// Keep a readline history in this file
-    #[arg(short = 'r', long = "history-file", value_name = "FILE")]
+    /// keep a readline history in FILENAME
+    #[arg(short = 'r', long = "history-file", value_name = "FILENAME")]
     pub history_file: Option<PathBuf>,
-    /// Print machine-readable JSON (status, avail, pid, version, audit)
+    /// print machine-readable JSON (status, avail, pid, version, audit)
     #[arg(long = "json")]
     pub json: bool,
     /// Print a shell completion script and exit
@@ -61,17 +61,20 @@ pub enum CompletionShell {
 /// The parsed command line.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "rsupervisorctl", version, about = ABOUT, after_help = AFTER_HELP)]
-#[command(disable_help_flag = true)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub struct Cli {
     /// Global flags.
     #[command(flatten)]
     pub globals: GlobalArgs,
-    /// Print help
+    /// print usage message and exit
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
-    /// Print help (supervisorctl's `-?`)
+    /// print usage message and exit (supervisorctl's `-?`)
     #[arg(short = '?', action = ArgAction::Help, hide = true)]
     help_question: Option<bool>,
+    /// print rsupervisorctl version number and exit
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    version: Option<bool>,
     /// The action and its arguments, e.g. `status`, `tail -f web stderr`
     #[arg(
         value_name = "ACTION",
@@ -127,9 +130,37 @@ pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
     clap_mangen::Man::new(documented_command()).render(out)
 }
 
+/// The first line of `-h`, after the name, and what follows the options: supervisorctl's.
+const TITLE: &str = "control applications run by rsupervisord from the cmd line.";
+const HELP_AFTER: &str = "action [arguments] -- see below
+
+Actions are commands like \"tail\" or \"stop\".  If -i is specified or no action is
+specified on the command line, a \"shell\" interpreting actions typed
+interactively is started.  Use the action \"help\" to find out about available
+actions.";
+
+/// The parsing command, with its `-h` text in supervisorctl's layout.
+fn command() -> Command {
+    let command = Cli::command();
+    let help = rsupervisor_api::usage::supervisord_help(
+        &command,
+        TITLE,
+        "[options] [action [arguments]]",
+        HELP_AFTER,
+    );
+    command.override_help(help)
+}
+
 /// Parses the process's arguments; clap prints usage errors and exits 2 itself.
 pub fn parse() -> Cli {
-    Cli::parse()
+    use clap::FromArgMatches;
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|error| error.exit())
+}
+
+/// Parses `args` (the first is the program), for tests.
+pub fn try_parse_from(args: &[&str]) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    Cli::from_arg_matches(&command().try_get_matches_from(args)?)
 }
 
 /// Rejects an option clap let through as the action (`trailing_var_arg` takes the first
@@ -143,7 +174,7 @@ pub fn check(cli: &Cli) -> Result<(), String> {
 
 /// `--help` text, for tests.
 pub fn help_text() -> String {
-    Cli::command().render_help().to_string()
+    command().render_help().to_string()
 }
 
 #[cfg(test)]
@@ -151,8 +182,10 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::try_parse_from(std::iter::once("rsupervisorctl").chain(args.iter().copied()))
-            .expect("parses")
+        let argv: Vec<&str> = std::iter::once("rsupervisorctl")
+            .chain(args.iter().copied())
+            .collect();
+        try_parse_from(&argv).expect("parses")
     }
 
     #[test]
@@ -185,7 +218,7 @@ mod tests {
         let cli = parse(&["--bogus"]);
         assert_eq!(check(&cli), Err("option --bogus not recognized".to_owned()));
         assert_eq!(check(&parse(&["tail", "-f", "web"])), Ok(()));
-        let error = Cli::try_parse_from(["rsupervisorctl", "-c"]).expect_err("rejected");
+        let error = try_parse_from(&["rsupervisorctl", "-c"]).expect_err("rejected");
         assert_eq!(error.exit_code(), 2);
     }
 
@@ -210,6 +243,37 @@ mod tests {
         write_man(&mut man).expect("renders");
         let man = String::from_utf8(man).expect("utf-8");
         assert!(man.contains("rsupervisorctl") && man.contains("serverurl"));
-        assert!(help_text().contains("--configuration"));
+    }
+
+    #[test]
+    fn help_is_in_supervisorctls_layout_and_question_mark_prints_it() {
+        let h = try_parse_from(&["rsupervisorctl", "-h"]).expect_err("-h shows help");
+        let q = try_parse_from(&["rsupervisorctl", "-?"]).expect_err("-? shows help");
+        assert_eq!(h.kind(), clap::error::ErrorKind::DisplayHelp);
+        let text = h.to_string();
+        assert_eq!(q.to_string(), text);
+        assert_eq!(help_text(), text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "rsupervisorctl -- control applications run by rsupervisord from the cmd line."
+        );
+        assert!(lines[2].starts_with("Usage: "));
+        assert!(lines[2].ends_with(" [options] [action [arguments]]"));
+        assert_eq!(lines[4], "Options:");
+        for line in [
+            "-h/--help -- print usage message and exit",
+            "-s/--serverurl URL -- URL on which rsupervisord server is listening \
+             (unix:///path or http://host:port)",
+            "-u/--username USERNAME -- username to use for authentication with server",
+            "-V/--version -- print rsupervisorctl version number and exit",
+            "action [arguments] -- see below",
+        ] {
+            assert!(lines.contains(&line), "no {line:?} in:\n{text}");
+        }
+        assert!(text.ends_with("Use the action \"help\" to find out about available\nactions.\n"));
+        assert!(!text.contains("-?") && !text.contains("generate"));
+        let v = try_parse_from(&["rsupervisorctl", "-V"]).expect_err("-V prints the version");
+        assert_eq!(v.kind(), clap::error::ErrorKind::DisplayVersion);
     }
 }

@@ -10,72 +10,76 @@ use std::sync::Arc;
 
 /// A supervisord-compatible process supervisor.
 #[derive(Debug, Parser)]
-#[command(name = "rsupervisord", version, about, long_about = None)]
-#[command(disable_help_flag = true)]
+#[command(name = "rsupervisord", about, long_about = None)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub struct Args {
-    /// Print help
-    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
-    help: Option<bool>,
-    /// Print help (supervisord's `-?`)
-    #[arg(short = '?', action = clap::ArgAction::Help, hide = true)]
-    help_question: Option<bool>,
-    /// Configuration file (default: /etc/rsupervisor/rsupervisord.conf, then supervisord's
-    /// search list).
-    #[arg(short = 'c', long = "configuration", value_name = "FILE")]
+    /// configuration file path (searches /etc/rsupervisor/rsupervisord.conf, then
+    /// supervisord's list, if not given)
+    #[arg(short = 'c', long = "configuration", value_name = "FILENAME")]
     pub configuration: Option<PathBuf>,
-    /// Run in the foreground.
+    /// run in the foreground (same as 'nodaemon=true' in config file)
     #[arg(short = 'n', long)]
     pub nodaemon: bool,
-    /// With -n: do not copy the main log to stdout.
+    /// no logs to stdout (maps to 'silent=true' in config file)
     #[arg(short = 's', long)]
     pub silent: bool,
-    /// Run as this user (when started as root).
+    /// print this usage message and exit
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
+    help: Option<bool>,
+    /// print this usage message and exit (supervisord's `-?`)
+    #[arg(short = '?', action = clap::ArgAction::Help, hide = true)]
+    help_question: Option<bool>,
+    /// print rsupervisord version number and exit
+    #[arg(short = 'v', long = "version", short_alias = 'V')]
+    pub version: bool,
+    /// run rsupervisord as this user (or numeric uid)
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,
-    /// umask for the daemon when daemonizing (octal).
+    /// use this umask for daemon subprocess (default is 022)
     #[arg(short = 'm', long, value_name = "UMASK")]
     pub umask: Option<String>,
-    /// Directory to chdir to when daemonizing.
-    #[arg(short = 'd', long, value_name = "DIR")]
+    /// directory to chdir to when daemonized
+    #[arg(short = 'd', long, value_name = "DIRECTORY")]
     pub directory: Option<PathBuf>,
-    /// Main log file.
-    #[arg(short = 'l', long, value_name = "FILE")]
+    /// use FILENAME as logfile path
+    #[arg(short = 'l', long, value_name = "FILENAME")]
     pub logfile: Option<String>,
-    /// Main log size limit (e.g. 50MB).
+    /// use BYTES to limit the max size of logfile (e.g. 50MB)
     #[arg(short = 'y', long = "logfile_maxbytes", value_name = "BYTES")]
     pub logfile_maxbytes: Option<String>,
-    /// Number of main log backups.
+    /// number of backups to keep when max bytes reached
     #[arg(short = 'z', long = "logfile_backups", value_name = "NUM")]
     pub logfile_backups: Option<u32>,
-    /// Log level (critical, error, warn, info, debug, trace, blather).
+    /// use LEVEL as log level (critical,error,warn,info,debug,trace,blather)
     #[arg(short = 'e', long, value_name = "LEVEL")]
     pub loglevel: Option<String>,
-    /// Pidfile.
-    #[arg(short = 'j', long, value_name = "FILE")]
+    /// write a pid file for the daemon process to FILENAME
+    #[arg(short = 'j', long, value_name = "FILENAME")]
     pub pidfile: Option<PathBuf>,
-    /// Identifier, returned by getIdentification and used in AUTO log names.
+    /// identifier used for this instance of rsupervisord
     #[arg(short = 'i', long, value_name = "STR")]
     pub identifier: Option<String>,
-    /// Directory for AUTO child logs.
-    #[arg(short = 'q', long, value_name = "DIR")]
+    /// the log directory for child process logs
+    #[arg(short = 'q', long, value_name = "DIRECTORY")]
     pub childlogdir: Option<PathBuf>,
-    /// Keep AUTO child logs of earlier runs.
+    /// prevent the process from performing cleanup (removal of old automatic child log
+    /// files) at startup
     #[arg(short = 'k', long)]
     pub nocleanup: bool,
-    /// Minimum number of open files to allow.
+    /// the minimum number of file descriptors for start success
     #[arg(short = 'a', long, value_name = "NUM")]
     pub minfds: Option<u64>,
-    /// Minimum number of processes to allow.
+    /// the minimum number of processes available for start success
     #[arg(long, value_name = "NUM")]
     pub minprocs: Option<u64>,
-    /// Strip ANSI escape sequences from child output.
+    /// strip ansi escape codes from process output
     #[arg(short = 't', long = "strip_ansi")]
     pub strip_ansi: bool,
-    /// Load and validate the whole configuration, print a summary or every error, and exit
-    /// (0 when valid, 2 otherwise).
+    /// load and validate the whole configuration, print a summary or every error, and exit
+    /// (0 when valid, 2 otherwise)
     #[arg(long)]
     pub check: bool,
-    /// With --check: print the effective configuration as JSON.
+    /// with --check: print the effective configuration as JSON
     #[arg(long, requires = "check")]
     pub json: bool,
     /// Print a completion script for SHELL to stdout and exit (used by packaging).
@@ -84,6 +88,33 @@ pub struct Args {
     /// Print the man page (roff) to stdout and exit (used by packaging).
     #[arg(long, hide = true, exclusive = true)]
     pub generate_man: bool,
+}
+
+/// The first line of `-h`, after the name.
+const TITLE: &str = "run a set of applications as daemons, as supervisord does.";
+
+/// The command with its `-h` text in supervisord's layout.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let command = Args::command();
+    let help = rsupervisor_api::usage::supervisord_help(&command, TITLE, "[options]", "");
+    command.override_help(help)
+}
+
+/// Parses the process's arguments; `-h` and usage errors are printed and exit, as clap does.
+pub fn parse() -> Args {
+    use clap::FromArgMatches;
+    Args::from_arg_matches(&command().get_matches()).unwrap_or_else(|error| error.exit())
+}
+
+/// Parses `args` (the first is the program), for tests.
+pub fn try_parse_from<I, T>(args: I) -> Result<Args, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    Args::from_arg_matches(&command().try_get_matches_from(args)?)
 }
 
 /// Writes what `--generate-completions` / `--generate-man` ask for to `out`; returns false
@@ -195,19 +226,48 @@ impl Overrides {
 
 #[cfg(test)]
 mod tests {
-    use super::Args;
-    use clap::Parser;
+    use super::try_parse_from;
 
     #[test]
-    fn question_mark_prints_the_help_as_h_does() {
-        let h = Args::try_parse_from(["rsupervisord", "-h"]).expect_err("-h shows help");
-        let q = Args::try_parse_from(["rsupervisord", "-?"]).expect_err("-? shows help");
+    fn help_is_in_supervisords_layout_and_question_mark_prints_it() {
+        let h = try_parse_from(["rsupervisord", "-h"]).expect_err("-h shows help");
+        let q = try_parse_from(["rsupervisord", "-?"]).expect_err("-? shows help");
         assert_eq!(h.kind(), clap::error::ErrorKind::DisplayHelp);
         assert_eq!(q.kind(), clap::error::ErrorKind::DisplayHelp);
-        assert_eq!(q.to_string(), h.to_string());
-        assert!(
-            !h.to_string().contains("-?"),
-            "-? stays out of the option list"
+        let text = h.to_string();
+        assert_eq!(q.to_string(), text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "rsupervisord -- run a set of applications as daemons, as supervisord does."
         );
+        assert!(lines[2].starts_with("Usage: ") && lines[2].ends_with(" [options]"));
+        assert_eq!(lines[4], "Options:");
+        for line in [
+            "-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)",
+            "-h/--help -- print this usage message and exit",
+            "-v/--version -- print rsupervisord version number and exit",
+            "-c/--configuration FILENAME -- configuration file path (searches \
+             /etc/rsupervisor/rsupervisord.conf, then supervisord's list, if not given)",
+            "-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile (e.g. 50MB)",
+            "--minprocs NUM -- the minimum number of processes available for start success",
+            "--check -- load and validate the whole configuration, print a summary or every \
+             error, and exit (0 when valid, 2 otherwise)",
+        ] {
+            assert!(lines.contains(&line), "no {line:?} in:\n{text}");
+        }
+        assert!(!text.contains("-?"), "-? stays out of the option list");
+        assert!(!text.contains("generate"), "packaging flags stay hidden");
+    }
+
+    #[test]
+    fn v_asks_for_the_version_as_in_supervisord() {
+        for flag in ["-v", "--version", "-V"] {
+            assert!(
+                try_parse_from(["rsupervisord", flag])
+                    .expect("parses")
+                    .version
+            );
+        }
     }
 }

@@ -38,7 +38,6 @@ pub mod supervisor;
 pub mod sys;
 pub mod xmlrpc;
 
-use clap::Parser;
 use rsupervisor_config::{Config, LoadOptions, LogLevel};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,7 +60,12 @@ fn fail(message: &str) -> ExitCode {
 
 /// Runs the daemon from the command line; returns the process exit status.
 pub fn main_entry() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = cli::parse();
+    if args.version {
+        // supervisord -v prints the bare version number.
+        println!("{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     match cli::generate(&args, &mut std::io::stdout().lock()) {
         Ok(true) => return ExitCode::SUCCESS,
         Ok(false) => {}
