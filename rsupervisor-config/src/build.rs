@@ -431,6 +431,7 @@ impl<'a> Builder<'a> {
                     kind: GroupKind::Group,
                     processes,
                     listener: None,
+                    fcgi_socket: None,
                 });
             }
         }
@@ -452,6 +453,7 @@ impl<'a> Builder<'a> {
                     kind: GroupKind::Program,
                     processes,
                     listener: None,
+                    fcgi_socket: None,
                 });
             }
         }
@@ -529,6 +531,7 @@ impl<'a> Builder<'a> {
                     kind: GroupKind::EventListener,
                     processes,
                     listener: Some(listener),
+                    fcgi_socket: None,
                 });
             }
         }
@@ -544,15 +547,18 @@ impl<'a> Builder<'a> {
             let priority = self
                 .conv(section, "priority", "999", &common, dt::integer)
                 .unwrap_or(999);
-            self.fcgi_socket(section, &name, &common);
+            let socket = self.fcgi_socket(section, &name, &common);
             let processes = self.processes_from_section(section, &name);
-            if let (Some(processes), true) = (processes, self.errors.len() == before) {
+            if let (Some(processes), Some(socket), true) =
+                (processes, socket, self.errors.len() == before)
+            {
                 groups.push(GroupConfig {
                     name,
                     priority,
                     kind: GroupKind::FcgiProgram,
                     processes,
                     listener: None,
+                    fcgi_socket: Some(socket),
                 });
             }
         }
@@ -561,28 +567,43 @@ impl<'a> Builder<'a> {
         groups
     }
 
-    /// Validates the `[fcgi-program:x]` socket options.
-    fn fcgi_socket(&mut self, section: &str, name: &str, common: &Expansions) {
+    /// Reads the `[fcgi-program:x]` socket options; `None` after recording an error.
+    fn fcgi_socket(
+        &mut self,
+        section: &str,
+        name: &str,
+        common: &Expansions,
+    ) -> Option<FcgiSocket> {
         // supervisord resolves `user` here first (for the socket owner); an unknown user is
         // reported once, under the `user` key.
-        let _ = self.conv_opt(section, "user", common, dt::user);
-        if let Ok(Some(backlog)) = self.conv_opt(section, "socket_backlog", common, dt::integer) {
-            if !(1..=65535).contains(&backlog) {
+        let user = self.conv_opt(section, "user", common, dt::user);
+        let mut ok = user.is_ok();
+        let backlog = match self.conv_opt(section, "socket_backlog", common, dt::integer) {
+            Ok(Some(backlog)) if (1..=65535).contains(&backlog) => u32::try_from(backlog).ok(),
+            Ok(Some(backlog)) => {
                 self.error(
                     section,
                     Some("socket_backlog"),
                     format!("Invalid socket_backlog value {backlog}"),
                 );
+                ok = false;
+                None
             }
-        }
+            Ok(None) => None,
+            Err(_) => {
+                ok = false;
+                None
+            }
+        };
         let owner = self.socket_option(section, "socket_owner", common, |v| {
-            dt::colon_separated_user_group(v).is_ok()
+            dt::colon_separated_user_group(v).ok()
         });
-        let mode = self.socket_option(section, "socket_mode", common, |v| dt::octal(v).is_ok());
+        let mode = self.socket_option(section, "socket_mode", common, |v| dt::octal(v).ok());
+        ok &= !matches!(owner, SocketOption::Invalid) && !matches!(mode, SocketOption::Invalid);
         let mut n = common.clone();
         n.insert("program_name".into(), s(name));
         let Ok(socket) = self.get(section, "socket", Some(""), Some(&n)) else {
-            return;
+            return None;
         };
         let socket = socket.unwrap_or_default();
         if socket.is_empty() {
@@ -591,59 +612,104 @@ impl<'a> Builder<'a> {
                 Some("socket"),
                 format!("[{section}] section requires a \"socket\" line"),
             );
-            return;
+            return None;
         }
-        let problem = if let Some(path) = socket.strip_prefix("unix://") {
-            (!path.starts_with('/')).then(|| {
-                format!(
+        let parsed = if let Some(path) = socket.strip_prefix("unix://") {
+            if path.starts_with('/') {
+                let path = dt::normalize_path(path, &self.cwd);
+                // Without socket_owner, the socket belongs to the program's user when the
+                // program runs as another user than the daemon.
+                let owner = match owner {
+                    SocketOption::Set(owner) => Some(owner),
+                    _ => match user {
+                        Ok(Some(user)) if user.uid != nix::unistd::getuid().as_raw() => {
+                            Some((user.uid, Some(user.gid)))
+                        }
+                        _ => None,
+                    },
+                };
+                let mode = match mode {
+                    SocketOption::Set(mode) => mode,
+                    _ => 0o700,
+                };
+                Ok(FcgiSocket {
+                    url: format!("unix://{}", path.display()),
+                    address: FcgiAddress::Unix { path, owner, mode },
+                    backlog,
+                })
+            } else {
+                Err(format!(
                     "('Unix socket path %s is not an absolute path', {})",
                     dt::py_repr(path)
-                )
-            })
-        } else if owner || mode {
-            Some(
+                ))
+            }
+        } else if !matches!(owner, SocketOption::Unset) || !matches!(mode, SocketOption::Unset) {
+            Err(
                 "socket_owner and socket_mode params should only be used with a Unix domain socket"
                     .to_string(),
             )
         } else {
-            let ok = socket
+            let address = socket
                 .strip_prefix("tcp://")
                 .and_then(|r| r.rsplit_once(':'))
-                .is_some_and(|(h, p)| {
+                .filter(|(h, p)| {
                     !h.is_empty()
                         && !h.contains(':')
                         && !h.chars().any(char::is_whitespace)
                         && !p.is_empty()
                         && p.chars().all(|c| c.is_ascii_digit())
                 });
-            (!ok).then(|| format!("('Bad socket format %s', {})", dt::py_repr(&socket)))
+            match address {
+                Some((host, port)) => match port.parse::<u128>() {
+                    Ok(0) => Err("0 is below lower bound (1)".to_owned()),
+                    Ok(port @ 1..=65535) => {
+                        let port = port as u16;
+                        let host = host.to_lowercase();
+                        Ok(FcgiSocket {
+                            url: format!("tcp://{host}:{port}"),
+                            address: FcgiAddress::Tcp { host, port },
+                            backlog,
+                        })
+                    }
+                    _ => Err(format!("{port} is above upper bound (65535)")),
+                },
+                None => Err(format!(
+                    "('Bad socket format %s', {})",
+                    dt::py_repr(&socket)
+                )),
+            }
         };
-        if let Some(p) = problem {
-            self.error(
-                section,
-                Some("socket"),
-                format!("{p} in [{section}] socket"),
-            );
+        match parsed {
+            Ok(parsed) => ok.then_some(parsed),
+            Err(problem) => {
+                self.error(
+                    section,
+                    Some("socket"),
+                    format!("{problem} in [{section}] socket"),
+                );
+                None
+            }
         }
     }
 
-    /// Whether the fcgi socket option `key` is set (a failed expansion counts as not set). A
-    /// value `valid` rejects is recorded as `Invalid <key> value <value>`.
-    fn socket_option(
+    /// Reads the fcgi socket option `key` (a failed expansion counts as not set). A value
+    /// `parse` rejects is recorded as `Invalid <key> value <value>`.
+    fn socket_option<T>(
         &mut self,
         section: &str,
         key: &str,
         common: &Expansions,
-        valid: impl Fn(&str) -> bool,
-    ) -> bool {
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> SocketOption<T> {
         match self.get(section, key, None, Some(common)) {
-            Ok(Some(value)) => {
-                if !valid(&value) {
+            Ok(Some(value)) => match parse(&value) {
+                Some(parsed) => SocketOption::Set(parsed),
+                None => {
                     self.error(section, Some(key), format!("Invalid {key} value {value}"));
+                    SocketOption::Invalid
                 }
-                true
-            }
-            _ => false,
+            },
+            _ => SocketOption::Unset,
         }
     }
 
@@ -1248,4 +1314,11 @@ pub(crate) fn supervisorctl_section(
         prompt,
         history_file,
     })
+}
+
+/// An fcgi socket option as read: absent, valid, or reported as invalid.
+enum SocketOption<T> {
+    Unset,
+    Set(T),
+    Invalid,
 }

@@ -207,6 +207,77 @@ mod tests {
     }
 
     #[test]
+    fn fcgi_program_sockets_are_read_as_supervisord_reads_them() {
+        let (_dir, r) = load_text(&format!(
+            "{HEAD}[fcgi-program:web]\ncommand=/bin/cat\nsocket=tcp://LocalHost:0080\n\
+             socket_backlog=16\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)s\n\
+             [fcgi-program:u]\ncommand=/bin/cat\nsocket=unix:///run/x/../%(program_name)s.sock\n\
+             socket_mode=0660\nsocket_owner=0:0\n[fcgi-program:d]\ncommand=/bin/cat\n\
+             socket=unix:///run/d.sock\n"
+        ));
+        let c = r.expect("loads");
+        let socket = |name: &str| {
+            let group = c.groups.iter().find(|g| g.name == name).expect("group");
+            assert_eq!(group.kind, GroupKind::FcgiProgram);
+            group.fcgi_socket.clone().expect("socket")
+        };
+        let web = socket("web");
+        assert_eq!(web.url, "tcp://localhost:80");
+        assert_eq!(
+            web.address,
+            FcgiAddress::Tcp {
+                host: "localhost".into(),
+                port: 80
+            }
+        );
+        assert_eq!(web.backlog, Some(16));
+        let u = socket("u");
+        assert_eq!(u.url, "unix:///run/u.sock");
+        assert_eq!(
+            u.address,
+            FcgiAddress::Unix {
+                path: "/run/u.sock".into(),
+                owner: Some((0, Some(0))),
+                mode: 0o660
+            }
+        );
+        let d = socket("d");
+        assert_eq!(
+            (d.address, d.backlog),
+            (
+                FcgiAddress::Unix {
+                    path: "/run/d.sock".into(),
+                    owner: None,
+                    mode: 0o700
+                },
+                None
+            )
+        );
+        let plain = c.groups.iter().find(|g| g.kind != GroupKind::FcgiProgram);
+        assert!(plain.is_none_or(|g| g.fcgi_socket.is_none()));
+    }
+
+    #[test]
+    fn fcgi_socket_errors_name_the_section() {
+        for (socket, extra, message) in [
+            ("tcp://h:70000", "", "70000 is above upper bound (65535) in [fcgi-program:w] socket"),
+            ("tcp://h", "", "('Bad socket format %s', 'tcp://h') in [fcgi-program:w] socket"),
+            ("tcp://h:1", "socket_mode=0600\n", "socket_owner and socket_mode params should only be used with a Unix domain socket in [fcgi-program:w] socket"),
+            ("unix://rel.sock", "", "('Unix socket path %s is not an absolute path', 'rel.sock') in [fcgi-program:w] socket"),
+            ("unix:///a.sock", "socket_mode=9\n", "Invalid socket_mode value 9"),
+        ] {
+            let (_dir, r) = load_text(&format!(
+                "{HEAD}[fcgi-program:w]\ncommand=/bin/cat\nsocket={socket}\n{extra}"
+            ));
+            let errors = r.expect_err(socket);
+            assert!(
+                errors.0.iter().any(|e| e.to_string().ends_with(message)),
+                "{socket}: {errors}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_match_supervisord() {
         let (dir, r) = load_text(&format!("{HEAD}[program:a]\ncommand=/bin/cat\n"));
         let c = r.expect("loads");

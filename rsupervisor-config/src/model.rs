@@ -251,8 +251,45 @@ pub enum GroupKind {
     Group,
     /// `[eventlistener:x]`: a pool of event listeners (see [`ListenerConfig`]).
     EventListener,
-    /// `[fcgi-program:x]` (parsed and validated; supervised as a plain program group).
+    /// `[fcgi-program:x]`: a program group whose processes share one listening socket as
+    /// their stdin (see [`FcgiSocket`]).
     FcgiProgram,
+}
+
+/// The listening socket of an `[fcgi-program:x]` group: created by the daemon before the
+/// first process of the group is spawned, given to each process as its stdin (fd 0), closed
+/// when the last one has exited, as supervisord's socket manager does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FcgiSocket {
+    /// supervisord's name for it in the main log: `tcp://host:port` or `unix:///path`.
+    pub url: String,
+    /// Where it listens.
+    pub address: FcgiAddress,
+    /// `socket_backlog` (the `listen(2)` backlog); `None` for the system's maximum.
+    pub backlog: Option<u32>,
+}
+
+/// Where an [`FcgiSocket`] listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FcgiAddress {
+    /// `tcp://host:port` (host lower-cased, IPv4 as in supervisord).
+    Tcp {
+        /// Host name or address to bind.
+        host: String,
+        /// Port to bind.
+        port: u16,
+    },
+    /// `unix:///path`, created afresh (an existing file is removed first).
+    Unix {
+        /// Absolute, normalized path.
+        path: PathBuf,
+        /// `socket_owner` as (uid, gid); gid `None` keeps the group. Defaults to the
+        /// program's `user` when it differs from the daemon's.
+        owner: Option<(u32, Option<u32>)>,
+        /// `socket_mode` (default 0700).
+        mode: u32,
+    },
 }
 
 /// A process group: the unit that `reread`/`update`/`add`/`remove` work on.
@@ -268,6 +305,10 @@ pub struct GroupConfig {
     pub processes: Vec<ProcessConfig>,
     /// The pool's settings for an `[eventlistener:x]` group; `None` for the others.
     pub listener: Option<ListenerConfig>,
+    /// The shared socket of an `[fcgi-program:x]` group; `None` (and left out of the JSON)
+    /// for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fcgi_socket: Option<FcgiSocket>,
 }
 
 /// What an `[eventlistener:x]` pool listens to.

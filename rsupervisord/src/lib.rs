@@ -23,6 +23,7 @@ pub mod cli;
 pub mod command_line;
 pub mod environment;
 pub mod events;
+pub mod fcgi;
 pub mod http;
 pub mod limits;
 pub mod logs;
@@ -167,6 +168,15 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
             credentials,
             policy: access::Policy::new(server.access.clone()),
         });
+    }
+    // As supervisord when it adds an fcgi group: each socket is created and closed once, so
+    // a port in use or a bad path stops the daemon before anything runs.
+    for group in &config.groups {
+        if let Some(socket) = &group.fcgi_socket {
+            notes.push((LogLevel::Info, format!("Creating socket {}", socket.url)));
+            drop(fcgi::bind(socket).map_err(|error| fcgi::failure(&group.name, socket, &error))?);
+            notes.push((LogLevel::Info, format!("Closing socket {}", socket.url)));
+        }
     }
     if !config.supervisord.nodaemon {
         notes.push((

@@ -48,6 +48,9 @@ pub struct SpawnContext {
     pub server_url: Option<String>,
     /// The process's cgroups, which the child joins before exec (none without cgroups).
     pub cgroup: Option<std::sync::Arc<crate::cgroup::Join>>,
+    /// The `[fcgi-program:x]` group's listening socket, the child's stdin in place of a pipe
+    /// (see [`crate::fcgi`]).
+    pub stdin_socket: Option<std::sync::Arc<OwnedFd>>,
 }
 
 /// A freshly started child and the parent's ends of its pipes.
@@ -59,7 +62,7 @@ pub struct Spawned {
     pub stdout: OwnedFd,
     /// Read end of its stderr pipe, unless `redirect_stderr`.
     pub stderr: Option<OwnedFd>,
-    /// Write end of its stdin pipe.
+    /// Write end of its stdin pipe (none when its stdin is an fcgi socket).
     pub stdin: Option<tokio::net::unix::pipe::Sender>,
 }
 
@@ -230,13 +233,21 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         (Some(read), write)
     };
 
-    let (stdin_read, stdin_write) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
-            SpawnError::new(
-                Fault::SpawnError,
-                format!("couldn't create a pipe: {errno}"),
-            )
-        })?;
+    // An fcgi program's stdin is its group's listening socket; the others get a pipe.
+    use std::os::fd::AsRawFd;
+    let (stdin_fd, stdin_pipe) = match &context.stdin_socket {
+        Some(socket) => (socket.as_raw_fd(), None),
+        None => {
+            let (read, write) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
+                    SpawnError::new(
+                        Fault::SpawnError,
+                        format!("couldn't create a pipe: {errno}"),
+                    )
+                })?;
+            (read.as_raw_fd(), Some((read, write)))
+        }
+    };
     let image = Image::new(&program, &argv, environment)?;
     let resources = &config.resources;
     let nofile = match resources.rlimit_nofile {
@@ -255,7 +266,6 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     if let Some((soft, _)) = nofile {
         rlimits.push((libc::RLIMIT_NOFILE, soft));
     }
-    use std::os::fd::AsRawFd;
     let cgroup_fds: Vec<libc::c_int> = context
         .cgroup
         .iter()
@@ -269,11 +279,7 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         program: image.program.as_ptr(),
         argv: image.argv.as_ptr(),
         envp: image.envp.as_ptr(),
-        stdio: [
-            stdin_read.as_raw_fd(),
-            stdout_write.as_raw_fd(),
-            stderr_write.as_raw_fd(),
-        ],
+        stdio: [stdin_fd, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()],
         cgroup_procs: &cgroup_fds,
         rlimits: &rlimits,
         credentials: credentials
@@ -296,8 +302,9 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
             std::io::Error::from_raw_os_error(child_error),
         ));
     }
-    drop((stdin_read, stdout_write, stderr_write));
-    let stdin = tokio::net::unix::pipe::Sender::from_owned_fd(stdin_write).ok();
+    drop((stdout_write, stderr_write));
+    let stdin =
+        stdin_pipe.and_then(|(_, write)| tokio::net::unix::pipe::Sender::from_owned_fd(write).ok());
     Ok(Spawned {
         pid,
         stdout: stdout_read,

@@ -15,6 +15,7 @@ mod dependencies;
 mod env_files;
 mod event_listeners;
 mod examples;
+mod fcgi;
 mod follow;
 mod harness_selftest;
 mod health;

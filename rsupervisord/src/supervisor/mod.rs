@@ -143,6 +143,8 @@ pub struct Supervisor {
     containment: contain::Containment,
     /// Event listener pools and their buffers (see [`crate::events`]).
     bus: crate::events::Bus,
+    /// The `[fcgi-program:x]` groups' shared sockets and who holds them.
+    fcgi: crate::fcgi::Sockets,
     /// Events were published or a listener changed: dispatch at the end of the turn.
     events_dirty: bool,
     /// The TICK_* deadline tasks, one per period a pool subscribes to.
@@ -180,6 +182,7 @@ impl Supervisor {
             clock: std::time::Instant::now(),
             book,
             containment: contain::Containment::new(services.cgroups.clone()),
+            fcgi: crate::fcgi::Sockets::default(),
             bus: crate::events::Bus::default(),
             events_dirty: false,
             tick_tasks: Vec::new(),
@@ -311,6 +314,17 @@ impl Supervisor {
     }
 
     fn add_group(&mut self, config: GroupConfig) {
+        if let Some(socket) = &config.fcgi_socket {
+            // As at startup: try the socket once; if it cannot be made, each spawn says why.
+            self.log(LogLevel::Info, &format!("Creating socket {}", socket.url));
+            match crate::fcgi::bind(socket) {
+                Ok(_) => self.log(LogLevel::Info, &format!("Closing socket {}", socket.url)),
+                Err(error) => self.log(
+                    LogLevel::Error,
+                    &crate::fcgi::failure(&config.name, socket, &error),
+                ),
+            }
+        }
         let (members, autostart) = self.insert_group(config);
         self.rebuild_graph();
         self.start_all(autostart);
@@ -344,6 +358,8 @@ impl Supervisor {
             })
             .collect();
         self.group_added(&config);
+        self.fcgi
+            .configure(&config.name, config.fcgi_socket.as_ref());
         let position = self
             .groups
             .iter()
@@ -647,6 +663,14 @@ impl Supervisor {
                 .clone()
                 .or_else(|| self.services.server_url.clone()),
             cgroup: None,
+            stdin_socket: None,
+        }
+    }
+
+    /// `id` no longer holds its group's fcgi socket (it exited, or never started).
+    fn release_fcgi_socket(&mut self, group: &str, id: ProcessId) {
+        if let Some(line) = self.fcgi.release(group, id) {
+            self.log(LogLevel::Info, &line);
         }
     }
 
@@ -700,8 +724,21 @@ impl Supervisor {
             self.open_log(&config, &process.stderr_path, &config.stderr)?
         };
         context.cgroup = self.containment.prepare(id, &config)?;
+        match self.fcgi.acquire(&config.group, id) {
+            Ok((socket, lines)) => {
+                for line in lines {
+                    self.log(LogLevel::Info, &line);
+                }
+                context.stdin_socket = socket;
+            }
+            Err(error) => {
+                self.containment.emptied(&config);
+                return Err(error);
+            }
+        }
         let spawned = spawn::spawn(&config, &context).map_err(|error| {
             self.containment.emptied(&config);
+            self.release_fcgi_socket(&config.group, id);
             error.message
         })?;
         let pid = spawned.pid;
@@ -1057,6 +1094,8 @@ impl Supervisor {
                 &format!("reaped unknown pid {pid} ({})", status.describe()),
             );
         }
+        // After the exit line, as supervisord: the last process out closes the socket.
+        self.release_fcgi_socket(&config.group, id);
     }
 
     // ----- shutdown and restart -----
@@ -1722,6 +1761,7 @@ impl Supervisor {
             self.forget_process(id);
         }
         self.group_removed(name);
+        self.fcgi.configure(name, None);
         self.rebuild_graph();
         self.log(LogLevel::Info, &format!("removed process group {name}"));
         Ok(())
@@ -1753,17 +1793,21 @@ impl Supervisor {
         let Some(index) = self.group_index(name) else {
             return Vec::new();
         };
+        // A new fcgi socket is taken by new processes only: every process is replaced.
+        let same_socket =
+            new.is_some_and(|new| new.fcgi_socket == self.groups[index].config.fcgi_socket);
         self.groups[index]
             .members
             .iter()
             .filter_map(|id| self.processes.get(id))
             .filter(|process| {
                 // A changed schedule alone is swapped in place: the run goes on.
-                let unchanged = new.is_some_and(|new| {
-                    new.processes
-                        .iter()
-                        .any(|p| jobs::Job::same_but_schedule(p, &process.config))
-                });
+                let unchanged = same_socket
+                    && new.is_some_and(|new| {
+                        new.processes
+                            .iter()
+                            .any(|p| jobs::Job::same_but_schedule(p, &process.config))
+                    });
                 !unchanged && process.machine.state.is_running()
             })
             .map(Process::namespec)
@@ -1825,15 +1869,17 @@ impl Supervisor {
         }
         // Replace only the processes whose settings changed; the others keep running.
         let old_members = self.groups[index].members.clone();
+        let same_socket = new.fcgi_socket == self.groups[index].config.fcgi_socket;
         let mut keep: BTreeMap<String, ProcessId> = BTreeMap::new();
         for id in &old_members {
             let Some(process) = self.processes.get(id) else {
                 continue;
             };
-            let same = new
-                .processes
-                .iter()
-                .any(|p| jobs::Job::same_but_schedule(p, &process.config));
+            let same = same_socket
+                && new
+                    .processes
+                    .iter()
+                    .any(|p| jobs::Job::same_but_schedule(p, &process.config));
             if same {
                 keep.insert(process.config.name.clone(), *id);
             } else if !process.machine.state.is_stopped() {
@@ -1869,6 +1915,7 @@ impl Supervisor {
             }
         }
         self.groups.remove(index);
+        self.fcgi.configure(&new.name, new.fcgi_socket.as_ref());
         if let Some(listener) = &new.listener {
             self.bus.set_pool(&new.name, listener);
             self.arm_ticks();

@@ -221,6 +221,7 @@ mod tests {
                 process("bus", 0, 1),
             ],
             listener: None,
+            fcgi_socket: None,
         };
         let new = scaled_group(
             &active,

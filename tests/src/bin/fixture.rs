@@ -42,6 +42,8 @@ Actions run in this order, whatever the order on the command line:
                                  dispositions, stdio on /dev/null) that sleeps forever;
                                  write its pid to PATH
   5b. --listen PORT              accept TCP connections on 127.0.0.1:PORT and close them
+     --accept-stdin             stdin is a listening socket (an fcgi-program's): accept
+                                connections on it, answer each 'pid N' and a newline, close
      --http PORT                serve HTTP on 127.0.0.1:PORT: every request gets 200 'ok'
      --http-hang-after N        with --http: answer the first N requests, then read and
                                 hold every later one without answering
@@ -131,6 +133,8 @@ struct Options {
     sleep: bool,
     /// `--listen`.
     listen: Option<u16>,
+    /// `--accept-stdin`.
+    accept_stdin: bool,
     /// `--http`.
     http: Option<u16>,
     /// `--http-hang-after`.
@@ -247,6 +251,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--dump-uid" => options.dump_uid = Some(value(flag)?.into()),
             "--echo-stdin" => options.echo_stdin = true,
             "--listen" => options.listen = Some(parse_number(flag, &value(flag)?)?),
+            "--accept-stdin" => options.accept_stdin = true,
             "--http" => options.http = Some(parse_number(flag, &value(flag)?)?),
             "--http-hang-after" => {
                 options.http_hang_after = Some(parse_number(flag, &value(flag)?)?)
@@ -355,6 +360,9 @@ fn run(options: &Options) -> Result<i32, String> {
     if let Some(port) = options.listen {
         listen(port)?;
     }
+    if options.accept_stdin {
+        accept_stdin()?;
+    }
     if let Some(port) = options.http {
         serve_http(port, options.http_hang_after, options.http_count.clone())?;
     }
@@ -457,6 +465,48 @@ fn listen(port: u16) -> Result<(), String> {
             drop(stream);
         }
     });
+    Ok(())
+}
+
+/// `--accept-stdin`: a thread accepting connections on fd 0 (TCP or unix) and answering
+/// each with its pid.
+fn accept_stdin() -> Result<(), String> {
+    use nix::sys::socket::{
+        getsockname, getsockopt, sockopt, AddressFamily, SockaddrLike, SockaddrStorage,
+    };
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    // Fails at once (ENOTSOCK, EINVAL) when stdin is not a listening socket.
+    let listening = getsockopt(&stdin, sockopt::AcceptConn)
+        .map_err(|e| format!("stdin is not a socket: {e}"))?;
+    if !listening {
+        return Err("stdin is a socket that does not listen".to_owned());
+    }
+    let family = getsockname::<SockaddrStorage>(0)
+        .map_err(|e| format!("stdin's address: {e}"))?
+        .family();
+    let fd = stdin
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("duplicating stdin: {e}"))?;
+    let answer = |stream: &mut dyn Write| {
+        let _ = writeln!(stream, "pid {}", std::process::id());
+    };
+    if family == Some(AddressFamily::Unix) {
+        let listener = std::os::unix::net::UnixListener::from(fd);
+        thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                answer(&mut stream);
+            }
+        });
+    } else {
+        let listener = std::net::TcpListener::from(fd);
+        thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                answer(&mut stream);
+            }
+        });
+    }
     Ok(())
 }
 
