@@ -23,13 +23,19 @@
 //! An event listener's stdout pump also hands what it reads to its
 //! [`crate::events::protocol::ListenerTap`], which sends the protocol tokens to the actor.
 //!
-//! Not implemented yet: capture mode (`*_capture_maxbytes`) and `PROCESS_LOG_*` events.
-//! Until they are, output is logged as normal — in particular, text between
-//! `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to the log file instead
-//! of a capture buffer; nothing is dropped.
+//! A program with `*_events_enabled` or `*_capture_maxbytes` looks at its bytes for the
+//! event system: its sink has [`OutputEvents`], and only then does a chunk take the other
+//! path ([`deliver_with_events`]); without them the path is the plain one above, at the
+//! same cost. With `*_events_enabled`, each chunk as it is logged is also sent as a
+//! PROCESS_LOG_* event (only while a pool subscribes to it, a flag the event bus raises).
+//! With `*_capture_maxbytes`, the stream is cut at the markers ([`super::capture`]): text
+//! between `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to a capture
+//! buffer instead of the log file and syslog (the main log's debug copy and PROCESS_LOG
+//! events still see it, as in supervisord) and becomes one PROCESS_COMMUNICATION_* event.
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rsupervisor_config::model::LogLevel;
@@ -39,6 +45,7 @@ use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
+use super::capture::{CaptureBuffer, MarkerScanner, Piece};
 use super::handle::LogHandle;
 use super::mainlog::MainLog;
 use super::record::LineFramer;
@@ -74,6 +81,51 @@ pub struct LogSink {
     pub ready: Option<super::ready::ReadyWatch>,
     /// An event listener's stdout: the protocol tokens go to the actor from here.
     pub listener: Option<crate::events::protocol::ListenerTap>,
+    /// `*_events_enabled` / `*_capture_maxbytes`: the program's output feeds the event
+    /// system; `None` (the usual case) keeps the pump on its plain path.
+    pub events: Option<OutputEvents>,
+}
+
+/// What a program's output sends to the event system.
+pub struct OutputEvents {
+    /// `*_events_enabled`: raised while some pool subscribes to this channel's
+    /// PROCESS_LOG_* type; each logged chunk is then sent. `None` if not enabled.
+    pub log: Option<Arc<AtomicBool>>,
+    /// `*_capture_maxbytes` > 0: the marker scanner and the capture buffer.
+    pub capture: Option<(MarkerScanner, CaptureBuffer)>,
+    /// Hands one event to the actor.
+    pub send: Box<dyn FnMut(OutputEvent) + Send>,
+}
+
+impl std::fmt::Debug for OutputEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputEvents")
+            .field("log", &self.log)
+            .field("capture", &self.capture)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutputEvents {
+    fn log(&mut self, data: &[u8]) {
+        if !data.is_empty()
+            && self
+                .log
+                .as_ref()
+                .is_some_and(|wanted| wanted.load(Ordering::Relaxed))
+        {
+            (self.send)(OutputEvent::Log(data.to_vec()));
+        }
+    }
+}
+
+/// One event of a program's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputEvent {
+    /// A chunk as it was logged: a PROCESS_LOG_* event.
+    Log(Vec<u8>),
+    /// What a capture held when its END marker came: a PROCESS_COMMUNICATION_* event.
+    Communication(Vec<u8>),
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -168,6 +220,8 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     let mut stripper = sink.strip_ansi.then(AnsiStripper::default);
     let mut stripped = Vec::new();
     let mut framed = Vec::new();
+    // Only a program that feeds the event system takes the other path.
+    let mut events = sink.events.take();
     loop {
         if let Err(error) = receiver.readable().await {
             report.read_error = Some(error);
@@ -175,6 +229,19 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
         }
         let step = READ_BUFFER.with_borrow_mut(|buffer| match receiver.try_read(buffer) {
             Ok(0) => Ok(Read::Eof),
+            Ok(n) if events.is_some() => {
+                report.bytes_read += n as u64;
+                let mut out = Output {
+                    stripper: stripper.as_mut(),
+                    stripped: &mut stripped,
+                    framed: &mut framed,
+                    report: &mut report,
+                };
+                if let Some(events) = events.as_mut() {
+                    deliver_with_events(&mut sink, events, &buffer[..n], &mut out);
+                }
+                Ok(Read::Data)
+            }
             Ok(n) => {
                 report.bytes_read += n as u64;
                 let data = match stripper.as_mut() {
@@ -207,9 +274,22 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
             }
         }
     }
+    // Output still held by the marker scanner is let through at end of file.
+    if let Some(events) = events.as_mut() {
+        let mut out = Output {
+            stripper: stripper.as_mut(),
+            stripped: &mut stripped,
+            framed: &mut framed,
+            report: &mut report,
+        };
+        finish_with_events(&mut sink, events, &mut out);
+    }
     // A lone ESC held back at the very end was not the start of a sequence after all.
     if let Some(rest) = stripper.and_then(AnsiStripper::finish) {
         deliver(&mut sink, &rest, &mut report, &mut framed);
+        if let Some(events) = events.as_mut() {
+            events.log(&rest);
+        }
     }
     // A last line without its newline is written now that no more can come.
     if let Some(framer) = sink.framer.as_mut() {
@@ -265,6 +345,96 @@ fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport, framed: &mu
     copy_elsewhere(sink, data);
 }
 
+/// The state [`deliver_with_events`] works with, borrowed from the pump's loop.
+struct Output<'a> {
+    stripper: Option<&'a mut AnsiStripper>,
+    stripped: &'a mut Vec<u8>,
+    framed: &'a mut Vec<u8>,
+    report: &'a mut PumpReport,
+}
+
+/// `strip_ansi` applied to one piece (supervisord strips after cutting at the markers).
+fn strip<'d>(
+    stripper: Option<&mut AnsiStripper>,
+    stripped: &'d mut Vec<u8>,
+    data: &'d [u8],
+) -> &'d [u8] {
+    match stripper {
+        Some(stripper) => {
+            stripped.clear();
+            stripper.strip(data, stripped);
+            stripped
+        }
+        None => data,
+    }
+}
+
+/// One chunk of a program that feeds the event system: cut at the capture markers (with
+/// `*_capture_maxbytes`), logged, and sent as events, in supervisord's order (log file,
+/// main-log copy, PROCESS_LOG event; the PROCESS_COMMUNICATION event at the END marker).
+fn deliver_with_events(sink: &mut LogSink, events: &mut OutputEvents, raw: &[u8], out: &mut Output) {
+    let Some((scanner, _)) = events.capture.as_mut() else {
+        let data = strip(out.stripper.as_deref_mut(), out.stripped, raw);
+        deliver(sink, data, out.report, out.framed);
+        events.log(data);
+        return;
+    };
+    let mut pieces = Vec::new();
+    scanner.feed(raw, &mut pieces);
+    for piece in pieces {
+        deliver_piece(sink, events, piece, out);
+    }
+}
+
+/// End of file for a program that feeds the event system.
+fn finish_with_events(sink: &mut LogSink, events: &mut OutputEvents, out: &mut Output) {
+    let rest = events
+        .capture
+        .as_mut()
+        .and_then(|(scanner, _)| std::mem::take(scanner).finish());
+    if let Some(piece) = rest {
+        deliver_piece(sink, events, piece, out);
+    }
+}
+
+fn deliver_piece(sink: &mut LogSink, events: &mut OutputEvents, piece: Piece, out: &mut Output) {
+    match piece {
+        Piece::Output(data) => {
+            let data = strip(out.stripper.as_deref_mut(), out.stripped, &data);
+            deliver(sink, data, out.report, out.framed);
+            events.log(data);
+        }
+        Piece::Captured(data) => {
+            let data = strip(out.stripper.as_deref_mut(), out.stripped, &data);
+            if let Some((_, buffer)) = events.capture.as_mut() {
+                buffer.write(data);
+            }
+            copy_to_main_log(sink, data);
+            events.log(data);
+        }
+        Piece::End => {
+            let message = events
+                .capture
+                .as_mut()
+                .map(|(_, buffer)| buffer.take())
+                .unwrap_or_default();
+            (events.send)(OutputEvent::Communication(message));
+            if let Some(target) = &sink.problems {
+                if target.main_log.enabled(LogLevel::Debug) {
+                    target.main_log.log(
+                        LogLevel::Debug,
+                        &format!(
+                            "'{}' {} emitted a comm event",
+                            target.process_name,
+                            target.channel.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Writes to the log file, if any; a failure is counted and reported once per run of
 /// failures.
 fn write_file(sink: &LogSink, data: &[u8], report: &mut PumpReport) {
@@ -309,6 +479,11 @@ fn copy_elsewhere(sink: &LogSink, data: &[u8]) {
             sys::syslog(sys::SyslogPriority::Info, &format!("{name} {line}"));
         }
     }
+    copy_to_main_log(sink, data);
+}
+
+/// The main log's debug copy (`'<name>' <channel> output:`), captured text included.
+fn copy_to_main_log(sink: &LogSink, data: &[u8]) {
     if let Some(copy) = &sink.main_log_copy {
         if copy.main_log.enabled(LogLevel::Debug) {
             let text = match std::str::from_utf8(data) {

@@ -256,6 +256,7 @@ impl Supervisor {
             | Event::OutOfMemory { .. }
             | Event::RestartAfterStop(_)
             | Event::ListenerTokens { .. }
+            | Event::ProgramOutput { .. }
             | Event::Tick { .. } => self.agenda.push_event(event),
             Event::Job(_) => self.agenda.push_event(event),
         }
@@ -763,6 +764,7 @@ impl Supervisor {
                     }),
                     ready: watch(self.events_tx.clone()),
                     listener: None,
+                    events: self.output_events(id, pid, stream, channel),
                 }
             };
         let mut stdout_sink = sink(stdout_file, &config.stdout, logs::Channel::Stdout);
@@ -771,6 +773,9 @@ impl Supervisor {
             if let Some(copy) = stdout_sink.main_log_copy.as_mut() {
                 copy.bytes_repr = true;
             }
+            // A listener's stdout speaks the protocol: no capture, no PROCESS_LOG events
+            // (supervisord's PEventListenerDispatcher); its stderr is a program's.
+            stdout_sink.events = None;
         }
         stdout_sink.listener = tap;
         let pumps = &self.services.pumps;
@@ -918,6 +923,12 @@ impl Supervisor {
                 }
             }
             Event::ListenerTokens { id, pid, tokens } => self.on_listener_tokens(id, pid, tokens),
+            Event::ProgramOutput {
+                id,
+                pid,
+                channel,
+                event,
+            } => self.on_program_output(id, pid, channel, event),
             Event::Tick { kind, when } => self.on_tick(kind, when),
             Event::ProbeDue { id, generation } => self.on_probe_due(id, generation),
             Event::ProbeDone {
