@@ -95,6 +95,11 @@ pub struct OutputEvents {
     pub capture: Option<(MarkerScanner, CaptureBuffer)>,
     /// Hands one event to the actor.
     pub send: Box<dyn FnMut(OutputEvent) + Send>,
+    /// The actor's requests, after the child exited, to read what the pipe still holds
+    /// before the exit is handled (supervisord drains a process's pipes before its exit
+    /// event, so a listener sees the last PROCESS_LOG event first). Each request is
+    /// answered with one [`OutputEvent::Drained`], sent after the events of those bytes.
+    pub drain: Option<tokio::sync::mpsc::UnboundedReceiver<()>>,
 }
 
 impl std::fmt::Debug for OutputEvents {
@@ -126,6 +131,8 @@ pub enum OutputEvent {
     Log(Vec<u8>),
     /// What a capture held when its END marker came: a PROCESS_COMMUNICATION_* event.
     Communication(Vec<u8>),
+    /// The answer to a drain request: everything the pipe held then has been sent.
+    Drained,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -198,6 +205,27 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
 }
 
+/// One read of the pipe. A drain reads the fd itself: what the exited child wrote is in
+/// the pipe, whether or not the reactor has seen it become readable yet (`try_read` would
+/// answer WouldBlock until it has).
+fn read(receiver: &pipe::Receiver, buffer: &mut [u8], drain: bool) -> io::Result<usize> {
+    if drain {
+        nix::unistd::read(receiver, buffer).map_err(io::Error::from)
+    } else {
+        receiver.try_read(buffer)
+    }
+}
+
+/// Why a pump woke up.
+enum Woken {
+    /// The pipe is readable.
+    Readable,
+    /// The actor asks for a drain.
+    Drain,
+    /// The actor will ask no more.
+    DrainClosed,
+}
+
 /// What one read attempt found.
 enum Read {
     /// Data was delivered; read again.
@@ -222,12 +250,38 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     let mut framed = Vec::new();
     // Only a program that feeds the event system takes the other path.
     let mut events = sink.events.take();
+    // The actor asked (after the child's exit) for what the pipe holds: read until it is
+    // empty, without waiting for readiness, then answer.
+    let mut drain_asked = false;
     loop {
-        if let Err(error) = receiver.readable().await {
-            report.read_error = Some(error);
-            break;
+        if !drain_asked {
+            let woken = match events.as_mut().and_then(|e| e.drain.as_mut()) {
+                None => receiver.readable().await.map(|()| Woken::Readable),
+                Some(drain) => tokio::select! {
+                    ready = receiver.readable() => ready.map(|()| Woken::Readable),
+                    asked = drain.recv() => Ok(match asked {
+                        Some(()) => Woken::Drain,
+                        None => Woken::DrainClosed,
+                    }),
+                },
+            };
+            match woken {
+                Ok(Woken::Readable) => {}
+                Ok(Woken::Drain) => drain_asked = true,
+                Ok(Woken::DrainClosed) => {
+                    // The actor dropped its end: stop listening to it.
+                    if let Some(events) = events.as_mut() {
+                        events.drain = None;
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    report.read_error = Some(error);
+                    break;
+                }
+            }
         }
-        let step = READ_BUFFER.with_borrow_mut(|buffer| match receiver.try_read(buffer) {
+        let step = READ_BUFFER.with_borrow_mut(|buffer| match read(&receiver, buffer, drain_asked) {
             Ok(0) => Ok(Read::Eof),
             Ok(n) if events.is_some() => {
                 report.bytes_read += n as u64;
@@ -266,7 +320,14 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
             Err(error) => Err(error),
         });
         match step {
-            Ok(Read::Data | Read::Empty) => {}
+            Ok(Read::Data) => {}
+            Ok(Read::Empty) => {
+                if std::mem::take(&mut drain_asked) {
+                    if let Some(events) = events.as_mut() {
+                        (events.send)(OutputEvent::Drained);
+                    }
+                }
+            }
             Ok(Read::Eof) => break,
             Err(error) => {
                 report.read_error = Some(error);
@@ -289,6 +350,19 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
         deliver(&mut sink, &rest, &mut report, &mut framed);
         if let Some(events) = events.as_mut() {
             events.log(&rest);
+        }
+    }
+    // Every event of this pipe is sent: answer the drain asked for, or one asked for
+    // before the request channel closes (a later request fails and the actor answers it).
+    if let Some(mut events) = events {
+        if let Some(mut drain) = events.drain.take() {
+            drain.close();
+            while drain.try_recv().is_ok() {
+                drain_asked = true;
+            }
+        }
+        if drain_asked {
+            (events.send)(OutputEvent::Drained);
         }
     }
     // A last line without its newline is written now that no more can come.

@@ -141,6 +141,7 @@ impl Supervisor {
                     event,
                 });
             }),
+            drain: None,
         })
     }
 
@@ -152,11 +153,16 @@ impl Supervisor {
         channel: Channel,
         event: OutputEvent,
     ) {
+        if event == OutputEvent::Drained {
+            self.output_drained(id, pid);
+            return;
+        }
         let Some(process) = self.processes.get(&id) else {
             return;
         };
         let (name, group) = (process.config.name.clone(), process.config.group.clone());
         match (event, channel) {
+            (OutputEvent::Drained, _) => {}
             (OutputEvent::Log(data), _) => {
                 let kind = match channel {
                     Channel::Stdout => EventKind::ProcessLogStdout,
