@@ -333,30 +333,39 @@ fn process_log_events_carry_each_logged_chunk_of_a_program_with_events_enabled()
     let daemon = Daemon::start(&dir);
     let pid = info_pid(&wait_state(&daemon, "talker", "RUNNING", DEADLINE));
     let stdout = wait_for_event(&dir, "PROCESS_LOG_STDOUT", "hello from stdout");
-    let payload = format!("processname:talker groupname:talker pid:{pid} channel:stdout\nhello from stdout\n");
+    let payload = format!(
+        "processname:talker groupname:talker pid:{pid} channel:stdout\nhello from stdout\n"
+    );
     assert_eq!(stdout["payload"], payload);
     assert_eq!(stdout["headers"]["pool"], "lis");
     assert_eq!(stdout["headers"]["len"], payload.len().to_string());
     // Unbuffered stderr may come in more than one write (the text, then the newline):
     // one event per chunk, each with the header line.
     let header = format!("processname:talker groupname:talker pid:{pid} channel:stderr\n");
-    wait_until(DEADLINE, "talker's stderr line in PROCESS_LOG_STDERR events", || {
-        let events = received(&dir);
-        let data: Vec<String> = find(&events, "PROCESS_LOG_STDERR", "processname:talker ")
-            .iter()
-            .map(|e| e["payload"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        let text: Option<String> = data.iter().map(|p| p.strip_prefix(&header)).collect();
-        if text.as_deref() == Some("oops on stderr\n") {
-            Ok(())
-        } else {
-            Err(data)
-        }
-    });
+    wait_until(
+        DEADLINE,
+        "talker's stderr line in PROCESS_LOG_STDERR events",
+        || {
+            let events = received(&dir);
+            let data: Vec<String> = find(&events, "PROCESS_LOG_STDERR", "processname:talker ")
+                .iter()
+                .map(|e| e["payload"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            let text: Option<String> = data.iter().map(|p| p.strip_prefix(&header)).collect();
+            if text.as_deref() == Some("oops on stderr\n") {
+                Ok(())
+            } else {
+                Err(data)
+            }
+        },
+    );
     // The output is logged as usual, and a program without the keys sends nothing.
     wait_until(DEADLINE, "quiet's output in its log", || {
         let out = daemon.rpc_ok("supervisor.tailProcessStdoutLog", json!(["quiet", 0, 100]));
-        if out["bytes"].as_str().is_some_and(|text| text.contains("not an event")) {
+        if out["bytes"]
+            .as_str()
+            .is_some_and(|text| text.contains("not an event"))
+        {
             Ok(())
         } else {
             Err(out)
@@ -365,7 +374,10 @@ fn process_log_events_carry_each_logged_chunk_of_a_program_with_events_enabled()
     let talker = daemon.rpc_ok("supervisor.tailProcessStdoutLog", json!(["talker", 0, 100]));
     assert_eq!(talker["bytes"], "hello from stdout\n");
     let events = received(&dir);
-    assert!(find(&events, "PROCESS_LOG_STDOUT", "processname:quiet ").is_empty(), "{events:#?}");
+    assert!(
+        find(&events, "PROCESS_LOG_STDOUT", "processname:quiet ").is_empty(),
+        "{events:#?}"
+    );
 }
 
 #[test]
@@ -404,7 +416,10 @@ fn process_communication_events_carry_the_text_between_the_markers() {
         "before  and after it, long enough to be logged\n"
     );
     let main = daemon.main_log();
-    assert!(main.contains("DEBG 'talker' stdout emitted a comm event"), "{main}");
+    assert!(
+        main.contains("DEBG 'talker' stdout emitted a comm event"),
+        "{main}"
+    );
 }
 
 #[test]
@@ -422,14 +437,19 @@ fn a_pool_of_two_listeners_shares_the_events_between_its_ready_members() {
     let daemon = Daemon::start(&dir);
     wait_until(DEADLINE, "both members READY", || {
         let log = daemon.main_log();
-        if log.contains("pool_0: ACKNOWLEDGED -> READY") && log.contains("pool_1: ACKNOWLEDGED -> READY") {
+        if log.contains("pool_0: ACKNOWLEDGED -> READY")
+            && log.contains("pool_1: ACKNOWLEDGED -> READY")
+        {
             Ok(())
         } else {
             Err(log)
         }
     });
     for n in 0..4 {
-        daemon.rpc_ok("supervisor.sendRemoteCommEvent", json!(["n", n.to_string()]));
+        daemon.rpc_ok(
+            "supervisor.sendRemoteCommEvent",
+            json!(["n", n.to_string()]),
+        );
     }
     let events = wait_until(DEADLINE, "the four events", || {
         let events = received(&dir);
@@ -440,9 +460,15 @@ fn a_pool_of_two_listeners_shares_the_events_between_its_ready_members() {
         }
     });
     assert_eq!(events.len(), 4, "each event is delivered once: {events:#?}");
-    let mut payloads: Vec<&str> = events.iter().filter_map(|e| e["payload"].as_str()).collect();
+    let mut payloads: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["payload"].as_str())
+        .collect();
     payloads.sort_unstable();
-    assert_eq!(payloads, ["type:n\n0", "type:n\n1", "type:n\n2", "type:n\n3"]);
+    assert_eq!(
+        payloads,
+        ["type:n\n0", "type:n\n1", "type:n\n2", "type:n\n3"]
+    );
     let mut serials: Vec<&str> = events
         .iter()
         .filter_map(|e| e["headers"]["poolserial"].as_str())
@@ -452,7 +478,10 @@ fn a_pool_of_two_listeners_shares_the_events_between_its_ready_members() {
     for event in &events {
         // The pool is the group's name, whichever member received it.
         assert_eq!(event["headers"]["pool"], "pool", "{event}");
-        assert_eq!(event["headers"]["eventname"], "REMOTE_COMMUNICATION", "{event}");
+        assert_eq!(
+            event["headers"]["eventname"], "REMOTE_COMMUNICATION",
+            "{event}"
+        );
     }
     // The first event went to one member; the second, sent while it was busy, to the other.
     let first = events.iter().find(|e| e["payload"] == "type:n\n0");
@@ -467,7 +496,13 @@ fn a_pool_of_two_listeners_shares_the_events_between_its_ready_members() {
 #[test]
 fn the_last_output_of_a_program_comes_before_its_exit_event() {
     let dir = TestDir::new();
-    let listener = recorder_section(&dir, "lis", "PROCESS_LOG_STDOUT,PROCESS_STATE_EXITED", "0", "");
+    let listener = recorder_section(
+        &dir,
+        "lis",
+        "PROCESS_LOG_STDOUT,PROCESS_STATE_EXITED",
+        "0",
+        "",
+    );
     // supervisord reads what is left in the pipes before it handles an exit.
     dir.config(&format!(
         "{listener}\n\
@@ -482,8 +517,16 @@ fn the_last_output_of_a_program_comes_before_its_exit_event() {
     let events = received(&dir);
     let names: Vec<&str> = events
         .iter()
-        .filter(|e| e["payload"].as_str().is_some_and(|p| p.contains("processname:brief ")))
+        .filter(|e| {
+            e["payload"]
+                .as_str()
+                .is_some_and(|p| p.contains("processname:brief "))
+        })
         .filter_map(|e| e["headers"]["eventname"].as_str())
         .collect();
-    assert_eq!(names, ["PROCESS_LOG_STDOUT", "PROCESS_STATE_EXITED"], "{events:#?}");
+    assert_eq!(
+        names,
+        ["PROCESS_LOG_STDOUT", "PROCESS_STATE_EXITED"],
+        "{events:#?}"
+    );
 }

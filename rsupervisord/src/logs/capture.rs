@@ -247,7 +247,10 @@ mod tests {
     fn a_held_marker_prefix_is_only_the_part_that_could_start_it() {
         let (feeds, _) = scan(&["a longer line of text <!--XSUP"]);
         assert_eq!(feeds[0], vec![out("a longer line of text ")]);
-        let (feeds, _) = scan(&["<!--XSUPERVISOR:BEGIN-->red text<!--XSUPERVISOR:E", "ND-->tail"]);
+        let (feeds, _) = scan(&[
+            "<!--XSUPERVISOR:BEGIN-->red text<!--XSUPERVISOR:E",
+            "ND-->tail",
+        ]);
         assert_eq!(feeds[0], vec![cap("red text")]);
         assert_eq!(feeds[1], vec![Piece::End]);
     }

@@ -25,13 +25,16 @@
 //!
 //! A program with `*_events_enabled` or `*_capture_maxbytes` looks at its bytes for the
 //! event system: its sink has [`OutputEvents`], and only then does a chunk take the other
-//! path ([`deliver_with_events`]); without them the path is the plain one above, at the
+//! path (`deliver_with_events`); without them the path is the plain one above, at the
 //! same cost. With `*_events_enabled`, each chunk as it is logged is also sent as a
 //! PROCESS_LOG_* event (only while a pool subscribes to it, a flag the event bus raises).
 //! With `*_capture_maxbytes`, the stream is cut at the markers ([`super::capture`]): text
 //! between `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to a capture
 //! buffer instead of the log file and syslog (the main log's debug copy and PROCESS_LOG
 //! events still see it, as in supervisord) and becomes one PROCESS_COMMUNICATION_* event.
+//! Such a pump also answers the actor's drain request after its child exited: it reads the
+//! fd until it is empty and answers after the events of those bytes
+//! ([`OutputEvents::drain`]), so the exit is handled after the last output's events.
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -281,44 +284,45 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
                 }
             }
         }
-        let step = READ_BUFFER.with_borrow_mut(|buffer| match read(&receiver, buffer, drain_asked) {
-            Ok(0) => Ok(Read::Eof),
-            Ok(n) if events.is_some() => {
-                report.bytes_read += n as u64;
-                let mut out = Output {
-                    stripper: stripper.as_mut(),
-                    stripped: &mut stripped,
-                    framed: &mut framed,
-                    report: &mut report,
-                };
-                if let Some(events) = events.as_mut() {
-                    deliver_with_events(&mut sink, events, &buffer[..n], &mut out);
-                }
-                Ok(Read::Data)
-            }
-            Ok(n) => {
-                report.bytes_read += n as u64;
-                let data = match stripper.as_mut() {
-                    Some(stripper) => {
-                        stripped.clear();
-                        stripper.strip(&buffer[..n], &mut stripped);
-                        &stripped[..]
+        let step =
+            READ_BUFFER.with_borrow_mut(|buffer| match read(&receiver, buffer, drain_asked) {
+                Ok(0) => Ok(Read::Eof),
+                Ok(n) if events.is_some() => {
+                    report.bytes_read += n as u64;
+                    let mut out = Output {
+                        stripper: stripper.as_mut(),
+                        stripped: &mut stripped,
+                        framed: &mut framed,
+                        report: &mut report,
+                    };
+                    if let Some(events) = events.as_mut() {
+                        deliver_with_events(&mut sink, events, &buffer[..n], &mut out);
                     }
-                    None => &buffer[..n],
-                };
-                deliver(&mut sink, data, &mut report, &mut framed);
-                Ok(Read::Data)
-            }
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(Read::Empty)
-            }
-            Err(error) => Err(error),
-        });
+                    Ok(Read::Data)
+                }
+                Ok(n) => {
+                    report.bytes_read += n as u64;
+                    let data = match stripper.as_mut() {
+                        Some(stripper) => {
+                            stripped.clear();
+                            stripper.strip(&buffer[..n], &mut stripped);
+                            &stripped[..]
+                        }
+                        None => &buffer[..n],
+                    };
+                    deliver(&mut sink, data, &mut report, &mut framed);
+                    Ok(Read::Data)
+                }
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    Ok(Read::Empty)
+                }
+                Err(error) => Err(error),
+            });
         match step {
             Ok(Read::Data) => {}
             Ok(Read::Empty) => {
@@ -446,7 +450,12 @@ fn strip<'d>(
 /// One chunk of a program that feeds the event system: cut at the capture markers (with
 /// `*_capture_maxbytes`), logged, and sent as events, in supervisord's order (log file,
 /// main-log copy, PROCESS_LOG event; the PROCESS_COMMUNICATION event at the END marker).
-fn deliver_with_events(sink: &mut LogSink, events: &mut OutputEvents, raw: &[u8], out: &mut Output) {
+fn deliver_with_events(
+    sink: &mut LogSink,
+    events: &mut OutputEvents,
+    raw: &[u8],
+    out: &mut Output,
+) {
     let Some((scanner, _)) = events.capture.as_mut() else {
         let data = strip(out.stripper.as_deref_mut(), out.stripped, raw);
         deliver(sink, data, out.report, out.framed);
@@ -731,6 +740,94 @@ mod tests {
         assert_eq!(all.len(), 3_000_004);
         assert!(all[..3_000_000].iter().all(|&byte| byte == b'x'));
         assert!(all.ends_with(b"last"));
+    }
+
+    /// Output events whose sends land in a channel.
+    fn output_events(
+        log: bool,
+        capture: Option<u64>,
+    ) -> (OutputEvents, std::sync::mpsc::Receiver<OutputEvent>) {
+        let (send, sent) = std::sync::mpsc::channel();
+        let events = OutputEvents {
+            log: log.then(|| Arc::new(AtomicBool::new(true))),
+            capture: capture.map(|max| (MarkerScanner::default(), CaptureBuffer::new(max))),
+            send: Box::new(move |event| {
+                let _ = send.send(event);
+            }),
+            drain: None,
+        };
+        (events, sent)
+    }
+
+    #[tokio::test]
+    async fn capture_mode_keeps_the_message_out_of_the_file_and_sends_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("capture.log");
+        let file = LogHandle::open(&path, 0, 0, MODE_EXPLICIT, LogHub::new()).expect("open");
+        let (events, sent) = output_events(true, Some(1024));
+        let sink = LogSink {
+            file: Some(file),
+            events: Some(events),
+            ..LogSink::default()
+        };
+        pump_script(
+            "printf 'before <!--XSUPERVISOR:BEGIN-->the '; sleep 0.1;              printf 'message<!--XSUPER'; sleep 0.1; printf 'VISOR:END--> after\n'",
+            sink,
+        )
+        .await;
+        assert_eq!(std::fs::read(&path).expect("read"), b"before  after\n");
+        let sent: Vec<OutputEvent> = sent.try_iter().collect();
+        let message = OutputEvent::Communication(b"the message".to_vec());
+        assert!(sent.contains(&message), "{sent:?}");
+        // PROCESS_LOG chunks, the captured ones included, are the output without markers.
+        let logged: Vec<u8> = sent
+            .iter()
+            .filter_map(|event| match event {
+                OutputEvent::Log(data) => Some(data.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(logged, b"before the message after\n");
+    }
+
+    #[tokio::test]
+    async fn a_drain_request_is_answered_after_the_events_of_what_the_pipe_held() {
+        let (reader, writer) = nix::unistd::pipe().expect("pipe");
+        let (mut events, sent) = output_events(true, None);
+        let (ask, asked) = tokio::sync::mpsc::unbounded_channel();
+        events.drain = Some(asked);
+        let sink = LogSink {
+            events: Some(events),
+            ..LogSink::default()
+        };
+        let pump = Pumps::new(tokio::runtime::Handle::current()).spawn(reader, sink);
+        let mut writer = std::fs::File::from(writer);
+        std::io::Write::write_all(&mut writer, b"last words\n").expect("write");
+        ask.send(()).expect("the pump listens");
+        // The write end stays open: the answer can only come from the drain, not from EOF.
+        let all = tokio::time::timeout(DEADLINE, async {
+            let mut all = Vec::new();
+            while !all.contains(&OutputEvent::Drained) {
+                all.extend(sent.try_iter());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            all
+        })
+        .await
+        .expect("the drain answer");
+        assert_eq!(
+            all,
+            [
+                OutputEvent::Log(b"last words\n".to_vec()),
+                OutputEvent::Drained
+            ]
+        );
+        drop(writer);
+        tokio::time::timeout(DEADLINE, pump)
+            .await
+            .expect("eof")
+            .expect("join");
     }
 
     #[tokio::test]
