@@ -46,30 +46,39 @@ pub struct MarkerScanner {
 impl MarkerScanner {
     /// Feeds one chunk; the pieces it completes are appended to `out`.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) {
-        self.pending.extend_from_slice(data);
+        // The chunk is scanned in place when nothing is held (the usual case): only the
+        // pieces and the kept tail are copied.
+        let held;
+        let mut rest: &[u8] = if self.pending.is_empty() {
+            data
+        } else {
+            self.pending.extend_from_slice(data);
+            held = std::mem::take(&mut self.pending);
+            &held
+        };
         loop {
             let marker = if self.capturing { END } else { BEGIN };
-            if self.pending.len() <= marker.len() {
-                return; // not enough to decide yet
+            if rest.len() <= marker.len() {
+                // Not enough to decide yet.
+                self.pending.extend_from_slice(rest);
+                return;
             }
-            let data = std::mem::take(&mut self.pending);
-            match find(&data, marker) {
+            match memchr::memmem::find(rest, marker) {
                 Some(at) => {
-                    self.piece(&data[..at], out);
+                    self.piece(&rest[..at], out);
                     self.capturing = !self.capturing;
                     if !self.capturing {
                         out.push(Piece::End);
                     }
-                    self.pending = data[at + marker.len()..].to_vec();
-                    if self.pending.is_empty() {
+                    rest = &rest[at + marker.len()..];
+                    if rest.is_empty() {
                         return;
                     }
                 }
                 None => {
-                    let keep = prefix_at_end(&data, marker);
-                    let cut = data.len() - keep;
-                    self.piece(&data[..cut], out);
-                    self.pending = data[cut..].to_vec();
+                    let cut = rest.len() - prefix_at_end(rest, marker);
+                    self.piece(&rest[..cut], out);
+                    self.pending.extend_from_slice(&rest[cut..]);
                     return;
                 }
             }
@@ -130,13 +139,6 @@ impl CaptureBuffer {
     pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.held)
     }
-}
-
-/// Where `needle` first occurs in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 /// The length of the longest proper prefix of `needle` that `haystack` ends with
