@@ -271,3 +271,262 @@ fn superlance_crashmail_reports_a_crash() {
         "{mail}"
     );
 }
+
+/// Records every event as a JSON line (`member`: the listener's process name, `headers`,
+/// `payload` as text) in `argv[1]`, then answers OK after `argv[2]` seconds. It reads the
+/// protocol on the binary streams, so `len` is checked in bytes.
+const RECORDER: &str = r#"
+import json, os, sys, time
+out = open(sys.argv[1], 'a')
+delay = float(sys.argv[2])
+member = os.environ['SUPERVISOR_PROCESS_NAME']
+rd, wr = sys.stdin.buffer, sys.stdout.buffer
+while True:
+    wr.write(b'READY\n'); wr.flush()
+    line = rd.readline()
+    headers = dict(field.split(':', 1) for field in line.decode().split())
+    payload = rd.read(int(headers['len'])).decode()
+    out.write(json.dumps({'member': member, 'headers': headers, 'payload': payload}) + '\n')
+    out.flush()
+    time.sleep(delay)
+    wr.write(b'RESULT 2\nOK'); wr.flush()
+"#;
+
+/// The recorder as an `[eventlistener:NAME]` section subscribed to `events`.
+fn recorder_section(dir: &TestDir, name: &str, events: &str, delay: &str, extra: &str) -> String {
+    dir.write("recorder.py", RECORDER);
+    format!(
+        "[eventlistener:{name}]\n\
+         command={} {{dir}}/recorder.py {{dir}}/events.jsonl {delay}\n\
+         events={events}\n\
+         startsecs=0\n\
+         {extra}\n",
+        python::supervisor_bin().join("python").display()
+    )
+}
+
+fn wait_for_event(dir: &TestDir, name: &str, needle: &str) -> Value {
+    wait_until(DEADLINE, &format!("a {name} event with {needle:?}"), || {
+        let events = received(dir);
+        match find(&events, name, needle).first() {
+            Some(event) => Ok((*event).clone()),
+            None => Err(events),
+        }
+    })
+}
+
+#[test]
+fn process_log_events_carry_each_logged_chunk_of_a_program_with_events_enabled() {
+    let dir = TestDir::new();
+    let listener = recorder_section(&dir, "lis", "PROCESS_LOG", "0", "");
+    dir.config(&format!(
+        "{listener}\n\
+         [program:talker]\n\
+         command={{fixture}} --print \"hello from stdout\" --eprint \"oops on stderr\" --sleep\n\
+         startsecs=0\n\
+         stdout_events_enabled=true\n\
+         stderr_events_enabled=true\n\n\
+         [program:quiet]\n\
+         command={{fixture}} --print \"not an event\" --sleep\n\
+         startsecs=0\n"
+    ));
+    let daemon = Daemon::start(&dir);
+    let pid = info_pid(&wait_state(&daemon, "talker", "RUNNING", DEADLINE));
+    let stdout = wait_for_event(&dir, "PROCESS_LOG_STDOUT", "hello from stdout");
+    let payload = format!(
+        "processname:talker groupname:talker pid:{pid} channel:stdout\nhello from stdout\n"
+    );
+    assert_eq!(stdout["payload"], payload);
+    assert_eq!(stdout["headers"]["pool"], "lis");
+    assert_eq!(stdout["headers"]["len"], payload.len().to_string());
+    // Unbuffered stderr may come in more than one write (the text, then the newline):
+    // one event per chunk, each with the header line.
+    let header = format!("processname:talker groupname:talker pid:{pid} channel:stderr\n");
+    wait_until(
+        DEADLINE,
+        "talker's stderr line in PROCESS_LOG_STDERR events",
+        || {
+            let events = received(&dir);
+            let data: Vec<String> = find(&events, "PROCESS_LOG_STDERR", "processname:talker ")
+                .iter()
+                .map(|e| e["payload"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            let text: Option<String> = data.iter().map(|p| p.strip_prefix(&header)).collect();
+            if text.as_deref() == Some("oops on stderr\n") {
+                Ok(())
+            } else {
+                Err(data)
+            }
+        },
+    );
+    // The output is logged as usual, and a program without the keys sends nothing.
+    wait_until(DEADLINE, "quiet's output in its log", || {
+        let out = daemon.rpc_ok("supervisor.tailProcessStdoutLog", json!(["quiet", 0, 100]));
+        if out["bytes"]
+            .as_str()
+            .is_some_and(|text| text.contains("not an event"))
+        {
+            Ok(())
+        } else {
+            Err(out)
+        }
+    });
+    let talker = daemon.rpc_ok("supervisor.tailProcessStdoutLog", json!(["talker", 0, 100]));
+    assert_eq!(talker["bytes"], "hello from stdout\n");
+    let events = received(&dir);
+    assert!(
+        find(&events, "PROCESS_LOG_STDOUT", "processname:quiet ").is_empty(),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn process_communication_events_carry_the_text_between_the_markers() {
+    let dir = TestDir::new();
+    let listener = recorder_section(&dir, "lis", "PROCESS_COMMUNICATION", "0", "");
+    // Three writes: the markers and the text may reach the daemon in any cut.
+    dir.config(&format!(
+        "{listener}\n\
+         [program:talker]\n\
+         command={{fixture}} --print \"before <!--XSUPERVISOR:BEGIN-->\" --print \"the message\" \
+         --print \"<!--XSUPERVISOR:END--> and after it, long enough to be logged\" --sleep\n\
+         startsecs=0\n\
+         stdout_logfile={{dir}}/talker.log\n\
+         stdout_capture_maxbytes=1KB\n"
+    ));
+    let daemon = Daemon::start(&dir);
+    let pid = info_pid(&wait_state(&daemon, "talker", "RUNNING", DEADLINE));
+    let event = wait_for_event(&dir, "PROCESS_COMMUNICATION_STDOUT", "the message");
+    assert_eq!(
+        event["payload"],
+        format!("processname:talker groupname:talker pid:{pid}\n\nthe message\n")
+    );
+    assert_eq!(event["headers"]["pool"], "lis");
+    // The log has what was outside the markers, and neither marker.
+    wait_until(DEADLINE, "the text after the END marker in the log", || {
+        let log = dir.try_read("talker.log").unwrap_or_default();
+        if log.ends_with("logged\n") {
+            Ok(log)
+        } else {
+            Err(log)
+        }
+    });
+    assert_eq!(
+        dir.read("talker.log"),
+        "before  and after it, long enough to be logged\n"
+    );
+    let main = daemon.main_log();
+    assert!(
+        main.contains("DEBG 'talker' stdout emitted a comm event"),
+        "{main}"
+    );
+}
+
+#[test]
+fn a_pool_of_two_listeners_shares_the_events_between_its_ready_members() {
+    let dir = TestDir::new();
+    // Each member takes a while over an event, so the next one goes to the other member.
+    let listener = recorder_section(
+        &dir,
+        "pool",
+        "REMOTE_COMMUNICATION",
+        "0.5",
+        "numprocs=2\nprocess_name=%(program_name)s_%(process_num)s",
+    );
+    dir.config(&listener);
+    let daemon = Daemon::start(&dir);
+    wait_until(DEADLINE, "both members READY", || {
+        let log = daemon.main_log();
+        if log.contains("pool_0: ACKNOWLEDGED -> READY")
+            && log.contains("pool_1: ACKNOWLEDGED -> READY")
+        {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    for n in 0..4 {
+        daemon.rpc_ok(
+            "supervisor.sendRemoteCommEvent",
+            json!(["n", n.to_string()]),
+        );
+    }
+    let events = wait_until(DEADLINE, "the four events", || {
+        let events = received(&dir);
+        if events.len() >= 4 {
+            Ok(events)
+        } else {
+            Err(events)
+        }
+    });
+    assert_eq!(events.len(), 4, "each event is delivered once: {events:#?}");
+    let mut payloads: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["payload"].as_str())
+        .collect();
+    payloads.sort_unstable();
+    assert_eq!(
+        payloads,
+        ["type:n\n0", "type:n\n1", "type:n\n2", "type:n\n3"]
+    );
+    let mut serials: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["headers"]["poolserial"].as_str())
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(serials, ["0", "1", "2", "3"]);
+    for event in &events {
+        // The pool is the group's name, whichever member received it.
+        assert_eq!(event["headers"]["pool"], "pool", "{event}");
+        assert_eq!(
+            event["headers"]["eventname"], "REMOTE_COMMUNICATION",
+            "{event}"
+        );
+    }
+    // The first event went to one member; the second, sent while it was busy, to the other.
+    let first = events.iter().find(|e| e["payload"] == "type:n\n0");
+    let second = events.iter().find(|e| e["payload"] == "type:n\n1");
+    let member = |e: Option<&Value>| e.map(|e| e["member"].clone()).unwrap_or_default();
+    assert_ne!(member(first), member(second), "{events:#?}");
+    let mut members: Vec<Value> = vec![member(first), member(second)];
+    members.sort_by_key(|m| m.to_string());
+    assert_eq!(members, [json!("pool_0"), json!("pool_1")]);
+}
+
+#[test]
+fn the_last_output_of_a_program_comes_before_its_exit_event() {
+    let dir = TestDir::new();
+    let listener = recorder_section(
+        &dir,
+        "lis",
+        "PROCESS_LOG_STDOUT,PROCESS_STATE_EXITED",
+        "0",
+        "",
+    );
+    // supervisord reads what is left in the pipes before it handles an exit.
+    dir.config(&format!(
+        "{listener}\n\
+         [program:brief]\n\
+         command={{fixture}} --print \"last words\" --exit-code 3\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         stdout_events_enabled=true\n"
+    ));
+    let _daemon = Daemon::start(&dir);
+    wait_for_event(&dir, "PROCESS_STATE_EXITED", "processname:brief ");
+    let events = received(&dir);
+    let names: Vec<&str> = events
+        .iter()
+        .filter(|e| {
+            e["payload"]
+                .as_str()
+                .is_some_and(|p| p.contains("processname:brief "))
+        })
+        .filter_map(|e| e["headers"]["eventname"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["PROCESS_LOG_STDOUT", "PROCESS_STATE_EXITED"],
+        "{events:#?}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod kind;
 pub mod pool;
 pub mod protocol;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rsupervisor_api::ProcessState;
@@ -28,6 +29,9 @@ pub struct Bus {
     pub pools: Vec<Pool>,
     /// The last global serial given (`None` before the first event).
     serial: Option<u64>,
+    /// Raised while some pool subscribes to PROCESS_LOG_STDOUT, resp. PROCESS_LOG_STDERR:
+    /// the pumps of programs with `*_events_enabled` send their chunks only then.
+    log_wanted: [Arc<AtomicBool>; 2],
 }
 
 impl Bus {
@@ -39,17 +43,36 @@ impl Bus {
             Some(pool) => pool.reconfigure(fresh),
             None => self.pools.push(fresh),
         }
+        self.refresh_flags();
     }
 
     /// Drops a pool (its group was removed); its buffered events are lost, as in
     /// supervisord.
     pub fn remove_pool(&mut self, name: &str) {
         self.pools.retain(|p| p.name != name);
+        self.refresh_flags();
     }
 
     /// Drops every pool (a reload builds them again).
     pub fn clear(&mut self) {
         self.pools.clear();
+        self.refresh_flags();
+    }
+
+    /// The flag a pump of this PROCESS_LOG_* type (`ProcessLogStdout` or
+    /// `ProcessLogStderr`) looks at before it sends a chunk.
+    pub fn log_flag(&self, kind: EventKind) -> Arc<AtomicBool> {
+        let index = usize::from(kind == EventKind::ProcessLogStderr);
+        self.log_wanted[index].clone()
+    }
+
+    fn refresh_flags(&self) {
+        for (index, kind) in [EventKind::ProcessLogStdout, EventKind::ProcessLogStderr]
+            .into_iter()
+            .enumerate()
+        {
+            self.log_wanted[index].store(self.wanted(kind), Ordering::Relaxed);
+        }
     }
 
     /// The pool of this group, if it is a listener pool.
@@ -149,8 +172,27 @@ pub fn remote_payload(kind: &str, data: &str) -> Vec<u8> {
 pub fn log_payload(name: &str, group: &str, pid: i32, channel: &str, data: &[u8]) -> Vec<u8> {
     let mut out =
         format!("processname:{name} groupname:{group} pid:{pid} channel:{channel}\n").into_bytes();
-    out.extend_from_slice(data);
+    push_output(&mut out, data);
     out
+}
+
+/// The payload of a PROCESS_COMMUNICATION_* event: the header fields, a newline, the
+/// captured text.
+pub fn communication_payload(name: &str, group: &str, pid: i32, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("processname:{name} groupname:{group} pid:{pid}\n").into_bytes();
+    push_output(&mut out, data);
+    out
+}
+
+/// A program's output in a payload: as it is if it is UTF-8, else supervisord's
+/// `Undecodable: b'...'` (the Python bytes literal).
+fn push_output(out: &mut Vec<u8>, data: &[u8]) {
+    if std::str::from_utf8(data).is_ok() {
+        out.extend_from_slice(data);
+    } else {
+        out.extend_from_slice(b"Undecodable: ");
+        out.extend_from_slice(crate::logs::pump::python_bytes_repr(data).as_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -186,6 +228,42 @@ mod tests {
             text(S::Backoff, S::Fatal),
             "processname:cat groupname:cat from_state:BACKOFF"
         );
+    }
+
+    #[test]
+    fn output_payloads_match_supervisords() {
+        assert_eq!(
+            log_payload("prog", "prog", 7, "stdout", b"hello\nx"),
+            b"processname:prog groupname:prog pid:7 channel:stdout\nhello\nx"
+        );
+        assert_eq!(
+            communication_payload("prog", "grp", 7, b"captured"),
+            b"processname:prog groupname:grp pid:7\ncaptured"
+        );
+        // supervisord's reference run: `Undecodable: %r` of the bytes.
+        assert_eq!(
+            log_payload("prog", "prog", 7, "stdout", b"\nbad \xff byte\n"),
+            b"processname:prog groupname:prog pid:7 channel:stdout\nUndecodable: b'\\nbad \\xff byte\\n'"
+        );
+    }
+
+    #[test]
+    fn log_flags_follow_the_subscriptions() {
+        let mut bus = Bus::default();
+        let stdout = bus.log_flag(EventKind::ProcessLogStdout);
+        let stderr = bus.log_flag(EventKind::ProcessLogStderr);
+        let config = |events: &[&str]| ListenerConfig {
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            buffer_size: 10,
+        };
+        bus.set_pool("a", &config(&["PROCESS_LOG_STDERR"]));
+        assert!(!stdout.load(Ordering::Relaxed) && stderr.load(Ordering::Relaxed));
+        bus.set_pool("b", &config(&["EVENT"]));
+        assert!(stdout.load(Ordering::Relaxed));
+        bus.remove_pool("b");
+        assert!(!stdout.load(Ordering::Relaxed) && stderr.load(Ordering::Relaxed));
+        bus.clear();
+        assert!(!stderr.load(Ordering::Relaxed));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
 //! - [`ready`]: [`ready::ReadyWatch`], the `ready_log` line watch;
 //! - [`auto`]: AUTO log names and startup cleanup;
+//! - [`capture`]: capture mode's marker scanner and buffer (PROCESS_COMMUNICATION_*);
 //! - [`mainlog`]: [`MainLog`], the daemon's own log;
 //! - [`record`]: [`LineFramer`], the `timestamped` and `json` child log formats;
 //! - [`stamp`]: [`Stamp`](stamp::Stamp), record time stamps.
@@ -21,6 +22,7 @@
 //! [`JoinHandle`]: tokio::task::JoinHandle
 
 pub mod auto;
+pub mod capture;
 pub mod follow;
 pub mod handle;
 pub mod hub;
@@ -37,7 +39,7 @@ pub use follow::{follow, FollowStart, Follower};
 pub use handle::LogHandle;
 pub use hub::LogHub;
 pub use mainlog::MainLog;
-pub use pump::{LogSink, MainLogCopy, PumpReport, Pumps};
+pub use pump::{LogSink, MainLogCopy, OutputEvent, OutputEvents, PumpReport, Pumps};
 pub use read::{read_range, tail, ReadError, TailSlice};
 pub use record::{LineFramer, Origin};
 pub use rotate::{RotatingFile, WriteOutcome, MODE_AUTO, MODE_EXPLICIT};

@@ -23,13 +23,22 @@
 //! An event listener's stdout pump also hands what it reads to its
 //! [`crate::events::protocol::ListenerTap`], which sends the protocol tokens to the actor.
 //!
-//! Not implemented yet: capture mode (`*_capture_maxbytes`) and `PROCESS_LOG_*` events.
-//! Until they are, output is logged as normal — in particular, text between
-//! `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to the log file instead
-//! of a capture buffer; nothing is dropped.
+//! A program with `*_events_enabled` or `*_capture_maxbytes` looks at its bytes for the
+//! event system: its sink has [`OutputEvents`], and only then does a chunk take the other
+//! path (`deliver_with_events`); without them the path is the plain one above, at the
+//! same cost. With `*_events_enabled`, each chunk as it is logged is also sent as a
+//! PROCESS_LOG_* event (only while a pool subscribes to it, a flag the event bus raises).
+//! With `*_capture_maxbytes`, the stream is cut at the markers ([`super::capture`]): text
+//! between `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to a capture
+//! buffer instead of the log file and syslog (the main log's debug copy and PROCESS_LOG
+//! events still see it, as in supervisord) and becomes one PROCESS_COMMUNICATION_* event.
+//! Such a pump also answers the actor's drain request after its child exited: it reads the
+//! fd until it is empty and answers after the events of those bytes
+//! ([`OutputEvents::drain`]), so the exit is handled after the last output's events.
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rsupervisor_config::model::LogLevel;
@@ -39,6 +48,7 @@ use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
+use super::capture::{CaptureBuffer, MarkerScanner, Piece};
 use super::handle::LogHandle;
 use super::mainlog::MainLog;
 use super::record::LineFramer;
@@ -74,6 +84,58 @@ pub struct LogSink {
     pub ready: Option<super::ready::ReadyWatch>,
     /// An event listener's stdout: the protocol tokens go to the actor from here.
     pub listener: Option<crate::events::protocol::ListenerTap>,
+    /// `*_events_enabled` / `*_capture_maxbytes`: the program's output feeds the event
+    /// system; `None` (the usual case) keeps the pump on its plain path.
+    pub events: Option<OutputEvents>,
+}
+
+/// What a program's output sends to the event system.
+pub struct OutputEvents {
+    /// `*_events_enabled`: raised while some pool subscribes to this channel's
+    /// PROCESS_LOG_* type; each logged chunk is then sent. `None` if not enabled.
+    pub log: Option<Arc<AtomicBool>>,
+    /// `*_capture_maxbytes` > 0: the marker scanner and the capture buffer.
+    pub capture: Option<(MarkerScanner, CaptureBuffer)>,
+    /// Hands one event to the actor.
+    pub send: Box<dyn FnMut(OutputEvent) + Send>,
+    /// The actor's requests, after the child exited, to read what the pipe still holds
+    /// before the exit is handled (supervisord drains a process's pipes before its exit
+    /// event, so a listener sees the last PROCESS_LOG event first). Each request is
+    /// answered with one [`OutputEvent::Drained`], sent after the events of those bytes.
+    pub drain: Option<tokio::sync::mpsc::UnboundedReceiver<()>>,
+}
+
+impl std::fmt::Debug for OutputEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputEvents")
+            .field("log", &self.log)
+            .field("capture", &self.capture)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutputEvents {
+    fn log(&mut self, data: &[u8]) {
+        if !data.is_empty()
+            && self
+                .log
+                .as_ref()
+                .is_some_and(|wanted| wanted.load(Ordering::Relaxed))
+        {
+            (self.send)(OutputEvent::Log(data.to_vec()));
+        }
+    }
+}
+
+/// One event of a program's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputEvent {
+    /// A chunk as it was logged: a PROCESS_LOG_* event.
+    Log(Vec<u8>),
+    /// What a capture held when its END marker came: a PROCESS_COMMUNICATION_* event.
+    Communication(Vec<u8>),
+    /// The answer to a drain request: everything the pipe held then has been sent.
+    Drained,
 }
 
 /// Copy of child output into the main log, as `'<name>' <channel> output:\n<data>`.
@@ -146,6 +208,27 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
 }
 
+/// One read of the pipe. A drain reads the fd itself: what the exited child wrote is in
+/// the pipe, whether or not the reactor has seen it become readable yet (`try_read` would
+/// answer WouldBlock until it has).
+fn read(receiver: &pipe::Receiver, buffer: &mut [u8], drain: bool) -> io::Result<usize> {
+    if drain {
+        nix::unistd::read(receiver, buffer).map_err(io::Error::from)
+    } else {
+        receiver.try_read(buffer)
+    }
+}
+
+/// Why a pump woke up.
+enum Woken {
+    /// The pipe is readable.
+    Readable,
+    /// The actor asks for a drain.
+    Drain,
+    /// The actor will ask no more.
+    DrainClosed,
+}
+
 /// What one read attempt found.
 enum Read {
     /// Data was delivered; read again.
@@ -168,38 +251,87 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     let mut stripper = sink.strip_ansi.then(AnsiStripper::default);
     let mut stripped = Vec::new();
     let mut framed = Vec::new();
+    // Only a program that feeds the event system takes the other path.
+    let mut events = sink.events.take();
+    // The actor asked (after the child's exit) for what the pipe holds: read until it is
+    // empty, without waiting for readiness, then answer.
+    let mut drain_asked = false;
     loop {
-        if let Err(error) = receiver.readable().await {
-            report.read_error = Some(error);
-            break;
-        }
-        let step = READ_BUFFER.with_borrow_mut(|buffer| match receiver.try_read(buffer) {
-            Ok(0) => Ok(Read::Eof),
-            Ok(n) => {
-                report.bytes_read += n as u64;
-                let data = match stripper.as_mut() {
-                    Some(stripper) => {
-                        stripped.clear();
-                        stripper.strip(&buffer[..n], &mut stripped);
-                        &stripped[..]
+        if !drain_asked {
+            let woken = match events.as_mut().and_then(|e| e.drain.as_mut()) {
+                None => receiver.readable().await.map(|()| Woken::Readable),
+                Some(drain) => tokio::select! {
+                    ready = receiver.readable() => ready.map(|()| Woken::Readable),
+                    asked = drain.recv() => Ok(match asked {
+                        Some(()) => Woken::Drain,
+                        None => Woken::DrainClosed,
+                    }),
+                },
+            };
+            match woken {
+                Ok(Woken::Readable) => {}
+                Ok(Woken::Drain) => drain_asked = true,
+                Ok(Woken::DrainClosed) => {
+                    // The actor dropped its end: stop listening to it.
+                    if let Some(events) = events.as_mut() {
+                        events.drain = None;
                     }
-                    None => &buffer[..n],
-                };
-                deliver(&mut sink, data, &mut report, &mut framed);
-                Ok(Read::Data)
+                    continue;
+                }
+                Err(error) => {
+                    report.read_error = Some(error);
+                    break;
+                }
             }
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(Read::Empty)
-            }
-            Err(error) => Err(error),
-        });
+        }
+        let step =
+            READ_BUFFER.with_borrow_mut(|buffer| match read(&receiver, buffer, drain_asked) {
+                Ok(0) => Ok(Read::Eof),
+                Ok(n) if events.is_some() => {
+                    report.bytes_read += n as u64;
+                    let mut out = Output {
+                        stripper: stripper.as_mut(),
+                        stripped: &mut stripped,
+                        framed: &mut framed,
+                        report: &mut report,
+                    };
+                    if let Some(events) = events.as_mut() {
+                        deliver_with_events(&mut sink, events, &buffer[..n], &mut out);
+                    }
+                    Ok(Read::Data)
+                }
+                Ok(n) => {
+                    report.bytes_read += n as u64;
+                    let data = match stripper.as_mut() {
+                        Some(stripper) => {
+                            stripped.clear();
+                            stripper.strip(&buffer[..n], &mut stripped);
+                            &stripped[..]
+                        }
+                        None => &buffer[..n],
+                    };
+                    deliver(&mut sink, data, &mut report, &mut framed);
+                    Ok(Read::Data)
+                }
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    Ok(Read::Empty)
+                }
+                Err(error) => Err(error),
+            });
         match step {
-            Ok(Read::Data | Read::Empty) => {}
+            Ok(Read::Data) => {}
+            Ok(Read::Empty) => {
+                if std::mem::take(&mut drain_asked) {
+                    if let Some(events) = events.as_mut() {
+                        (events.send)(OutputEvent::Drained);
+                    }
+                }
+            }
             Ok(Read::Eof) => break,
             Err(error) => {
                 report.read_error = Some(error);
@@ -207,9 +339,35 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
             }
         }
     }
+    // Output still held by the marker scanner is let through at end of file.
+    if let Some(events) = events.as_mut() {
+        let mut out = Output {
+            stripper: stripper.as_mut(),
+            stripped: &mut stripped,
+            framed: &mut framed,
+            report: &mut report,
+        };
+        finish_with_events(&mut sink, events, &mut out);
+    }
     // A lone ESC held back at the very end was not the start of a sequence after all.
     if let Some(rest) = stripper.and_then(AnsiStripper::finish) {
         deliver(&mut sink, &rest, &mut report, &mut framed);
+        if let Some(events) = events.as_mut() {
+            events.log(&rest);
+        }
+    }
+    // Every event of this pipe is sent: answer the drain asked for, or one asked for
+    // before the request channel closes (a later request fails and the actor answers it).
+    if let Some(mut events) = events {
+        if let Some(mut drain) = events.drain.take() {
+            drain.close();
+            while drain.try_recv().is_ok() {
+                drain_asked = true;
+            }
+        }
+        if drain_asked {
+            (events.send)(OutputEvent::Drained);
+        }
     }
     // A last line without its newline is written now that no more can come.
     if let Some(framer) = sink.framer.as_mut() {
@@ -265,6 +423,101 @@ fn deliver(sink: &mut LogSink, data: &[u8], report: &mut PumpReport, framed: &mu
     copy_elsewhere(sink, data);
 }
 
+/// The state [`deliver_with_events`] works with, borrowed from the pump's loop.
+struct Output<'a> {
+    stripper: Option<&'a mut AnsiStripper>,
+    stripped: &'a mut Vec<u8>,
+    framed: &'a mut Vec<u8>,
+    report: &'a mut PumpReport,
+}
+
+/// `strip_ansi` applied to one piece (supervisord strips after cutting at the markers).
+fn strip<'d>(
+    stripper: Option<&mut AnsiStripper>,
+    stripped: &'d mut Vec<u8>,
+    data: &'d [u8],
+) -> &'d [u8] {
+    match stripper {
+        Some(stripper) => {
+            stripped.clear();
+            stripper.strip(data, stripped);
+            stripped
+        }
+        None => data,
+    }
+}
+
+/// One chunk of a program that feeds the event system: cut at the capture markers (with
+/// `*_capture_maxbytes`), logged, and sent as events, in supervisord's order (log file,
+/// main-log copy, PROCESS_LOG event; the PROCESS_COMMUNICATION event at the END marker).
+fn deliver_with_events(
+    sink: &mut LogSink,
+    events: &mut OutputEvents,
+    raw: &[u8],
+    out: &mut Output,
+) {
+    let Some((scanner, _)) = events.capture.as_mut() else {
+        let data = strip(out.stripper.as_deref_mut(), out.stripped, raw);
+        deliver(sink, data, out.report, out.framed);
+        events.log(data);
+        return;
+    };
+    let mut pieces = Vec::new();
+    scanner.feed(raw, &mut pieces);
+    for piece in pieces {
+        deliver_piece(sink, events, piece, out);
+    }
+}
+
+/// End of file for a program that feeds the event system.
+fn finish_with_events(sink: &mut LogSink, events: &mut OutputEvents, out: &mut Output) {
+    let rest = events
+        .capture
+        .as_mut()
+        .and_then(|(scanner, _)| std::mem::take(scanner).finish());
+    if let Some(piece) = rest {
+        deliver_piece(sink, events, piece, out);
+    }
+}
+
+fn deliver_piece(sink: &mut LogSink, events: &mut OutputEvents, piece: Piece, out: &mut Output) {
+    match piece {
+        Piece::Output(data) => {
+            let data = strip(out.stripper.as_deref_mut(), out.stripped, &data);
+            deliver(sink, data, out.report, out.framed);
+            events.log(data);
+        }
+        Piece::Captured(data) => {
+            let data = strip(out.stripper.as_deref_mut(), out.stripped, &data);
+            if let Some((_, buffer)) = events.capture.as_mut() {
+                buffer.write(data);
+            }
+            copy_to_main_log(sink, data);
+            events.log(data);
+        }
+        Piece::End => {
+            let message = events
+                .capture
+                .as_mut()
+                .map(|(_, buffer)| buffer.take())
+                .unwrap_or_default();
+            (events.send)(OutputEvent::Communication(message));
+            if let Some(target) = &sink.problems {
+                if target.main_log.enabled(LogLevel::Debug) {
+                    target.main_log.log(
+                        LogLevel::Debug,
+                        &format!(
+                            "'{}' {} emitted a comm event",
+                            target.process_name,
+                            target.channel.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Writes to the log file, if any; a failure is counted and reported once per run of
 /// failures.
 fn write_file(sink: &LogSink, data: &[u8], report: &mut PumpReport) {
@@ -309,6 +562,11 @@ fn copy_elsewhere(sink: &LogSink, data: &[u8]) {
             sys::syslog(sys::SyslogPriority::Info, &format!("{name} {line}"));
         }
     }
+    copy_to_main_log(sink, data);
+}
+
+/// The main log's debug copy (`'<name>' <channel> output:`), captured text included.
+fn copy_to_main_log(sink: &LogSink, data: &[u8]) {
     if let Some(copy) = &sink.main_log_copy {
         if copy.main_log.enabled(LogLevel::Debug) {
             let text = match std::str::from_utf8(data) {
@@ -482,6 +740,94 @@ mod tests {
         assert_eq!(all.len(), 3_000_004);
         assert!(all[..3_000_000].iter().all(|&byte| byte == b'x'));
         assert!(all.ends_with(b"last"));
+    }
+
+    /// Output events whose sends land in a channel.
+    fn output_events(
+        log: bool,
+        capture: Option<u64>,
+    ) -> (OutputEvents, std::sync::mpsc::Receiver<OutputEvent>) {
+        let (send, sent) = std::sync::mpsc::channel();
+        let events = OutputEvents {
+            log: log.then(|| Arc::new(AtomicBool::new(true))),
+            capture: capture.map(|max| (MarkerScanner::default(), CaptureBuffer::new(max))),
+            send: Box::new(move |event| {
+                let _ = send.send(event);
+            }),
+            drain: None,
+        };
+        (events, sent)
+    }
+
+    #[tokio::test]
+    async fn capture_mode_keeps_the_message_out_of_the_file_and_sends_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("capture.log");
+        let file = LogHandle::open(&path, 0, 0, MODE_EXPLICIT, LogHub::new()).expect("open");
+        let (events, sent) = output_events(true, Some(1024));
+        let sink = LogSink {
+            file: Some(file),
+            events: Some(events),
+            ..LogSink::default()
+        };
+        pump_script(
+            "printf 'before <!--XSUPERVISOR:BEGIN-->the '; sleep 0.1;              printf 'message<!--XSUPER'; sleep 0.1; printf 'VISOR:END--> after\n'",
+            sink,
+        )
+        .await;
+        assert_eq!(std::fs::read(&path).expect("read"), b"before  after\n");
+        let sent: Vec<OutputEvent> = sent.try_iter().collect();
+        let message = OutputEvent::Communication(b"the message".to_vec());
+        assert!(sent.contains(&message), "{sent:?}");
+        // PROCESS_LOG chunks, the captured ones included, are the output without markers.
+        let logged: Vec<u8> = sent
+            .iter()
+            .filter_map(|event| match event {
+                OutputEvent::Log(data) => Some(data.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(logged, b"before the message after\n");
+    }
+
+    #[tokio::test]
+    async fn a_drain_request_is_answered_after_the_events_of_what_the_pipe_held() {
+        let (reader, writer) = nix::unistd::pipe().expect("pipe");
+        let (mut events, sent) = output_events(true, None);
+        let (ask, asked) = tokio::sync::mpsc::unbounded_channel();
+        events.drain = Some(asked);
+        let sink = LogSink {
+            events: Some(events),
+            ..LogSink::default()
+        };
+        let pump = Pumps::new(tokio::runtime::Handle::current()).spawn(reader, sink);
+        let mut writer = std::fs::File::from(writer);
+        std::io::Write::write_all(&mut writer, b"last words\n").expect("write");
+        ask.send(()).expect("the pump listens");
+        // The write end stays open: the answer can only come from the drain, not from EOF.
+        let all = tokio::time::timeout(DEADLINE, async {
+            let mut all = Vec::new();
+            while !all.contains(&OutputEvent::Drained) {
+                all.extend(sent.try_iter());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            all
+        })
+        .await
+        .expect("the drain answer");
+        assert_eq!(
+            all,
+            [
+                OutputEvent::Log(b"last words\n".to_vec()),
+                OutputEvent::Drained
+            ]
+        );
+        drop(writer);
+        tokio::time::timeout(DEADLINE, pump)
+            .await
+            .expect("eof")
+            .expect("join");
     }
 
     #[tokio::test]

@@ -91,6 +91,18 @@ pub enum Event {
         /// What it said, in order.
         tokens: Vec<crate::events::Token>,
     },
+    /// A program with `*_events_enabled` or `*_capture_maxbytes` logged a chunk, or ended
+    /// a capture (sent by its pump).
+    ProgramOutput {
+        /// Which process record.
+        id: ProcessId,
+        /// The child that wrote it (the payload's `pid`).
+        pid: i32,
+        /// Which stream.
+        channel: crate::logs::Channel,
+        /// The chunk or the captured text.
+        event: crate::logs::OutputEvent,
+    },
     /// A TICK_* deadline passed (armed only while a pool subscribes to it).
     Tick {
         /// TICK_5, TICK_60 or TICK_3600.

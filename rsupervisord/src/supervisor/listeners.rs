@@ -19,6 +19,8 @@ use super::Supervisor;
 use crate::events::pool::{envelope, Listener};
 use crate::events::protocol::ListenerTap;
 use crate::events::{self, EventKind, ListenerState, Token};
+use crate::logs::capture::{CaptureBuffer, MarkerScanner};
+use crate::logs::{Channel, OutputEvent, OutputEvents};
 
 impl Supervisor {
     /// Files an event into the pools that want it; the dispatch happens at the end of the
@@ -103,6 +105,84 @@ impl Supervisor {
         };
         let payload = events::state_payload(&facts);
         self.publish(kind, || payload);
+    }
+
+    /// Whether this stream of a program looks at its bytes for the event system
+    /// (`*_events_enabled`, `*_capture_maxbytes` > 0), and if so what its pump sends here.
+    /// `None` for every other program: its pump stays on the plain path.
+    pub(super) fn output_events(
+        &self,
+        id: ProcessId,
+        pid: i32,
+        stream: &rsupervisor_config::StreamLogConfig,
+        channel: Channel,
+    ) -> Option<OutputEvents> {
+        if !stream.events_enabled && stream.capture_maxbytes == 0 {
+            return None;
+        }
+        let kind = match channel {
+            Channel::Stdout => EventKind::ProcessLogStdout,
+            Channel::Stderr => EventKind::ProcessLogStderr,
+        };
+        let events = self.events_tx.clone();
+        Some(OutputEvents {
+            log: stream.events_enabled.then(|| self.bus.log_flag(kind)),
+            capture: (stream.capture_maxbytes > 0).then(|| {
+                (
+                    MarkerScanner::default(),
+                    CaptureBuffer::new(stream.capture_maxbytes),
+                )
+            }),
+            send: Box::new(move |event| {
+                let _ = events.send(Event::ProgramOutput {
+                    id,
+                    pid,
+                    channel,
+                    event,
+                });
+            }),
+            drain: None,
+        })
+    }
+
+    /// A PROCESS_LOG_* or PROCESS_COMMUNICATION_* event from a program's pump.
+    pub(super) fn on_program_output(
+        &mut self,
+        id: ProcessId,
+        pid: i32,
+        channel: Channel,
+        event: OutputEvent,
+    ) {
+        if event == OutputEvent::Drained {
+            self.output_drained(id, pid);
+            return;
+        }
+        let Some(process) = self.processes.get(&id) else {
+            return;
+        };
+        let (name, group) = (process.config.name.clone(), process.config.group.clone());
+        match (event, channel) {
+            (OutputEvent::Drained, _) => {}
+            (OutputEvent::Log(data), _) => {
+                let kind = match channel {
+                    Channel::Stdout => EventKind::ProcessLogStdout,
+                    Channel::Stderr => EventKind::ProcessLogStderr,
+                };
+                self.publish(kind, || {
+                    events::log_payload(&name, &group, pid, channel.as_str(), &data)
+                });
+            }
+            (OutputEvent::Communication(data), Channel::Stdout) => {
+                self.publish(EventKind::ProcessCommunicationStdout, || {
+                    events::communication_payload(&name, &group, pid, &data)
+                });
+            }
+            (OutputEvent::Communication(data), Channel::Stderr) => {
+                self.publish(EventKind::ProcessCommunicationStderr, || {
+                    events::communication_payload(&name, &group, pid, &data)
+                });
+            }
+        }
     }
 
     /// The pool a process is a listener of.

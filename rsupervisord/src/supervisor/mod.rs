@@ -147,6 +147,9 @@ pub struct Supervisor {
     fcgi: crate::fcgi::Sockets,
     /// Events were published or a listener changed: dispatch at the end of the turn.
     events_dirty: bool,
+    /// Reaped children whose exit waits for their pumps' drain answers: pid, status and
+    /// how many answers are still to come.
+    draining: HashMap<ProcessId, (i32, ExitStatus, usize)>,
     /// The TICK_* deadline tasks, one per period a pool subscribes to.
     tick_tasks: Vec<tokio::task::AbortHandle>,
     services: Services,
@@ -185,6 +188,7 @@ impl Supervisor {
             fcgi: crate::fcgi::Sockets::default(),
             bus: crate::events::Bus::default(),
             events_dirty: false,
+            draining: HashMap::new(),
             tick_tasks: Vec::new(),
             services,
         };
@@ -259,6 +263,7 @@ impl Supervisor {
             | Event::OutOfMemory { .. }
             | Event::RestartAfterStop(_)
             | Event::ListenerTokens { .. }
+            | Event::ProgramOutput { .. }
             | Event::Tick { .. } => self.agenda.push_event(event),
             Event::Job(_) => self.agenda.push_event(event),
         }
@@ -800,6 +805,7 @@ impl Supervisor {
                     }),
                     ready: watch(self.events_tx.clone()),
                     listener: None,
+                    events: self.output_events(id, pid, stream, channel),
                 }
             };
         let mut stdout_sink = sink(stdout_file, &config.stdout, logs::Channel::Stdout);
@@ -808,12 +814,30 @@ impl Supervisor {
             if let Some(copy) = stdout_sink.main_log_copy.as_mut() {
                 copy.bytes_repr = true;
             }
+            // A listener's stdout speaks the protocol: no capture, no PROCESS_LOG events
+            // (supervisord's PEventListenerDispatcher); its stderr is a program's.
+            stdout_sink.events = None;
         }
         stdout_sink.listener = tap;
+        let mut stderr_sink = spawned
+            .stderr
+            .is_some()
+            .then(|| sink(stderr_file, &config.stderr, logs::Channel::Stderr));
+        // The pumps that feed the event system are drained before the exit is handled.
+        let mut output_drains = Vec::new();
+        for events in [Some(&mut stdout_sink), stderr_sink.as_mut()]
+            .into_iter()
+            .flatten()
+            .filter_map(|sink| sink.events.as_mut())
+        {
+            let (ask, asked) = mpsc::unbounded_channel();
+            events.drain = Some(asked);
+            output_drains.push(ask);
+        }
         let pumps = &self.services.pumps;
         pumps.spawn(spawned.stdout, stdout_sink);
-        if let Some(fd) = spawned.stderr {
-            pumps.spawn(fd, sink(stderr_file, &config.stderr, logs::Channel::Stderr));
+        if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
+            pumps.spawn(fd, sink);
         }
         self.pids.insert(pid, id);
         self.containment
@@ -822,6 +846,7 @@ impl Supervisor {
             .watch_oom(id, pid, &config, &self.events_tx);
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
+            process.output_drains = output_drains;
             process.stdin = spawned
                 .stdin
                 .map(|stdin| Arc::new(tokio::sync::Mutex::new(stdin)));
@@ -955,6 +980,12 @@ impl Supervisor {
                 }
             }
             Event::ListenerTokens { id, pid, tokens } => self.on_listener_tokens(id, pid, tokens),
+            Event::ProgramOutput {
+                id,
+                pid,
+                channel,
+                event,
+            } => self.on_program_output(id, pid, channel, event),
             Event::Tick { kind, when } => self.on_tick(kind, when),
             Event::ProbeDue { id, generation } => self.on_probe_due(id, generation),
             Event::ProbeDone {
@@ -1034,7 +1065,7 @@ impl Supervisor {
                 continue;
             }
             match self.pids.remove(&pid) {
-                Some(id) => self.on_exit(id, pid, status),
+                Some(id) => self.exited(id, pid, status),
                 None => self.log(
                     LogLevel::Info,
                     &format!("reaped unknown pid {pid} ({})", status.describe()),
@@ -1042,6 +1073,52 @@ impl Supervisor {
             }
         }
         self.agenda.want_reap();
+    }
+
+    /// A child was reaped. If its output feeds the event system, its pumps first send
+    /// what the pipes still hold (supervisord drains a process before it handles the exit,
+    /// so its last PROCESS_LOG event comes before PROCESS_STATE_EXITED); the exit is
+    /// handled when every one of them has answered.
+    fn exited(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
+        let drains = match self.processes.get_mut(&id) {
+            Some(process) if process.machine.pid == Some(pid) => {
+                std::mem::take(&mut process.output_drains)
+            }
+            _ => Vec::new(),
+        };
+        if drains.is_empty() {
+            self.on_exit(id, pid, status);
+            return;
+        }
+        for drain in &drains {
+            if drain.send(()).is_err() {
+                // That pump has ended: its last events are already queued; this answer
+                // comes after them.
+                let _ = self.events_tx.send(Event::ProgramOutput {
+                    id,
+                    pid,
+                    channel: logs::Channel::Stdout,
+                    event: logs::OutputEvent::Drained,
+                });
+            }
+        }
+        self.draining.insert(id, (pid, status, drains.len()));
+    }
+
+    /// A pump answered a drain request; the last answer lets the exit be handled.
+    pub(super) fn output_drained(&mut self, id: ProcessId, pid: i32) {
+        let Some((exited, status, waiting)) = self.draining.get_mut(&id) else {
+            return;
+        };
+        if *exited != pid {
+            return;
+        }
+        *waiting -= 1;
+        if *waiting == 0 {
+            let status = *status;
+            self.draining.remove(&id);
+            self.on_exit(id, pid, status);
+        }
     }
 
     fn on_exit(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {

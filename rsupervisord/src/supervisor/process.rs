@@ -51,6 +51,9 @@ pub struct Process {
     /// Log files of the current (or last) child's output, shared with its pumps, to reopen
     /// or clear them.
     pub log_files: Vec<LogHandle>,
+    /// Drain requests to the current child's pumps that feed the event system (see
+    /// [`crate::logs::OutputEvents::drain`]); empty for most programs.
+    pub output_drains: Vec<tokio::sync::mpsc::UnboundedSender<()>>,
     /// Requests waiting for an outcome.
     pub waiters: Vec<Waiter>,
     /// Set while `scale` keeps this process's program at a count other than the file's.
@@ -81,6 +84,7 @@ impl Process {
             stderr_path,
             stdin: None,
             log_files: Vec::new(),
+            output_drains: Vec::new(),
             waiters: Vec::new(),
             scaled: None,
             health: super::health::Health::default(),
