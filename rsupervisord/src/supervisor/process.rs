@@ -51,6 +51,10 @@ pub struct Process {
     /// Log files of the current (or last) child's output, shared with its pumps, to reopen
     /// or clear them.
     pub log_files: Vec<LogHandle>,
+    /// The pumps of the current child's stdout and stderr: its exit is handled once they
+    /// reached end of file (or after [`super::OUTPUT_GRACE`]), so the output it wrote
+    /// comes before its exit everywhere (main log, events, `tail`).
+    pub pumps: Vec<tokio::task::JoinHandle<crate::logs::PumpReport>>,
     /// Requests waiting for an outcome.
     pub waiters: Vec<Waiter>,
     /// Set while `scale` keeps this process's program at a count other than the file's.
@@ -81,6 +85,7 @@ impl Process {
             stderr_path,
             stdin: None,
             log_files: Vec::new(),
+            pumps: Vec::new(),
             waiters: Vec::new(),
             scaled: None,
             health: super::health::Health::default(),
