@@ -349,3 +349,25 @@ fn output_written_before_an_exit_is_logged_before_the_exit() {
         assert!(output_at < exit_at, "{exit:?} before {output:?}:\n{log}");
     }
 }
+
+/// A pipe that never ends (a process the program left behind still holds its stdout) holds
+/// the exit back only for the grace: the exit is handled, and later output still logged.
+#[test]
+fn an_exit_whose_output_pipe_stays_open_is_handled_after_the_grace() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:leaver]\n\
+         command=/bin/sh -c \"(sleep 2; echo from the one left behind; sleep 30) & echo bye; exit 3\"\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         stdout_logfile={dir}/leaver.log\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let info = wait_state(&daemon, "leaver", "EXITED", DEADLINE);
+    assert_eq!(info["exitstatus"], 3, "{info}");
+    // The exit was handled while the pipe was still open, before the leftover wrote.
+    let log = dir.try_read("leaver.log").unwrap_or_default();
+    assert_eq!(log, "bye\n", "leaver.log when EXITED");
+    wait_file(&dir, "leaver.log", "from the one left behind\n");
+    wait_log(&daemon, "exited: leaver (exit status 3; not expected)");
+}
