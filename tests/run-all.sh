@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, as CI does: unit and end-to-end tests (the e2e tests start
 # the real binaries, so those are built first), the differential check of the configuration
-# loader against Python supervisor 4.3.0, and the package test. The dashboard test needs
+# loader against Python supervisor 4.3.0, supervisor's own end-to-end tests run with our
+# binaries (tests/upstream/run.sh), and the package test. The dashboard test needs
 # Debian's chromium and chromium-driver, installed here when missing (as root).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,9 @@ cargo test --workspace
 
 echo "==> differential check against supervisor 4.3.0"
 tests/differential/run.sh
+
+echo "==> supervisor 4.3.0's own end-to-end tests, run with our binaries"
+tests/upstream/run.sh --ours-only
 
 if [ -x packaging/test.sh ]; then
     echo "==> package test"

@@ -2,7 +2,6 @@
 //! `chromium-driver`, driven over WebDriver): the page loads the process table, a click on
 //! stop stops the program, and a line the program writes appears in the live log tail.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,14 +13,6 @@ use crate::support::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// A port free on loopback right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
-}
 
 /// chromedriver on a port of its own, killed when dropped.
 struct Driver {

@@ -6,12 +6,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A loopback port nobody listens on (bound and released).
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local address").port()
-}
-
 /// Position of `needle` in `log`, panicking with the log if it is missing.
 #[track_caller]
 fn position(log: &str, needle: &str) -> usize {

@@ -1,11 +1,16 @@
 //! `[eventlistener:x]` pools speaking supervisord's listener protocol with real listeners:
 //! a Python listener built on supervisor 4.3.0's own `childutils` (from the compatibility
 //! virtualenv) records what it receives and rejects one event, which must come again;
-//! superlance's `crashmail` reports a crash through a stand-in sendmail.
+//! superlance's `crashmail` reports a crash through a stand-in sendmail, its `httpok`
+//! restarts a program whose HTTP server stopped answering and its `memmon` one whose memory
+//! is over the limit (both on TICK_5 events, through the XML-RPC interface at
+//! `SUPERVISOR_SERVER_URL`).
 
 use rsupervisor_e2e::{info_pid, python, wait_state, wait_until, Daemon, TestDir};
 use serde_json::{json, Value};
 use std::time::Duration;
+
+use crate::support::free_port;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -528,5 +533,117 @@ fn the_last_output_of_a_program_comes_before_its_exit_event() {
         names,
         ["PROCESS_LOG_STDOUT", "PROCESS_STATE_EXITED"],
         "{events:#?}"
+    );
+}
+
+/// How long superlance's TICK_5 listeners may take to act: the first tick comes within 5 s
+/// of the start, httpok's request then times out after 2 s, and a restart waits for the stop.
+const TICK_DEADLINE: Duration = Duration::from_secs(40);
+
+/// Waits until `name` is RUNNING with a pid other than `old`, and returns the new pid.
+#[track_caller]
+fn wait_restarted(daemon: &Daemon<'_>, name: &str, old: i32) -> i32 {
+    wait_until(
+        TICK_DEADLINE,
+        &format!("{name} to run again with a pid other than {old}"),
+        || {
+            let info = daemon.process(name);
+            if info["statename"] == "RUNNING" && info_pid(&info) != old {
+                Ok(info_pid(&info))
+            } else {
+                Err(info.to_string())
+            }
+        },
+    )
+}
+
+#[test]
+fn superlance_httpok_restarts_a_hung_server() {
+    let dir = TestDir::new();
+    let python = python::python_with("superlance", "superlance");
+    let httpok = python.with_file_name("httpok");
+    let port = free_port();
+    dir.config(&format!(
+        "[eventlistener:httpok]\n\
+         command={} -p web -t 2 http://127.0.0.1:{port}/\n\
+         events=TICK_5\n\
+         startsecs=0\n\
+         stderr_logfile={{dir}}/httpok.err\n\n\
+         [program:web]\n\
+         command={{fixture}} --http {port} --http-hang-after 1 --http-count {{dir}}/requests\n",
+        httpok.display()
+    ));
+    let daemon = Daemon::start(&dir);
+    let first = info_pid(&wait_state(&daemon, "web", "RUNNING", DEADLINE));
+    let second = wait_restarted(&daemon, "web", first);
+    // The first tick's request was answered, the second one held unanswered until httpok
+    // gave up on it and restarted the program.
+    assert_eq!(
+        dir.try_read(format!("requests.{first}")).as_deref(),
+        Some("2\n"),
+        "requests seen by web (pid {first})"
+    );
+    let said = wait_until(DEADLINE, "httpok to say it restarted web", || {
+        dir.try_read("httpok.err")
+            .filter(|log| log.contains("web restarted"))
+            .ok_or(())
+    });
+    assert!(
+        said.contains("web is in RUNNING state, restarting"),
+        "{said}"
+    );
+    let log = daemon.main_log();
+    assert!(
+        log.contains("stopped: web (terminated by SIGTERM)"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("spawned: 'web' with pid {second}")),
+        "{log}"
+    );
+}
+
+#[test]
+fn superlance_memmon_restarts_a_program_over_its_memory_limit() {
+    let dir = TestDir::new();
+    let python = python::python_with("superlance", "superlance");
+    let memmon = python.with_file_name("memmon");
+    dir.config(&format!(
+        "[eventlistener:memmon]\n\
+         command={} -p hog=32MB\n\
+         events=TICK_5\n\
+         startsecs=0\n\
+         stderr_logfile={{dir}}/memmon.err\n\n\
+         [program:hog]\n\
+         command={{fixture}} --alloc 64M --sleep\n",
+        memmon.display()
+    ));
+    let daemon = Daemon::start(&dir);
+    let first = info_pid(&wait_state(&daemon, "hog", "RUNNING", DEADLINE));
+    let second = wait_restarted(&daemon, "hog", first);
+    let said = wait_until(DEADLINE, "memmon to say it restarted hog", || {
+        dir.try_read("memmon.err")
+            .filter(|log| log.contains("Restarting hog:hog"))
+            .ok_or(())
+    });
+    // memmon measured the RSS with ps: 64 MiB touched, so above the 32 MiB limit.
+    let rss: u64 = said
+        .split_once("RSS of hog:hog is ")
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_else(|| panic!("memmon did not report hog's RSS:\n{said}"));
+    assert!(rss > 32 << 20, "RSS {rss} is not over the limit:\n{said}");
+    let log = daemon.main_log();
+    assert!(
+        log.contains("stopped: hog (terminated by SIGTERM)"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("spawned: 'hog' with pid {second}")),
+        "{log}"
     );
 }

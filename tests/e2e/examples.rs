@@ -398,14 +398,6 @@ fn background_services() {
 // ---------------------------------------------------------------------------------------
 // agents
 
-/// A free loopback port (the example's 47220 could be taken on a CI host).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
-}
-
 /// The JSON records of `run/ta_agent_N.log` so far.
 fn agent_records(dir: &TestDir, n: u32) -> Vec<Value> {
     dir.try_read(format!("run/ta_agent_{n}.log"))

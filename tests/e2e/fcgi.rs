@@ -7,12 +7,6 @@ use std::io::Read;
 
 use crate::support::*;
 
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
-
 /// The kernel's name for a process's stdin, e.g. `socket:[1234]`.
 fn stdin_of(pid: i32) -> String {
     std::fs::read_link(format!("/proc/{pid}/fd/0"))

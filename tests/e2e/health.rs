@@ -4,7 +4,8 @@
 
 use rsupervisor_e2e::{info_pid, wait_state, wait_until, Daemon, TestDir};
 
-use crate::dependencies::{free_port, wait_description};
+use crate::dependencies::wait_description;
+use crate::support::free_port;
 use crate::support::*;
 
 /// `pid N, uptime H:MM:SS` and nothing more.

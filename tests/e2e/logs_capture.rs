@@ -307,3 +307,67 @@ fn a_log_that_cannot_be_written_is_reported_in_the_main_log() {
     // The program itself is unaffected.
     wait_state(&daemon, "full", "RUNNING", DEADLINE);
 }
+
+/// An exit is handled once the child's output is in: in the main log (loglevel=debug
+/// copies output) each program's output comes before its exit line, as supervisord reads
+/// before it reaps, even when 40 programs exit at once; and when `status` says EXITED, the
+/// log file already holds all it wrote (1 MiB, the last pipe-full of it still unread when
+/// the program exited).
+#[test]
+fn output_written_before_an_exit_is_logged_before_the_exit() {
+    const LAST: usize = 40;
+    let dir = TestDir::new();
+    dir.config(&format!(
+        "[program:last]\n\
+         command={{fixture}} --print \"last words of %(process_num)s\" --exit-code 3\n\
+         process_name=%(program_name)s_%(process_num)s\n\
+         numprocs={LAST}\n\
+         startsecs=0\n\
+         autorestart=false\n\n\
+         [program:spew]\n\
+         command={{fixture}} --spew 1MiB --exit-code 3\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         stdout_logfile={{dir}}/spew.log\n\
+         stdout_logfile_maxbytes=0\n"
+    ));
+    let daemon = Daemon::start(&dir);
+    wait_state(&daemon, "spew", "EXITED", DEADLINE);
+    // Read at once, no waiting: the exit was handled after the pump reached end of file.
+    let data = std::fs::read(dir.path("spew.log")).unwrap_or_default();
+    spew::check(&data, MIB).unwrap_or_else(|e| panic!("spew's log when EXITED: {e}"));
+    for n in 0..LAST {
+        wait_state(&daemon, &format!("last:last_{n}"), "EXITED", DEADLINE);
+    }
+    let log = daemon.main_log();
+    for n in 0..LAST {
+        let output = format!("'last_{n}' stdout output:\nlast words of {n}\n");
+        let exit = format!("exited: last_{n} (exit status 3; not expected)");
+        let (Some(output_at), Some(exit_at)) = (log.find(&output), log.find(&exit)) else {
+            panic!("main log lacks {output:?} or {exit:?}:\n{log}");
+        };
+        assert!(output_at < exit_at, "{exit:?} before {output:?}:\n{log}");
+    }
+}
+
+/// A pipe that never ends (a process the program left behind still holds its stdout) holds
+/// the exit back only for the grace: the exit is handled, and later output still logged.
+#[test]
+fn an_exit_whose_output_pipe_stays_open_is_handled_after_the_grace() {
+    let dir = TestDir::new();
+    dir.config(
+        "[program:leaver]\n\
+         command=/bin/sh -c \"(sleep 2; echo from the one left behind; sleep 30) & echo bye; exit 3\"\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         stdout_logfile={dir}/leaver.log\n",
+    );
+    let daemon = Daemon::start(&dir);
+    let info = wait_state(&daemon, "leaver", "EXITED", DEADLINE);
+    assert_eq!(info["exitstatus"], 3, "{info}");
+    // The exit was handled while the pipe was still open, before the leftover wrote.
+    let log = dir.try_read("leaver.log").unwrap_or_default();
+    assert_eq!(log, "bye\n", "leaver.log when EXITED");
+    wait_file(&dir, "leaver.log", "from the one left behind\n");
+    wait_log(&daemon, "exited: leaver (exit status 3; not expected)");
+}

@@ -8,6 +8,7 @@
 //! times, the temp dir, the server URL) and compares the rest byte for byte. Our daemon is
 //! driven over the unix socket and over TCP with authentication; both must answer alike.
 
+use crate::support::free_port;
 use rsupervisor_e2e::{python, wait_until, Daemon, TestDir};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -40,13 +41,6 @@ fn config(root: &Path, port: u16) -> String {
          stdout_logfile={root}/%(program_name)s_%(process_num)d.out\n\
          stderr_logfile={root}/%(program_name)s_%(process_num)d.err\n"
     )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|e| panic!("finding a free port: {e}"))
 }
 
 /// One side of the comparison: its directory, port and (for supervisord) the child.

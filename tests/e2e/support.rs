@@ -8,6 +8,14 @@ use serde_json::{json, Value};
 /// Deadline for anything that should happen within a second or two on an idle machine.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
+/// A loopback port nobody listens on right now (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|e| panic!("finding a free loopback port: {e}"))
+}
+
 /// Fault codes (reference §5.2).
 pub const BAD_NAME: i64 = 10;
 pub const BAD_ARGUMENTS: i64 = 3;

@@ -9,6 +9,18 @@ use super::process::ProcessId;
 pub enum Event {
     /// SIGCHLD: one or more children may have exited; the actor reaps them.
     ChildSignal,
+    /// A reaped child's output pumps reached end of file (or the grace passed): its exit
+    /// can be handled now.
+    ChildExited {
+        /// Which process record.
+        id: ProcessId,
+        /// The child.
+        pid: i32,
+        /// How it ended.
+        status: super::fsm::ExitStatus,
+        /// When it was reaped (its run time ends there, not when its output was in).
+        reaped_at: std::time::Instant,
+    },
     /// A timer armed by the state machine fired.
     Timer {
         /// Which process record.

@@ -42,7 +42,7 @@ use rsupervisor_api::{
     UpdateOutcome,
 };
 use rsupervisor_config::{Config, GroupConfig, LoadOptions, LogFile, LogLevel, ProcessConfig};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -50,6 +50,12 @@ use tokio::sync::{broadcast, mpsc};
 
 /// How often shutdown names the processes it still waits for (supervisord: every 3 s).
 const SHUTDOWN_REMINDER: Duration = Duration::from_secs(3);
+
+/// How long a reaped child's exit waits for its output pumps to reach end of file, so that
+/// what it wrote is logged before its exit. A pipe still held by a process the child left
+/// behind never ends: its exit is then handled after this grace, and the output that still
+/// comes is logged as it comes.
+pub const OUTPUT_GRACE: Duration = Duration::from_millis(50);
 
 /// What the daemon as a whole is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +125,9 @@ pub struct Supervisor {
     pids: HashMap<i32, ProcessId>,
     /// `exec:` health-check children, reaped here too: their exit goes to the probe's task.
     probe_pids: HashMap<i32, tokio::sync::oneshot::Sender<ExitStatus>>,
+    /// Records whose reaped child's exit waits for its output ([`OUTPUT_GRACE`]): the
+    /// child is dead, so never signalled (its pid may already belong to another process).
+    exiting: HashSet<ProcessId>,
     /// The dependency graph and what waits on it (see [`dependencies`]).
     links: dependencies::Links,
     /// `wait_for` passed for the start of this epoch.
@@ -147,9 +156,9 @@ pub struct Supervisor {
     fcgi: crate::fcgi::Sockets,
     /// Events were published or a listener changed: dispatch at the end of the turn.
     events_dirty: bool,
-    /// Reaped children whose exit waits for their pumps' drain answers: pid, status and
-    /// how many answers are still to come.
-    draining: HashMap<ProcessId, (i32, ExitStatus, usize)>,
+    /// Reaped children whose exit waits for their pumps' drain answers: pid, status, when
+    /// it was reaped and how many answers are still to come.
+    draining: HashMap<ProcessId, (i32, ExitStatus, std::time::Instant, usize)>,
     /// The TICK_* deadline tasks, one per period a pool subscribes to.
     tick_tasks: Vec<tokio::task::AbortHandle>,
     services: Services,
@@ -171,6 +180,7 @@ impl Supervisor {
             processes: HashMap::new(),
             pids: HashMap::new(),
             probe_pids: HashMap::new(),
+            exiting: HashSet::new(),
             links: dependencies::Links::default(),
             waited: HashMap::new(),
             wait_tasks: HashMap::new(),
@@ -243,15 +253,12 @@ impl Supervisor {
     /// Files an event in its lane: daemon signals are control, SIGCHLD asks for reaping.
     fn file(&mut self, event: Event) {
         match event {
-            Event::ChildSignal => {
-                // supervisord's debug line; `log` checks the level before formatting.
-                self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
-                self.agenda.want_reap();
-            }
+            Event::ChildSignal => self.agenda.want_reap(),
             Event::ShutdownSignal(_) | Event::ReloadSignal | Event::ReopenSignal => {
                 self.agenda.push_signal(event);
             }
             Event::Timer { .. }
+            | Event::ChildExited { .. }
             | Event::ShutdownReminder
             | Event::StatusReport(_)
             | Event::ProbeDue { .. }
@@ -641,6 +648,10 @@ impl Supervisor {
         let Some(pid) = process.machine.pid else {
             return;
         };
+        if self.exiting.contains(&id) {
+            // Already reaped, its exit waits for its output: nothing left to signal.
+            return;
+        }
         let target = if group { -pid } else { pid };
         let signal = match nix::sys::signal::Signal::try_from(signal) {
             Ok(signal) => signal,
@@ -835,9 +846,9 @@ impl Supervisor {
             output_drains.push(ask);
         }
         let pumps = &self.services.pumps;
-        pumps.spawn(spawned.stdout, stdout_sink);
+        let mut running = vec![pumps.spawn(spawned.stdout, stdout_sink)];
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
-            pumps.spawn(fd, sink);
+            running.push(pumps.spawn(fd, sink));
         }
         self.pids.insert(pid, id);
         self.containment
@@ -847,6 +858,7 @@ impl Supervisor {
         if let Some(process) = self.processes.get_mut(&id) {
             process.log_files = log_files;
             process.output_drains = output_drains;
+            process.pumps = running;
             process.stdin = spawned
                 .stdin
                 .map(|stdin| Arc::new(tokio::sync::Mutex::new(stdin)));
@@ -895,6 +907,12 @@ impl Supervisor {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::ChildSignal => self.agenda.want_reap(),
+            Event::ChildExited {
+                id,
+                pid,
+                status,
+                reaped_at,
+            } => self.exited(id, pid, status, reaped_at),
             Event::Timer { id, epoch, kind } => {
                 let current = self.processes.get(&id).map(|p| p.epoch);
                 if current != Some(epoch) {
@@ -1065,7 +1083,7 @@ impl Supervisor {
                 continue;
             }
             match self.pids.remove(&pid) {
-                Some(id) => self.exited(id, pid, status),
+                Some(id) => self.exit_after_output(id, pid, status),
                 None => self.log(
                     LogLevel::Info,
                     &format!("reaped unknown pid {pid} ({})", status.describe()),
@@ -1075,11 +1093,49 @@ impl Supervisor {
         self.agenda.want_reap();
     }
 
-    /// A child was reaped. If its output feeds the event system, its pumps first send
-    /// what the pipes still hold (supervisord drains a process before it handles the exit,
+    /// A program's child was reaped: its exit is handled once its output pumps reached
+    /// end of file (what it wrote before it exited is then in its log and the main log,
+    /// as supervisord reads output before it reaps), or after [`OUTPUT_GRACE`].
+    fn exit_after_output(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
+        let reaped_at = std::time::Instant::now();
+        let pumps = match self.processes.get_mut(&id) {
+            Some(process) if process.machine.pid == Some(pid) => std::mem::take(&mut process.pumps),
+            _ => Vec::new(),
+        };
+        if pumps.iter().all(tokio::task::JoinHandle::is_finished) {
+            self.exited(id, pid, status, reaped_at);
+            return;
+        }
+        self.exiting.insert(id);
+        let events = self.events_tx.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(OUTPUT_GRACE, async {
+                for pump in pumps {
+                    let _ = pump.await;
+                }
+            })
+            .await;
+            let _ = events.send(Event::ChildExited {
+                id,
+                pid,
+                status,
+                reaped_at,
+            });
+        });
+    }
+
+    /// The second step of an exit, after [`Self::exit_after_output`]: if the child's output
+    /// feeds the event system, its pumps first send what the pipes still hold (a pipe held
+    /// open by a leftover process never reaches end of file) (supervisord drains a process before it handles the exit,
     /// so its last PROCESS_LOG event comes before PROCESS_STATE_EXITED); the exit is
     /// handled when every one of them has answered.
-    fn exited(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
+    fn exited(
+        &mut self,
+        id: ProcessId,
+        pid: i32,
+        status: ExitStatus,
+        reaped_at: std::time::Instant,
+    ) {
         let drains = match self.processes.get_mut(&id) {
             Some(process) if process.machine.pid == Some(pid) => {
                 std::mem::take(&mut process.output_drains)
@@ -1087,7 +1143,7 @@ impl Supervisor {
             _ => Vec::new(),
         };
         if drains.is_empty() {
-            self.on_exit(id, pid, status);
+            self.on_exit(id, pid, status, reaped_at);
             return;
         }
         for drain in &drains {
@@ -1102,12 +1158,14 @@ impl Supervisor {
                 });
             }
         }
-        self.draining.insert(id, (pid, status, drains.len()));
+        self.exiting.insert(id);
+        self.draining
+            .insert(id, (pid, status, reaped_at, drains.len()));
     }
 
     /// A pump answered a drain request; the last answer lets the exit be handled.
     pub(super) fn output_drained(&mut self, id: ProcessId, pid: i32) {
-        let Some((exited, status, waiting)) = self.draining.get_mut(&id) else {
+        let Some((exited, status, reaped_at, waiting)) = self.draining.get_mut(&id) else {
             return;
         };
         if *exited != pid {
@@ -1115,13 +1173,20 @@ impl Supervisor {
         }
         *waiting -= 1;
         if *waiting == 0 {
-            let status = *status;
+            let (status, reaped_at) = (*status, *reaped_at);
             self.draining.remove(&id);
-            self.on_exit(id, pid, status);
+            self.on_exit(id, pid, status, reaped_at);
         }
     }
 
-    fn on_exit(&mut self, id: ProcessId, pid: i32, status: ExitStatus) {
+    fn on_exit(
+        &mut self,
+        id: ProcessId,
+        pid: i32,
+        status: ExitStatus,
+        reaped_at: std::time::Instant,
+    ) {
+        self.exiting.remove(&id);
         let shutting_down = self.mood != Mood::Running;
         let Some(process) = self.processes.get_mut(&id) else {
             return;
@@ -1129,9 +1194,13 @@ impl Supervisor {
         if process.machine.pid != Some(pid) {
             return;
         }
+        // supervisord's debug line, logged as it logs it: after the output was read.
+        self.services
+            .main_log
+            .log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
         let ran_for = process
             .spawned_at
-            .map(|at| at.elapsed())
+            .map(|at| reaped_at.saturating_duration_since(at))
             .unwrap_or_default();
         let after_startsecs = ran_for >= Duration::from_secs(process.config.startsecs);
         if let Some(job) = process.job.as_mut() {

@@ -54,6 +54,10 @@ pub struct Process {
     /// Drain requests to the current child's pumps that feed the event system (see
     /// [`crate::logs::OutputEvents::drain`]); empty for most programs.
     pub output_drains: Vec<tokio::sync::mpsc::UnboundedSender<()>>,
+    /// The pumps of the current child's stdout and stderr: its exit is handled once they
+    /// reached end of file (or after [`super::OUTPUT_GRACE`]), so the output it wrote
+    /// comes before its exit everywhere (main log, events, `tail`).
+    pub pumps: Vec<tokio::task::JoinHandle<crate::logs::PumpReport>>,
     /// Requests waiting for an outcome.
     pub waiters: Vec<Waiter>,
     /// Set while `scale` keeps this process's program at a count other than the file's.
@@ -85,6 +89,7 @@ impl Process {
             stdin: None,
             log_files: Vec::new(),
             output_drains: Vec::new(),
+            pumps: Vec::new(),
             waiters: Vec::new(),
             scaled: None,
             health: super::health::Health::default(),
