@@ -177,6 +177,26 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// After a dispatch pass that sent at least one event: the debug line supervisord writes
+    /// when it takes the next event for a pool whose listeners are all busy now and puts
+    /// it back (`rebuffering event N for pool P (buf size=..., max=...)`, the size counted
+    /// without that event); `None` when nothing is left waiting.
+    pub fn left_waiting(&self) -> Option<(LogLevel, String)> {
+        let head = self.buffer.front()?;
+        Some((
+            LogLevel::Debug,
+            format!(
+                "rebuffering event {} for pool {} (buf size={}, max={})",
+                head.event.serial,
+                self.name,
+                self.buffer.len() - 1,
+                self.buffer_size
+            ),
+        ))
+    }
+}
+
 /// The bytes sent to a listener for one event: the header line and the payload.
 pub fn envelope(identifier: &str, pool: &str, pooled: &Pooled) -> Vec<u8> {
     let event = &pooled.event;
@@ -245,6 +265,15 @@ mod tests {
         pool.listeners.get_mut(&1).expect("member 1").state = ListenerState::Ready;
         let (member, pooled) = pool.next_dispatch(&[1, 2]).expect("a dispatch");
         assert_eq!((member, pooled.event.serial), (1, 5));
+        // Every listener busy, event 6 waits: supervisord's line for it.
+        assert_eq!(pool.next_dispatch(&[1, 2]), None);
+        assert_eq!(
+            pool.left_waiting(),
+            Some((
+                LogLevel::Debug,
+                "rebuffering event 6 for pool lis (buf size=0, max=10)".into()
+            ))
+        );
         assert_eq!(
             envelope("supervisor", "lis", &pooled),
             b"ver:3.0 server:supervisor serial:5 pool:lis poolserial:0 eventname:PROCESS_STATE_RUNNING len:51\nprocessname:a groupname:a from_state:STARTING pid:7".to_vec()

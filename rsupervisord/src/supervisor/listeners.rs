@@ -308,6 +308,7 @@ impl Supervisor {
         self.events_dirty = false;
         let identifier = self.config.supervisord.identifier.clone();
         let mut sends = Vec::new();
+        let mut waiting = Vec::new();
         for group in &self.groups {
             let Some(pool) = self
                 .bus
@@ -327,9 +328,13 @@ impl Supervisor {
                         .is_some_and(|p| p.machine.state == ProcessState::Running)
                 })
                 .collect();
+            let before = sends.len();
             while let Some((member, pooled)) = pool.next_dispatch(&running) {
                 let bytes = envelope(&identifier, &pool.name, &pooled);
                 sends.push((member, pooled.event.serial, bytes));
+            }
+            if sends.len() > before {
+                waiting.extend(pool.left_waiting());
             }
         }
         for (id, serial, bytes) in sends {
@@ -358,6 +363,10 @@ impl Supervisor {
                     );
                 }
             });
+        }
+        // As supervisord: after the sends, the event it took and had to put back.
+        for (level, line) in waiting {
+            self.log(level, &line);
         }
     }
 
