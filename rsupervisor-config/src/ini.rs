@@ -111,21 +111,30 @@ impl Ini {
         let mut errors = Vec::new();
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
         let mut cursor = Cursor::None;
-        // The open option: (cursor it belongs to, key) with its value lines.
-        let mut open: Option<(Cursor, String)> = None;
+        // The open option: (cursor it belongs to, index of its entry in `pending`).
+        let mut open: Option<(Cursor, usize)> = None;
         let mut pending: Vec<(Cursor, String, Vec<String>)> = Vec::new();
         let mut indent_level = 0usize;
+        // Section names to their index: a file of thousands of programs must not look each
+        // header up among all the sections before it.
+        let mut index: std::collections::HashMap<String, usize> = self
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
         for (idx, raw) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let line = raw;
-            let chars: Vec<(usize, char)> = line.char_indices().collect();
             // Inline comments: ';' or '#' at index 0 or right after whitespace.
             let mut comment_start: Option<usize> = None;
-            for (i, &(b, c)) in chars.iter().enumerate() {
-                if (c == ';' || c == '#') && (i == 0 || is_py_space(chars[i - 1].1)) {
+            let mut previous: Option<char> = None;
+            for (b, c) in line.char_indices() {
+                if (c == ';' || c == '#') && previous.is_none_or(is_py_space) {
                     comment_start = Some(b);
                     break;
                 }
+                previous = Some(c);
             }
             let stripped = py_strip(line);
             if stripped.starts_with('#') || stripped.starts_with(';') {
@@ -134,31 +143,18 @@ impl Ini {
             let value = py_strip(&line[..comment_start.unwrap_or(line.len())]);
             if value.is_empty() {
                 if comment_start.is_none() {
-                    if let Some((c, k)) = &open {
-                        if let Some(p) = pending
-                            .iter_mut()
-                            .rev()
-                            .find(|(pc, pk, _)| pc == c && pk == k)
-                        {
-                            p.2.push(String::new());
-                        }
+                    if let Some((_, p)) = open {
+                        pending[p].2.push(String::new());
                     }
                 }
                 continue;
             }
-            let cur_indent = chars
-                .iter()
-                .position(|&(_, c)| !is_py_space(c))
-                .unwrap_or(0);
+            // In characters, as Python counts it (the line has a non-space: `value` is not
+            // empty).
+            let cur_indent = line.chars().take_while(|&c| is_py_space(c)).count();
             if cursor != Cursor::None && open.is_some() && cur_indent > indent_level {
-                if let Some((c, k)) = &open {
-                    if let Some(p) = pending
-                        .iter_mut()
-                        .rev()
-                        .find(|(pc, pk, _)| pc == c && pk == k)
-                    {
-                        p.2.push(value.to_string());
-                    }
+                if let Some((_, p)) = open {
+                    pending[p].2.push(value.to_string());
                 }
                 continue;
             }
@@ -169,9 +165,10 @@ impl Ini {
                         let name = &value[1..end];
                         if name == "DEFAULT" {
                             cursor = Cursor::Default;
-                        } else if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+                        } else if let Some(&i) = index.get(name) {
                             cursor = Cursor::Section(i);
                         } else {
+                            index.insert(name.to_string(), self.sections.len());
                             self.sections.push(Section {
                                 name: name.to_string(),
                                 file,
@@ -217,12 +214,12 @@ impl Ini {
                             line: lineno,
                         },
                     );
-                    pending.push((cursor, key.clone(), vec![val]));
                     open = if key.is_empty() {
                         None
                     } else {
-                        Some((cursor, key))
+                        Some((cursor, pending.len()))
                     };
+                    pending.push((cursor, key, vec![val]));
                 }
                 None => errors.push(parsing_error(path, lineno, line)),
             }
