@@ -168,10 +168,23 @@ async fn run(pipe: OwnedFd, mut sink: LogSink) -> PumpReport {
     let mut stripper = sink.strip_ansi.then(AnsiStripper::default);
     let mut stripped = Vec::new();
     let mut framed = Vec::new();
+    let mut splicing = true;
     loop {
         if let Err(error) = receiver.readable().await {
             report.read_error = Some(error);
             break;
+        }
+        // Output nothing here needs to see goes to the file without passing through us.
+        if let Some(file) = splicing.then(|| super::splice::target(&sink)).flatten() {
+            match super::splice::step(&receiver, file, CHUNK) {
+                super::splice::Step::Moved(moved) => {
+                    report.bytes_read += moved as u64;
+                    continue;
+                }
+                super::splice::Step::Empty => continue,
+                super::splice::Step::Eof => break,
+                super::splice::Step::Refused => splicing = false,
+            }
         }
         let step = READ_BUFFER.with_borrow_mut(|buffer| match receiver.try_read(buffer) {
             Ok(0) => Ok(Read::Eof),
