@@ -56,6 +56,9 @@ pub struct Ini {
     pub sections: Vec<Section>,
     /// `[DEFAULT]` options.
     pub defaults: Vec<Entry>,
+    /// Section names to their index in `sections`: a file of thousands of programs must
+    /// not look every key's section up among all the sections.
+    index: std::collections::HashMap<String, usize>,
 }
 
 /// Where the parser currently writes.
@@ -82,7 +85,7 @@ impl Ini {
 
     /// Finds a section by exact name.
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).and_then(|&i| self.sections.get(i))
     }
 
     /// True when the section exists (`[DEFAULT]` does not count).
@@ -115,14 +118,6 @@ impl Ini {
         let mut open: Option<(Cursor, usize)> = None;
         let mut pending: Vec<(Cursor, String, Vec<String>)> = Vec::new();
         let mut indent_level = 0usize;
-        // Section names to their index: a file of thousands of programs must not look each
-        // header up among all the sections before it.
-        let mut index: std::collections::HashMap<String, usize> = self
-            .sections
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), i))
-            .collect();
         for (idx, raw) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let line = raw;
@@ -165,10 +160,10 @@ impl Ini {
                         let name = &value[1..end];
                         if name == "DEFAULT" {
                             cursor = Cursor::Default;
-                        } else if let Some(&i) = index.get(name) {
+                        } else if let Some(&i) = self.index.get(name) {
                             cursor = Cursor::Section(i);
                         } else {
-                            index.insert(name.to_string(), self.sections.len());
+                            self.index.insert(name.to_string(), self.sections.len());
                             self.sections.push(Section {
                                 name: name.to_string(),
                                 file,

@@ -165,3 +165,36 @@ fn stop_while_starting() {
     );
     assert!(!log.contains("success: slow"), "{log}");
 }
+
+#[test]
+fn children_get_only_their_own_descriptors() {
+    // Twenty programs running first: the daemon holds several descriptors for each, and
+    // none of them may reach a program started after them.
+    let dir = TestDir::new();
+    let mut config = String::new();
+    for i in 0..20 {
+        config.push_str(&format!(
+            "[program:sleeper{i}]\ncommand={{fixture}} --sleep\nstartsecs=0\n\n"
+        ));
+    }
+    config.push_str(
+        "[program:lister]\ncommand=/bin/ls /proc/self/fd\nautostart=false\nstartsecs=0\n\
+         autorestart=false\nstdout_logfile={dir}/fds.log\n",
+    );
+    dir.config(&config);
+    let daemon = Daemon::start(&dir);
+    for i in 0..20 {
+        wait_state(&daemon, &format!("sleeper{i}"), "RUNNING", DEADLINE);
+    }
+    assert_eq!(start(&daemon, "lister", false), Ok(json!(true)));
+    wait_state(&daemon, "lister", "EXITED", DEADLINE);
+    let listing = rsupervisor_e2e::wait_until(DEADLINE, "the listing in fds.log", || {
+        match dir.try_read("fds.log") {
+            Some(text) if text.ends_with('\n') => Ok(text),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    // 0, 1, 2, and the directory `ls` itself opened to list them.
+    let fds: Vec<&str> = listing.split_whitespace().collect();
+    assert_eq!(fds, ["0", "1", "2", "3"], "{listing}");
+}
