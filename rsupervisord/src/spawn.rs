@@ -48,6 +48,11 @@ pub struct SpawnContext {
     pub server_url: Option<String>,
     /// The process's cgroups, which the child joins before exec (none without cgroups).
     pub cgroup: Option<std::sync::Arc<crate::cgroup::Join>>,
+    /// Nothing reads the child's stdout (and stderr, when redirected): it goes to
+    /// `/dev/null`, with no pipe and no pump (see `Supervisor::discards`).
+    pub discard_stdout: bool,
+    /// The same for a stderr that is not redirected.
+    pub discard_stderr: bool,
 }
 
 /// A freshly started child and the parent's ends of its pipes.
@@ -55,8 +60,9 @@ pub struct SpawnContext {
 pub struct Spawned {
     /// Its pid (also its process group id).
     pub pid: i32,
-    /// Read end of its stdout pipe (also stderr when `redirect_stderr`).
-    pub stdout: OwnedFd,
+    /// Read end of its stdout pipe (also stderr when `redirect_stderr`); `None` when the
+    /// output goes to `/dev/null`.
+    pub stdout: Option<OwnedFd>,
     /// Read end of its stderr pipe, unless `redirect_stderr`.
     pub stderr: Option<OwnedFd>,
     /// Write end of its stdin pipe.
@@ -216,8 +222,15 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         None => None,
     };
     let credentials = credentials(config)?;
-    let (stdout_read, stdout_write) = pipe()?;
-    let (stderr_read, stderr_write) = if config.redirect_stderr {
+    let (stdout_read, stdout_write) = if context.discard_stdout {
+        (None, dev_null()?)
+    } else {
+        let (read, write) = pipe()?;
+        (Some(read), write)
+    };
+    let (stderr_read, stderr_write) = if !config.redirect_stderr && context.discard_stderr {
+        (None, dev_null()?)
+    } else if config.redirect_stderr {
         let write = stdout_write.try_clone().map_err(|error| {
             SpawnError::new(
                 Fault::SpawnError,
@@ -316,6 +329,20 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         stderr: stderr_read,
         stdin,
     })
+}
+
+/// `/dev/null` for writing: the stdout or stderr of a child whose output nobody reads.
+fn dev_null() -> Result<OwnedFd, SpawnError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|error| {
+            SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't open /dev/null: {error}"),
+            )
+        })
 }
 
 /// The C strings `execve` takes, built in the parent (the child may not allocate).

@@ -198,3 +198,33 @@ fn children_get_only_their_own_descriptors() {
     let fds: Vec<&str> = listing.split_whitespace().collect();
     assert_eq!(fds, ["0", "1", "2", "3"], "{listing}");
 }
+
+#[test]
+fn output_nobody_reads_goes_to_dev_null() {
+    let dir = TestDir::new();
+    // At the harness's loglevel=debug the main log copies all output: not discarded then.
+    dir.config_with(
+        "loglevel=info",
+        "[program:quiet]\ncommand=/bin/sh -c 'x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2'\nautostart=false\n\
+         startsecs=0\nautorestart=false\nstdout_logfile=NONE\nstderr_logfile={dir}/quiet.err\n\n\
+         [program:logged]\ncommand=/bin/sh -c 'x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2'\nautostart=false\n\
+         startsecs=0\nautorestart=false\nstdout_logfile={dir}/logged.out\n\
+         stderr_logfile={dir}/logged.err\n",
+    );
+    let daemon = Daemon::start(&dir);
+    for name in ["quiet", "logged"] {
+        assert_eq!(start(&daemon, name, false), Ok(json!(true)));
+        wait_state(&daemon, name, "EXITED", DEADLINE);
+    }
+    let target = |file: &str| {
+        rsupervisor_e2e::wait_until(DEADLINE, file, || match dir.try_read(file) {
+            Some(text) if text.ends_with('\n') => Ok(text.trim().to_owned()),
+            other => Err(format!("{other:?}")),
+        })
+    };
+    assert_eq!(target("quiet.err"), "/dev/null");
+    assert!(
+        target("logged.err").starts_with("pipe:"),
+        "a logged stdout is a pipe"
+    );
+}
