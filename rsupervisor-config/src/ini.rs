@@ -67,6 +67,8 @@ enum Cursor {
     None,
     Default,
     Section(usize),
+    /// A section the caller does not keep: its lines are checked, not stored.
+    Skipped,
 }
 
 fn is_py_space(c: char) -> bool {
@@ -109,6 +111,19 @@ impl Ini {
     /// there. Returns the parse errors; like Python, bad lines do not stop the parse, but a
     /// missing section header stops it.
     pub fn read_str(&mut self, text: &str, path: &Path) -> Vec<ConfigError> {
+        self.read_str_keeping(text, path, &|_| true)
+    }
+
+    /// As [`read_str`](Self::read_str), but only the sections whose name `keep` accepts (and
+    /// `[DEFAULT]`) are stored; the others are parsed just as carefully, so the errors are
+    /// the same, but not kept. The ctl needs two sections of a file that may hold thousands
+    /// of programs.
+    pub fn read_str_keeping(
+        &mut self,
+        text: &str,
+        path: &Path,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Vec<ConfigError> {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
         let mut errors = Vec::new();
@@ -138,7 +153,7 @@ impl Ini {
             let value = py_strip(&line[..comment_start.unwrap_or(line.len())]);
             if value.is_empty() {
                 if comment_start.is_none() {
-                    if let Some((_, p)) = open {
+                    if let Some((Cursor::Default | Cursor::Section(_), p)) = open {
                         pending[p].2.push(String::new());
                     }
                 }
@@ -148,7 +163,7 @@ impl Ini {
             // empty).
             let cur_indent = line.chars().take_while(|&c| is_py_space(c)).count();
             if cursor != Cursor::None && open.is_some() && cur_indent > indent_level {
-                if let Some((_, p)) = open {
+                if let Some((Cursor::Default | Cursor::Section(_), p)) = open {
                     pending[p].2.push(value.to_string());
                 }
                 continue;
@@ -160,6 +175,8 @@ impl Ini {
                         let name = &value[1..end];
                         if name == "DEFAULT" {
                             cursor = Cursor::Default;
+                        } else if !keep(name) {
+                            cursor = Cursor::Skipped;
                         } else if let Some(&i) = self.index.get(name) {
                             cursor = Cursor::Section(i);
                         } else {
@@ -196,6 +213,11 @@ impl Ini {
                     if key.is_empty() {
                         errors.push(parsing_error(path, lineno, line));
                     }
+                    if cursor == Cursor::Skipped {
+                        // Continuation lines still belong to this option (and are skipped).
+                        open = (!key.is_empty()).then_some((Cursor::Skipped, usize::MAX));
+                        continue;
+                    }
                     let key = key.to_lowercase();
                     let val = py_strip(&value[pos + 1..]).to_string();
                     // Entries are written when the file ends (after joining lines); remember
@@ -226,7 +248,7 @@ impl Ini {
             let slot = match c {
                 Cursor::Default => self.defaults.iter_mut().find(|e| e.key == key),
                 Cursor::Section(i) => self.sections[i].get_mut(&key),
-                Cursor::None => None,
+                Cursor::None | Cursor::Skipped => None,
             };
             if let Some(e) = slot {
                 if e.file == file {
@@ -244,7 +266,7 @@ impl Ini {
                 None => self.defaults.push(entry),
             },
             Cursor::Section(i) => self.sections[i].set(entry),
-            Cursor::None => {}
+            Cursor::None | Cursor::Skipped => {}
         }
     }
 
@@ -410,5 +432,29 @@ mod tests {
         assert_eq!(val(&ini, "program:b", "y").as_deref(), Some("/n"));
         assert_eq!(ini.section("program:b").map(|s| s.file), Some(0));
         assert_eq!(ini.get("program:b", "command").map(|e| e.file), Some(1));
+    }
+
+    #[test]
+    fn skipped_sections_give_the_same_errors_and_are_not_stored() {
+        let text = "[program:a]\ncommand = x\n  continued = not a key\n\n  more\n= no key\n\
+                    junk line\n[supervisorctl]\nserverurl = unix:///s\n  second line\n\
+                    [program:b]\nbad\n[DEFAULT]\nd = 1\n";
+        let (full, full_errors) = parse(text);
+        let mut kept = Ini::new();
+        let kept_errors =
+            kept.read_str_keeping(text, Path::new("t.conf"), &|name| name == "supervisorctl");
+        assert_eq!(kept_errors, full_errors);
+        assert_eq!(full_errors.len(), 3, "{full_errors:?}");
+        let names: Vec<&str> = kept.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["supervisorctl"]);
+        assert_eq!(
+            kept.get("supervisorctl", "serverurl"),
+            full.get("supervisorctl", "serverurl")
+        );
+        assert_eq!(
+            val(&kept, "supervisorctl", "serverurl").as_deref(),
+            Some("unix:///s\nsecond line")
+        );
+        assert_eq!(val(&kept, "supervisorctl", "d").as_deref(), Some("1"));
     }
 }
