@@ -16,6 +16,8 @@ pub mod rpc;
 pub mod types;
 
 #[cfg(feature = "client")]
+pub mod http_client;
+#[cfg(feature = "client")]
 pub mod transport;
 #[cfg(feature = "cli")]
 pub mod usage;

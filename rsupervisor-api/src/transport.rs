@@ -1,4 +1,6 @@
-//! Client side of the transport: WebSocket framing over a `UnixStream` or a `TcpStream`.
+//! Client side of the transport: WebSocket framing over a `UnixStream` or a `TcpStream`,
+//! used by [`crate::http_client::Client`] for subscriptions only (its calls are plain HTTP
+//! POSTs).
 //!
 //! jsonrpsee's HTTP client cannot dial a Unix socket, but its WebSocket transport accepts any
 //! stream, so the ctl connects the socket (or the `[inet_http_server]` port) itself and hands
@@ -25,7 +27,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// What errors name: the socket path, or `host:port`.
-    fn label(&self) -> PathBuf {
+    pub(crate) fn label(&self) -> PathBuf {
         match self {
             Endpoint::Unix(path) => path.clone(),
             Endpoint::Tcp { host, port } => PathBuf::from(format!("{host}:{port}")),
@@ -35,7 +37,7 @@ impl Endpoint {
 
 /// Why a connection to the daemon could not be made; each names the socket (or
 /// `host:port`).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ConnectError {
     /// The socket file does not exist (daemon not running, or a different path).
     #[error("{} no such file", .path.display())]
@@ -119,18 +121,7 @@ async fn connect_now(
     credentials: Option<(&str, &str)>,
 ) -> Result<Client, ConnectError> {
     let path = &endpoint.label();
-    let connect_error = |error: std::io::Error| {
-        let path = path.clone();
-        match error.kind() {
-            std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
-            std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
-            std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
-            _ => ConnectError::Other {
-                path,
-                message: error.to_string(),
-            },
-        }
-    };
+    let connect_error = |error: std::io::Error| connect_error(endpoint, error);
     // For a Unix socket the host only fills the Host header; the path decides where we talk.
     let (stream, url) = match endpoint {
         Endpoint::Unix(socket) => (
@@ -205,6 +196,20 @@ where
         .request_timeout(request_timeout)
         .max_buffer_capacity_per_subscription(4096)
         .build_with_tokio(sender, receiver))
+}
+
+/// The [`ConnectError`] for a failed `connect(2)` to `endpoint`.
+pub(crate) fn connect_error(endpoint: &Endpoint, error: std::io::Error) -> ConnectError {
+    let path = endpoint.label();
+    match error.kind() {
+        std::io::ErrorKind::NotFound => ConnectError::NoSuchFile { path },
+        std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { path },
+        std::io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
+        _ => ConnectError::Other {
+            path,
+            message: error.to_string(),
+        },
+    }
 }
 
 enum Stream {

@@ -4,7 +4,7 @@ use crate::build::supervisorctl_section;
 use crate::datatypes::{expand_user, normalize_path};
 use crate::error::{ConfigError, ConfigErrors};
 use crate::expand::{expand, Value};
-use crate::include::{py_dirname, read_main};
+use crate::include::{py_dirname, read_main_keeping};
 use crate::load::{cwd, LoadOptions};
 use std::path::{Path, PathBuf};
 
@@ -30,7 +30,10 @@ pub fn load_ctl(path: &Path, options: &LoadOptions) -> Result<CtlConfig, ConfigE
     let cwd = cwd();
     let abs = normalize_path(&path.to_string_lossy(), &cwd);
     let here = py_dirname(&abs.to_string_lossy());
-    let (ini, errors) = read_main(path, &abs)?;
+    // Only the two sections the ctl reads are kept; every line is still checked.
+    let (ini, errors) = read_main_keeping(path, &abs, &|name| {
+        name == "supervisorctl" || name.starts_with("unix_http_server")
+    })?;
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }

@@ -36,6 +36,16 @@ pub(crate) fn py_dirname(p: &str) -> String {
 
 /// Reads the main file. `path` is the file as the user gave it; `abs` its absolute form.
 pub(crate) fn read_main(path: &Path, abs: &Path) -> Result<(Ini, Vec<ConfigError>), ConfigError> {
+    read_main_keeping(path, abs, &|_| true)
+}
+
+/// As [`read_main`], storing only the sections `keep` accepts (see
+/// [`Ini::read_str_keeping`]).
+pub(crate) fn read_main_keeping(
+    path: &Path,
+    abs: &Path,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<(Ini, Vec<ConfigError>), ConfigError> {
     if !path.exists() {
         return Err(ConfigError::new(format!(
             "could not find config file {}",
@@ -53,7 +63,7 @@ pub(crate) fn read_main(path: &Path, abs: &Path) -> Result<(Ini, Vec<ConfigError
         .with_file(abs)
     })?;
     let mut ini = Ini::new();
-    let errors = ini.read_str(&text, abs);
+    let errors = ini.read_str_keeping(&text, abs, keep);
     Ok((ini, errors))
 }
 

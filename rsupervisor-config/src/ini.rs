@@ -56,6 +56,9 @@ pub struct Ini {
     pub sections: Vec<Section>,
     /// `[DEFAULT]` options.
     pub defaults: Vec<Entry>,
+    /// Section names to their index in `sections`: a file of thousands of programs must
+    /// not look every key's section up among all the sections.
+    index: std::collections::HashMap<String, usize>,
 }
 
 /// Where the parser currently writes.
@@ -64,6 +67,8 @@ enum Cursor {
     None,
     Default,
     Section(usize),
+    /// A section the caller does not keep: its lines are checked, not stored.
+    Skipped,
 }
 
 fn is_py_space(c: char) -> bool {
@@ -82,7 +87,7 @@ impl Ini {
 
     /// Finds a section by exact name.
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).and_then(|&i| self.sections.get(i))
     }
 
     /// True when the section exists (`[DEFAULT]` does not count).
@@ -106,26 +111,40 @@ impl Ini {
     /// there. Returns the parse errors; like Python, bad lines do not stop the parse, but a
     /// missing section header stops it.
     pub fn read_str(&mut self, text: &str, path: &Path) -> Vec<ConfigError> {
+        self.read_str_keeping(text, path, &|_| true)
+    }
+
+    /// As [`read_str`](Self::read_str), but only the sections whose name `keep` accepts (and
+    /// `[DEFAULT]`) are stored; the others are parsed just as carefully, so the errors are
+    /// the same, but not kept. The ctl needs two sections of a file that may hold thousands
+    /// of programs.
+    pub fn read_str_keeping(
+        &mut self,
+        text: &str,
+        path: &Path,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Vec<ConfigError> {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
         let mut errors = Vec::new();
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
         let mut cursor = Cursor::None;
-        // The open option: (cursor it belongs to, key) with its value lines.
-        let mut open: Option<(Cursor, String)> = None;
+        // The open option: (cursor it belongs to, index of its entry in `pending`).
+        let mut open: Option<(Cursor, usize)> = None;
         let mut pending: Vec<(Cursor, String, Vec<String>)> = Vec::new();
         let mut indent_level = 0usize;
         for (idx, raw) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let line = raw;
-            let chars: Vec<(usize, char)> = line.char_indices().collect();
             // Inline comments: ';' or '#' at index 0 or right after whitespace.
             let mut comment_start: Option<usize> = None;
-            for (i, &(b, c)) in chars.iter().enumerate() {
-                if (c == ';' || c == '#') && (i == 0 || is_py_space(chars[i - 1].1)) {
+            let mut previous: Option<char> = None;
+            for (b, c) in line.char_indices() {
+                if (c == ';' || c == '#') && previous.is_none_or(is_py_space) {
                     comment_start = Some(b);
                     break;
                 }
+                previous = Some(c);
             }
             let stripped = py_strip(line);
             if stripped.starts_with('#') || stripped.starts_with(';') {
@@ -134,31 +153,18 @@ impl Ini {
             let value = py_strip(&line[..comment_start.unwrap_or(line.len())]);
             if value.is_empty() {
                 if comment_start.is_none() {
-                    if let Some((c, k)) = &open {
-                        if let Some(p) = pending
-                            .iter_mut()
-                            .rev()
-                            .find(|(pc, pk, _)| pc == c && pk == k)
-                        {
-                            p.2.push(String::new());
-                        }
+                    if let Some((Cursor::Default | Cursor::Section(_), p)) = open {
+                        pending[p].2.push(String::new());
                     }
                 }
                 continue;
             }
-            let cur_indent = chars
-                .iter()
-                .position(|&(_, c)| !is_py_space(c))
-                .unwrap_or(0);
+            // In characters, as Python counts it (the line has a non-space: `value` is not
+            // empty).
+            let cur_indent = line.chars().take_while(|&c| is_py_space(c)).count();
             if cursor != Cursor::None && open.is_some() && cur_indent > indent_level {
-                if let Some((c, k)) = &open {
-                    if let Some(p) = pending
-                        .iter_mut()
-                        .rev()
-                        .find(|(pc, pk, _)| pc == c && pk == k)
-                    {
-                        p.2.push(value.to_string());
-                    }
+                if let Some((Cursor::Default | Cursor::Section(_), p)) = open {
+                    pending[p].2.push(value.to_string());
                 }
                 continue;
             }
@@ -169,9 +175,12 @@ impl Ini {
                         let name = &value[1..end];
                         if name == "DEFAULT" {
                             cursor = Cursor::Default;
-                        } else if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+                        } else if !keep(name) {
+                            cursor = Cursor::Skipped;
+                        } else if let Some(&i) = self.index.get(name) {
                             cursor = Cursor::Section(i);
                         } else {
+                            self.index.insert(name.to_string(), self.sections.len());
                             self.sections.push(Section {
                                 name: name.to_string(),
                                 file,
@@ -204,6 +213,11 @@ impl Ini {
                     if key.is_empty() {
                         errors.push(parsing_error(path, lineno, line));
                     }
+                    if cursor == Cursor::Skipped {
+                        // Continuation lines still belong to this option (and are skipped).
+                        open = (!key.is_empty()).then_some((Cursor::Skipped, usize::MAX));
+                        continue;
+                    }
                     let key = key.to_lowercase();
                     let val = py_strip(&value[pos + 1..]).to_string();
                     // Entries are written when the file ends (after joining lines); remember
@@ -217,12 +231,12 @@ impl Ini {
                             line: lineno,
                         },
                     );
-                    pending.push((cursor, key.clone(), vec![val]));
                     open = if key.is_empty() {
                         None
                     } else {
-                        Some((cursor, key))
+                        Some((cursor, pending.len()))
                     };
+                    pending.push((cursor, key, vec![val]));
                 }
                 None => errors.push(parsing_error(path, lineno, line)),
             }
@@ -234,7 +248,7 @@ impl Ini {
             let slot = match c {
                 Cursor::Default => self.defaults.iter_mut().find(|e| e.key == key),
                 Cursor::Section(i) => self.sections[i].get_mut(&key),
-                Cursor::None => None,
+                Cursor::None | Cursor::Skipped => None,
             };
             if let Some(e) = slot {
                 if e.file == file {
@@ -252,7 +266,7 @@ impl Ini {
                 None => self.defaults.push(entry),
             },
             Cursor::Section(i) => self.sections[i].set(entry),
-            Cursor::None => {}
+            Cursor::None | Cursor::Skipped => {}
         }
     }
 
@@ -418,5 +432,29 @@ mod tests {
         assert_eq!(val(&ini, "program:b", "y").as_deref(), Some("/n"));
         assert_eq!(ini.section("program:b").map(|s| s.file), Some(0));
         assert_eq!(ini.get("program:b", "command").map(|e| e.file), Some(1));
+    }
+
+    #[test]
+    fn skipped_sections_give_the_same_errors_and_are_not_stored() {
+        let text = "[program:a]\ncommand = x\n  continued = not a key\n\n  more\n= no key\n\
+                    junk line\n[supervisorctl]\nserverurl = unix:///s\n  second line\n\
+                    [program:b]\nbad\n[DEFAULT]\nd = 1\n";
+        let (full, full_errors) = parse(text);
+        let mut kept = Ini::new();
+        let kept_errors =
+            kept.read_str_keeping(text, Path::new("t.conf"), &|name| name == "supervisorctl");
+        assert_eq!(kept_errors, full_errors);
+        assert_eq!(full_errors.len(), 3, "{full_errors:?}");
+        let names: Vec<&str> = kept.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["supervisorctl"]);
+        assert_eq!(
+            kept.get("supervisorctl", "serverurl"),
+            full.get("supervisorctl", "serverurl")
+        );
+        assert_eq!(
+            val(&kept, "supervisorctl", "serverurl").as_deref(),
+            Some("unix:///s\nsecond line")
+        );
+        assert_eq!(val(&kept, "supervisorctl", "d").as_deref(), Some("1"));
     }
 }

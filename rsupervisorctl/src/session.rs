@@ -2,9 +2,9 @@
 //! opened client, the exit status, and the dispatch of a command line to its verb (including
 //! the up-check most verbs do first and the reporting of errors no verb handles).
 
-use jsonrpsee::async_client::Client;
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::transport::{connect_to, ConnectError};
+use rsupervisor_api::http_client::{connect_error_of, Client};
+use rsupervisor_api::transport::{ConnectError, CONNECT_TIMEOUT};
 use rsupervisor_api::{Fault, SupervisorRpcClient, API_VERSION};
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -132,10 +132,20 @@ impl Session {
             Action::Shutdown
                 if !self.confirm("Really shut the remote supervisord process down y/N? ") => {}
             Action::Shutdown => match self.connect().await {
-                Ok(client) => {
-                    let result = commands::shutdown::run(client, out).await;
-                    self.report(out, result);
-                }
+                Ok(client) => match commands::shutdown::run(client, out).await {
+                    // Refused credentials: reported as when the WebSocket handshake refused them.
+                    Err(error) if connect_error_of(&error).is_some() => {
+                        let reason = connect_error_of(&error).map(connect_reason);
+                        let url = &self.settings.serverurl;
+                        out.line(format!(
+                            "ERROR: {url} {} (already shut down?)",
+                            reason.unwrap_or_default()
+                        ));
+                        out.status = exit::GENERIC;
+                        self.client = None;
+                    }
+                    result => self.report(out, result),
+                },
                 Err(error) => {
                     let url = &self.settings.serverurl;
                     match error {
@@ -192,12 +202,10 @@ impl Session {
     }
 
     async fn connect(&mut self) -> Result<&Client, Unreachable> {
-        if self
-            .client
-            .as_ref()
-            .is_some_and(|client| !client.is_connected())
-        {
-            self.client = None;
+        if let Some(client) = &self.client {
+            if !client.is_connected().await {
+                self.client = None;
+            }
         }
         if self.client.is_none() {
             let endpoint = endpoint(&self.settings.serverurl).map_err(Unreachable::Url)?;
@@ -205,7 +213,7 @@ impl Session {
                 (Some(user), Some(password)) => Some((user.as_str(), password.as_str())),
                 _ => None,
             };
-            let client = connect_to(&endpoint, REQUEST_TIMEOUT, credentials)
+            let client = Client::connect(&endpoint, REQUEST_TIMEOUT, credentials)
                 .await
                 .map_err(Unreachable::Connect)?;
             self.client = Some(client);
@@ -235,10 +243,39 @@ impl Session {
 
     /// supervisorctl's `upcheck`: connect and compare API versions. Prints why on failure.
     async fn upcheck(&mut self, out: &mut Output, for_status: bool) -> bool {
+        // A daemon that accepts connections but never answers (stuck, or stopped with
+        // SIGSTOP) must not hang the ctl: the version is answered without the actor.
         let result = match self.connect().await {
-            Ok(client) => client.get_version().await,
+            Ok(client) => tokio::time::timeout(CONNECT_TIMEOUT, client.get_version()).await,
             Err(error) => {
                 self.report_unreachable(out, error, for_status);
+                return false;
+            }
+        };
+        let result = match result {
+            Ok(Err(error)) if connect_error_of(&error).is_some() => {
+                let connect = connect_error_of(&error).cloned();
+                self.client = None;
+                if let Some(connect) = connect {
+                    self.report_unreachable(out, Unreachable::Connect(connect), for_status);
+                }
+                return false;
+            }
+            Ok(result) => result,
+            Err(_) => {
+                let url = &self.settings.serverurl;
+                self.client = None;
+                self.report_unreachable(
+                    out,
+                    Unreachable::Connect(ConnectError::Other {
+                        path: url.into(),
+                        message: format!(
+                            "no answer within {} s (is rsupervisord stuck?)",
+                            CONNECT_TIMEOUT.as_secs()
+                        ),
+                    }),
+                    for_status,
+                );
                 return false;
             }
         };
@@ -277,6 +314,12 @@ impl Session {
     /// next command reconnects.
     fn report(&mut self, out: &mut Output, result: Result<(), ClientError>) {
         let Err(error) = result else { return };
+        if let Some(connect) = connect_error_of(&error).cloned() {
+            // Refused credentials, or a new connection that could not be made.
+            self.client = None;
+            self.report_unreachable(out, Unreachable::Connect(connect), false);
+            return;
+        }
         out.status = exit::GENERIC;
         if let Some(fault) = fault_of(&error) {
             out.problem(format!("error: {fault}"));

@@ -174,7 +174,7 @@ mod tests {
             global_env_files: vec![file("/g.env", &[("G", "file"), ("GF", "x")])],
             server_url: None,
             cgroup: None,
-            stdin_socket: None,
+            ..SpawnContext::default()
         };
         let vars = effective(&config, &context);
         let get = |name: &str| {

@@ -51,6 +51,11 @@ pub struct SpawnContext {
     /// The `[fcgi-program:x]` group's listening socket, the child's stdin in place of a pipe
     /// (see [`crate::fcgi`]).
     pub stdin_socket: Option<std::sync::Arc<OwnedFd>>,
+    /// Nothing reads the child's stdout (and stderr, when redirected): it goes to
+    /// `/dev/null`, with no pipe and no pump (see `Supervisor::discards`).
+    pub discard_stdout: bool,
+    /// The same for a stderr that is not redirected.
+    pub discard_stderr: bool,
 }
 
 /// A freshly started child and the parent's ends of its pipes.
@@ -58,8 +63,9 @@ pub struct SpawnContext {
 pub struct Spawned {
     /// Its pid (also its process group id).
     pub pid: i32,
-    /// Read end of its stdout pipe (also stderr when `redirect_stderr`).
-    pub stdout: OwnedFd,
+    /// Read end of its stdout pipe (also stderr when `redirect_stderr`); `None` when the
+    /// output goes to `/dev/null`.
+    pub stdout: Option<OwnedFd>,
     /// Read end of its stderr pipe, unless `redirect_stderr`.
     pub stderr: Option<OwnedFd>,
     /// Write end of its stdin pipe (none when its stdin is an fcgi socket).
@@ -219,8 +225,15 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         None => None,
     };
     let credentials = credentials(config)?;
-    let (stdout_read, stdout_write) = pipe()?;
-    let (stderr_read, stderr_write) = if config.redirect_stderr {
+    let (stdout_read, stdout_write) = if context.discard_stdout {
+        (None, dev_null()?)
+    } else {
+        let (read, write) = pipe()?;
+        (Some(read), write)
+    };
+    let (stderr_read, stderr_write) = if !config.redirect_stderr && context.discard_stderr {
+        (None, dev_null()?)
+    } else if config.redirect_stderr {
         let write = stdout_write.try_clone().map_err(|error| {
             SpawnError::new(
                 Fault::SpawnError,
@@ -275,11 +288,20 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         .as_ref()
         .map(|c| c.groups.iter().map(|g| g.as_raw()).collect())
         .unwrap_or_default();
+    let stdio = [stdin_fd, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()];
+    // The child's descriptors at low numbers, so it can share our descriptor table and
+    // keep only its low end (see `slots`); without slots it gets a copy of the whole table.
+    let lease = slots::lease(&stdio, &cgroup_fds);
+    let (stdio, cgroup_fds, unshare_from) = match &lease {
+        Some(lease) => (lease.stdio, lease.cgroup_procs.clone(), lease.unshare_from),
+        None => (stdio, cgroup_fds, 0),
+    };
     let plan = ChildPlan {
         program: image.program.as_ptr(),
         argv: image.argv.as_ptr(),
         envp: image.envp.as_ptr(),
-        stdio: [stdin_fd, stdout_write.as_raw_fd(), stderr_write.as_raw_fd()],
+        stdio,
+        unshare_from,
         cgroup_procs: &cgroup_fds,
         rlimits: &rlimits,
         credentials: credentials
@@ -291,7 +313,10 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         umask: config.umask.map(|mask| mask as libc::mode_t),
         error: std::sync::atomic::AtomicI32::new(0),
     };
-    let pid = clone_vfork(&plan).map_err(|error| spawn_failure(&program, error))?;
+    let pid = clone_vfork(&plan).map_err(|error| spawn_failure(&program, error));
+    // The child has exec'd or exited: the slots give their descriptors back.
+    drop(lease);
+    let pid = pid?;
     let child_error = plan.error.load(std::sync::atomic::Ordering::SeqCst);
     if child_error != 0 {
         // The child never reached its program and has exited: reap it here (the actor's
@@ -311,6 +336,20 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         stderr: stderr_read,
         stdin,
     })
+}
+
+/// `/dev/null` for writing: the stdout or stderr of a child whose output nobody reads.
+fn dev_null() -> Result<OwnedFd, SpawnError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|error| {
+            SpawnError::new(
+                Fault::SpawnError,
+                format!("couldn't open /dev/null: {error}"),
+            )
+        })
 }
 
 /// The C strings `execve` takes, built in the parent (the child may not allocate).
@@ -372,6 +411,10 @@ struct ChildPlan<'a> {
     envp: *const *const libc::c_char,
     /// The child's stdin, stdout and stderr.
     stdio: [libc::c_int; 3],
+    /// Non-zero: the child shares the daemon's descriptor table (`CLONE_FILES`) and its
+    /// first step is to take a table of its own holding only the descriptors below this
+    /// number (every one it needs is there, see `slots`). Zero: a copy of the whole table.
+    unshare_from: u32,
     /// `cgroup.procs` of the process's cgroups, joined first.
     cgroup_procs: &'a [libc::c_int],
     rlimits: &'a [(libc::__rlimit_resource_t, u64)],
@@ -405,10 +448,15 @@ fn clone_vfork(plan: &ChildPlan) -> std::io::Result<i32> {
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let files = if plan.unshare_from > 0 {
+            libc::CLONE_FILES
+        } else {
+            0
+        };
         let pid = libc::clone(
             child_main,
             top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | files | libc::SIGCHLD,
             plan as *const ChildPlan as *mut libc::c_void,
         );
         let error = std::io::Error::last_os_error();
@@ -456,6 +504,20 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        // Our own descriptor table before anything touches a descriptor: with a range that
+        // runs to the end, the kernel copies only the descriptors below its start, instead
+        // of copying all of the daemon's (several per program) and closing them again at
+        // exec, which made every spawn cost more the more programs ran.
+        if plan.unshare_from > 0
+            && libc::syscall(
+                libc::SYS_close_range,
+                plan.unshare_from,
+                u32::MAX,
+                libc::CLOSE_RANGE_UNSHARE,
+            ) != 0
+        {
+            fail(errno());
+        }
         for (target, fd) in plan.stdio.iter().enumerate() {
             if libc::dup2(*fd, target as libc::c_int) < 0 {
                 fail(errno());
@@ -571,5 +633,106 @@ fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {
             Fault::SpawnError,
             format!("couldn't exec {}: {error}", program.display()),
         ),
+    }
+}
+
+/// Low descriptor numbers kept for the child's own descriptors.
+///
+/// A child that shares the daemon's descriptor table can leave it for a table with only
+/// the descriptors below some number (`close_range(n, ~0, CLOSE_RANGE_UNSHARE)` copies just
+/// those), but the descriptors it needs (its pipe ends, its cgroups' `cgroup.procs`) were
+/// opened late and have high numbers. So a few low numbers are taken once, holding
+/// `/dev/null`; for each spawn the child's descriptors are duplicated onto them, and put
+/// back to `/dev/null` once the child has exec'd. The numbers are ours alone (nothing else
+/// in the daemon can be given a number that is open), and spawns take the lock in turn.
+mod slots {
+    use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+    use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+    /// Three for stdio, and `cgroup.procs` of up to this many hierarchies minus three.
+    const SLOTS: usize = 12;
+
+    struct Slots {
+        devnull: OwnedFd,
+        fds: Vec<OwnedFd>,
+    }
+
+    fn slots() -> Option<&'static Mutex<Slots>> {
+        static SLOTS_CELL: OnceLock<Option<Mutex<Slots>>> = OnceLock::new();
+        SLOTS_CELL
+            .get_or_init(|| {
+                let devnull: OwnedFd = std::fs::File::open("/dev/null").ok()?.into();
+                let fds = (0..SLOTS)
+                    .map(|_| {
+                        nix::fcntl::fcntl(&devnull, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))
+                            .ok()
+                            .map(|fd| {
+                                // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor we own.
+                                unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
+                            })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(Mutex::new(Slots { devnull, fds }))
+            })
+            .as_ref()
+    }
+
+    /// The slots holding one child's descriptors, until dropped.
+    pub(super) struct Lease {
+        guard: MutexGuard<'static, Slots>,
+        used: usize,
+        /// Where stdin, stdout and stderr are now.
+        pub(super) stdio: [RawFd; 3],
+        /// Where the `cgroup.procs` descriptors are now.
+        pub(super) cgroup_procs: Vec<RawFd>,
+        /// One above the highest slot: the child keeps the descriptors below it.
+        pub(super) unshare_from: u32,
+    }
+
+    /// Puts `stdio` and `cgroup_procs` onto slots, or `None` (the child then copies the
+    /// whole table, as before): no slots could be taken, or there are too many descriptors.
+    pub(super) fn lease(stdio: &[RawFd; 3], cgroup_procs: &[RawFd]) -> Option<Lease> {
+        let wanted: Vec<RawFd> = stdio.iter().chain(cgroup_procs).copied().collect();
+        let guard = slots()?.lock().unwrap_or_else(PoisonError::into_inner);
+        if wanted.len() > guard.fds.len() {
+            return None;
+        }
+        let mut lease = Lease {
+            unshare_from: u32::try_from(guard.fds.iter().map(AsRawFd::as_raw_fd).max()? + 1)
+                .ok()?,
+            guard,
+            used: 0,
+            stdio: [0; 3],
+            cgroup_procs: Vec::with_capacity(cgroup_procs.len()),
+        };
+        for (index, fd) in wanted.iter().enumerate() {
+            let slot = lease.guard.fds[index].as_raw_fd();
+            // SAFETY: both descriptors are open; the slot is ours and replaced atomically.
+            // Close-on-exec, so nothing else the daemon starts meanwhile inherits it; the
+            // child's own stdio (its `dup2` onto 0, 1, 2) is not.
+            if unsafe { libc::dup3(*fd, slot, libc::O_CLOEXEC) } < 0 {
+                return None; // the lease drops and restores what was done so far
+            }
+            lease.used = index + 1;
+            if index < 3 {
+                lease.stdio[index] = slot;
+            } else {
+                lease.cgroup_procs.push(slot);
+            }
+        }
+        Some(lease)
+    }
+
+    impl Drop for Lease {
+        fn drop(&mut self) {
+            let devnull = self.guard.devnull.as_raw_fd();
+            for fd in &self.guard.fds[..self.used] {
+                // SAFETY: both open; this closes our duplicate of the child's descriptor,
+                // so the pipes' ends are held by the child (and our own ends) only.
+                unsafe {
+                    libc::dup3(devnull, fd.as_raw_fd(), libc::O_CLOEXEC);
+                }
+            }
+        }
     }
 }

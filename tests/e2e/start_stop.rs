@@ -165,3 +165,66 @@ fn stop_while_starting() {
     );
     assert!(!log.contains("success: slow"), "{log}");
 }
+
+#[test]
+fn children_get_only_their_own_descriptors() {
+    // Twenty programs running first: the daemon holds several descriptors for each, and
+    // none of them may reach a program started after them.
+    let dir = TestDir::new();
+    let mut config = String::new();
+    for i in 0..20 {
+        config.push_str(&format!(
+            "[program:sleeper{i}]\ncommand={{fixture}} --sleep\nstartsecs=0\n\n"
+        ));
+    }
+    config.push_str(
+        "[program:lister]\ncommand=/bin/ls /proc/self/fd\nautostart=false\nstartsecs=0\n\
+         autorestart=false\nstdout_logfile={dir}/fds.log\n",
+    );
+    dir.config(&config);
+    let daemon = Daemon::start(&dir);
+    for i in 0..20 {
+        wait_state(&daemon, &format!("sleeper{i}"), "RUNNING", DEADLINE);
+    }
+    assert_eq!(start(&daemon, "lister", false), Ok(json!(true)));
+    wait_state(&daemon, "lister", "EXITED", DEADLINE);
+    let listing = rsupervisor_e2e::wait_until(DEADLINE, "the listing in fds.log", || {
+        match dir.try_read("fds.log") {
+            Some(text) if text.ends_with('\n') => Ok(text),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    // 0, 1, 2, and the directory `ls` itself opened to list them.
+    let fds: Vec<&str> = listing.split_whitespace().collect();
+    assert_eq!(fds, ["0", "1", "2", "3"], "{listing}");
+}
+
+#[test]
+fn output_nobody_reads_goes_to_dev_null() {
+    let dir = TestDir::new();
+    // At the harness's loglevel=debug the main log copies all output: not discarded then.
+    dir.config_with(
+        "loglevel=info",
+        "[program:quiet]\ncommand=/bin/sh -c 'x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2'\nautostart=false\n\
+         startsecs=0\nautorestart=false\nstdout_logfile=NONE\nstderr_logfile={dir}/quiet.err\n\n\
+         [program:logged]\ncommand=/bin/sh -c 'x=$(readlink /proc/$$/fd/1); echo \"$x\" >&2'\nautostart=false\n\
+         startsecs=0\nautorestart=false\nstdout_logfile={dir}/logged.out\n\
+         stderr_logfile={dir}/logged.err\n",
+    );
+    let daemon = Daemon::start(&dir);
+    for name in ["quiet", "logged"] {
+        assert_eq!(start(&daemon, name, false), Ok(json!(true)));
+        wait_state(&daemon, name, "EXITED", DEADLINE);
+    }
+    let target = |file: &str| {
+        rsupervisor_e2e::wait_until(DEADLINE, file, || match dir.try_read(file) {
+            Some(text) if text.ends_with('\n') => Ok(text.trim().to_owned()),
+            other => Err(format!("{other:?}")),
+        })
+    };
+    assert_eq!(target("quiet.err"), "/dev/null");
+    assert!(
+        target("logged.err").starts_with("pipe:"),
+        "a logged stdout is a pipe"
+    );
+}

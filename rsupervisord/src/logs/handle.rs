@@ -22,6 +22,8 @@ pub struct LogHandle {
     file: Arc<Mutex<RotatingFile>>,
     path: PathBuf,
     hub: LogHub,
+    /// Counts this handle among the daemon's writers of `path` (for [`super::splice`]).
+    _writer: Arc<super::splice::Writer>,
 }
 
 impl LogHandle {
@@ -30,6 +32,7 @@ impl LogHandle {
         let path = file.path().to_path_buf();
         LogHandle {
             file: Arc::new(Mutex::new(file)),
+            _writer: Arc::new(super::splice::Writer::register(&path)),
             path,
             hub,
         }
@@ -85,6 +88,28 @@ impl LogHandle {
             Err(_) => self.hub.written(&self.path, file.len()),
         }
         outcome
+    }
+
+    /// Moves up to `max` bytes from `pipe` into the file with `splice(2)` (see
+    /// [`RotatingFile::splice_from`]) and wakes followers. Only for [`super::splice`],
+    /// which holds the writers' registry while it runs, so no other writer of this path can
+    /// appear during the splice.
+    pub(super) fn splice_from(
+        &self,
+        pipe: std::os::fd::BorrowedFd<'_>,
+        max: usize,
+    ) -> io::Result<usize> {
+        let mut file = self.lock();
+        let result = file.splice_from(pipe, max);
+        match &result {
+            Ok((0, _)) => {}
+            Ok((_, WriteOutcome { rotated: true, .. })) => self.hub.rotated(&self.path),
+            Ok((_, WriteOutcome { len, .. })) => self.hub.written(&self.path, *len),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            // The bytes may be in the file (a failed rotation); let followers look.
+            Err(_) => self.hub.written(&self.path, file.len()),
+        }
+        result.map(|(moved, _)| moved)
     }
 
     /// Reopens the file at the same path (SIGUSR2 / logrotate "create").

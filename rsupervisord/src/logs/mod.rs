@@ -11,6 +11,7 @@
 //! - [`hub`]: [`LogHub`], writers' change notifications for followers;
 //! - [`mod@follow`]: [`Follower`], `tail -f` across rotations;
 //! - [`pump`]: [`Pumps`], one task per child pipe, on a runtime of their own;
+//! - [`splice`]: when and how a pump moves output to its file with `splice(2)`;
 //! - [`read`]: [`read_range`] and [`tail`], the `readLog`/`tailProcessLog` semantics;
 //! - [`ready`]: [`ready::ReadyWatch`], the `ready_log` line watch;
 //! - [`auto`]: AUTO log names and startup cleanup;
@@ -32,6 +33,7 @@ pub mod read;
 pub mod ready;
 pub mod record;
 pub mod rotate;
+pub mod splice;
 pub mod stamp;
 
 pub use auto::{cleanup_auto_logs, create_auto_log};

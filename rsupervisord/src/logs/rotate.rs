@@ -4,8 +4,8 @@
 //! - every chunk is written whole (never split across files), so a file may exceed
 //!   `maxbytes` by up to one chunk, exactly as supervisord's `RotatingFileHandler`;
 //! - after each write, if the file position is `>= maxbytes` (and `maxbytes > 0`), the file
-//!   rotates: `x.log.N-1`→`x.log.N` … `x.log`→`x.log.1` (the oldest falls off because a
-//!   rename replaces its target), then a fresh `x.log` is created; with `backups == 0` the
+//!   rotates: the oldest backup `x.log.N` is removed, `x.log.N-1`→`x.log.N` …
+//!   `x.log`→`x.log.1`, then a fresh `x.log` is created; with `backups == 0` the
 //!   file is truncated in place instead;
 //! - special files that cannot be rotated (`/dev/stdout`, fifos, ttys) are written
 //!   without rotation (supervisord fails with "Invalid seek" there; we simply never rotate).
@@ -46,6 +46,9 @@ pub struct RotatingFile {
     rotatable: bool,
     /// Current length of the live file, as observed after the last write or open.
     len: u64,
+    /// A second open of the live file without `O_APPEND`, for `splice(2)` (which refuses
+    /// append-mode files); opened on the first splice, dropped when the live file changes.
+    splice_target: Option<File>,
 }
 
 impl RotatingFile {
@@ -64,6 +67,7 @@ impl RotatingFile {
             mode,
             rotatable,
             len: if rotatable { metadata.len() } else { 0 },
+            splice_target: None,
         })
     }
 
@@ -142,15 +146,77 @@ impl RotatingFile {
             self.len = 0;
             return Ok(());
         }
+        // The oldest backup goes first, so no rename below replaces an existing file: a
+        // rename over a file makes ext4 write the renamed file out at once (`auto_da_alloc`),
+        // in the daemon's time, where the kernel would otherwise write it back on its own.
+        ignore_not_found(fs::remove_file(backup_path(&self.path, self.backups)))?;
         for index in (1..self.backups).rev() {
             let from = backup_path(&self.path, index);
             let to = backup_path(&self.path, index + 1);
             ignore_not_found(fs::rename(&from, &to))?;
         }
         ignore_not_found(fs::rename(&self.path, backup_path(&self.path, 1)))?;
+        self.splice_target = None;
         self.file = open_append(&self.path, self.mode, true)?;
         self.len = 0;
         Ok(())
+    }
+
+    /// Moves up to `max` bytes from the pipe `pipe` to the end of the live file with
+    /// `splice(2)` (no copy through user space), then rotates exactly as
+    /// [`write_chunk`](Self::write_chunk) does after a chunk of that size. Returns the bytes
+    /// moved (0: end of file, no writer left) and the outcome; `WouldBlock` when the pipe is
+    /// empty. `Unsupported` for special files, which are never spliced.
+    ///
+    /// The end of file is asked for before every splice (`fstat`), so the bytes land where
+    /// an `O_APPEND` write would put them, also after the file was truncated behind our back.
+    /// Appends by another writer *during* the splice are not ordered with it: the caller
+    /// makes sure the daemon has no other writer of this file ([`super::splice`]).
+    pub fn splice_from(
+        &mut self,
+        pipe: std::os::fd::BorrowedFd<'_>,
+        max: usize,
+    ) -> io::Result<(usize, WriteOutcome)> {
+        if !self.rotatable {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        if self.splice_target.is_none() {
+            self.splice_target = Some(reopen_positional(&self.file)?);
+        }
+        let Some(target) = self.splice_target.as_ref() else {
+            return Err(io::ErrorKind::Unsupported.into());
+        };
+        let end = target.metadata()?.len();
+        let mut offset = libc::loff_t::try_from(end).map_err(|_| io::ErrorKind::InvalidData)?;
+        let moved = nix::fcntl::splice(
+            pipe,
+            None,
+            target,
+            Some(&mut offset),
+            max,
+            nix::fcntl::SpliceFFlags::SPLICE_F_NONBLOCK | nix::fcntl::SpliceFFlags::SPLICE_F_MOVE,
+        )?;
+        if moved == 0 {
+            return Ok((
+                0,
+                WriteOutcome {
+                    len: self.len,
+                    rotated: false,
+                },
+            ));
+        }
+        self.len = u64::try_from(offset).unwrap_or(end + moved as u64);
+        let rotated = self.maxbytes > 0 && self.len >= self.maxbytes;
+        if rotated {
+            self.rotate()?;
+        }
+        Ok((
+            moved,
+            WriteOutcome {
+                len: self.len,
+                rotated,
+            },
+        ))
     }
 
     /// Reopens the same path, creating it if it was moved away (SIGUSR2, external
@@ -163,6 +229,7 @@ impl RotatingFile {
         self.rotatable = metadata.file_type().is_file();
         self.len = if self.rotatable { metadata.len() } else { 0 };
         self.file = file;
+        self.splice_target = None;
         Ok(before != Some(file_id(&metadata)))
     }
 
@@ -199,7 +266,13 @@ fn open_append(path: &Path, mode: u32, truncate: bool) -> io::Result<File> {
     if truncate {
         // `append` + `truncate` is rejected by std; truncate through set_len instead.
         let file = options.open(path)?;
-        file.set_len(0)?;
+        // Only if something is there: after a rotation the path is new and empty, and
+        // truncating it anyway makes ext4 flush the whole file when it is closed at the next
+        // rotation (its `auto_da_alloc` rule for truncated files), in the daemon's time:
+        // 12% of the daemon's CPU in the 1 GiB log benchmark.
+        if file.metadata()?.len() > 0 {
+            file.set_len(0)?;
+        }
         return clear_nonblocking(file);
     }
     clear_nonblocking(options.open(path)?)
@@ -213,6 +286,15 @@ fn clear_nonblocking(file: File) -> io::Result<File> {
     flags.remove(nix::fcntl::OFlag::O_NONBLOCK);
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags))?;
     Ok(file)
+}
+
+/// The same file as `file`, opened again for positional writes (no `O_APPEND`).
+fn reopen_positional(file: &File) -> io::Result<File> {
+    use std::os::fd::AsRawFd;
+    OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(format!("/proc/self/fd/{}", file.as_raw_fd()))
 }
 
 fn ignore_not_found(result: io::Result<()>) -> io::Result<()> {

@@ -186,7 +186,7 @@ impl Supervisor {
     }
 
     /// The pool a process is a listener of.
-    fn listener_group(&self, id: ProcessId) -> Option<String> {
+    pub(super) fn listener_group(&self, id: ProcessId) -> Option<String> {
         let process = self.processes.get(&id)?;
         let group = &process.config.group;
         self.bus

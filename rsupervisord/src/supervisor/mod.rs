@@ -680,6 +680,8 @@ impl Supervisor {
                 .or_else(|| self.services.server_url.clone()),
             cgroup: None,
             stdin_socket: None,
+            discard_stdout: false,
+            discard_stderr: false,
         }
     }
 
@@ -732,6 +734,8 @@ impl Supervisor {
         };
         let config = process.config.clone();
         let mut context = self.spawn_context(&config);
+        context.discard_stdout = self.discards(id, &config, &config.stdout);
+        context.discard_stderr = self.discards(id, &config, &config.stderr);
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdout_file = self.open_log(&config, &process.stdout_path, &config.stdout)?;
         let stderr_file = if config.redirect_stderr {
@@ -846,7 +850,10 @@ impl Supervisor {
             output_drains.push(ask);
         }
         let pumps = &self.services.pumps;
-        let mut running = vec![pumps.spawn(spawned.stdout, stdout_sink)];
+        let mut running = Vec::new();
+        if let Some(fd) = spawned.stdout {
+            running.push(pumps.spawn(fd, stdout_sink));
+        }
         if let (Some(fd), Some(sink)) = (spawned.stderr, stderr_sink) {
             running.push(pumps.spawn(fd, sink));
         }
@@ -866,6 +873,34 @@ impl Supervisor {
             process.start_time = epoch_seconds(SystemTime::now());
         }
         Ok(pid)
+    }
+
+    /// Whether nothing would ever read this stream of the process: no log file, no syslog,
+    /// no capture, no events, no `ready_log`, no main-log debug copy, not an event
+    /// listener. Its output then goes to `/dev/null` instead of a pipe and a pump, which
+    /// saves the daemon a descriptor and a task per stream (thousands of programs).
+    fn discards(
+        &self,
+        id: ProcessId,
+        config: &ProcessConfig,
+        stream: &rsupervisor_config::StreamLogConfig,
+    ) -> bool {
+        let rsupervisor_config::StreamLogConfig {
+            logfile,
+            maxbytes: _,
+            backups: _,
+            capture_maxbytes,
+            events_enabled,
+            syslog,
+            format: _,
+        } = stream;
+        *logfile == LogFile::None
+            && !*syslog
+            && *capture_maxbytes == 0
+            && !*events_enabled
+            && config.deps.ready_log.is_none()
+            && !self.services.main_log.enabled(LogLevel::Debug)
+            && self.listener_group(id).is_none()
     }
 
     /// Opens one stream's log file for a spawn; supervisord's spawn error text on failure.
