@@ -318,6 +318,7 @@ fn pid_signal_clear_version_and_help() {
          command={fixture} --print trap-up --ignore-sigterm\n\
          startsecs=0\n\
          stopsignal=INT\n\
+         priority=1\n\
          [program:idle]\n\
          command={fixture} --sleep\n\
          autostart=false\n",
@@ -355,9 +356,11 @@ fn pid_signal_clear_version_and_help() {
     let out = dir.ctl(&["tail", "trap"]);
     out.assert_status(0);
     assert_eq!(out.stdout, "\n", "the log is empty after clear");
+    // `clear all` goes in priority order, as supervisord's clearAllProcessLogs (status and
+    // `pid all` are in name order).
     let out = dir.ctl(&["clear", "all"]);
     out.assert_status(0);
-    assert_eq!(out.stdout, "idle: cleared\ntrap: cleared\n");
+    assert_eq!(out.stdout, "trap: cleared\nidle: cleared\n");
 
     let out = dir.ctl(&["version"]);
     out.assert_status(0);
