@@ -450,6 +450,34 @@ fn avail_lists_every_configured_process() {
     );
 }
 
+/// Commands piped to the shell: as supervisorctl (Python's `cmd` module), the prompt is
+/// written before every line read, and once more before the end of input, which prints an
+/// empty line; `quit` ends the session there.
+#[test]
+fn piped_shell_commands_print_the_prompt_as_supervisorctl() {
+    let dir = TestDir::new();
+    let _daemon = start_daemon(&dir);
+    let out = Ctl::new(&dir)
+        .stdin("status idle\nfoo\n\nstop nosuch\n")
+        .run();
+    out.assert_status(0);
+    let idle = not_started_line("idle");
+    assert_eq!(
+        without_uptime(&out.stdout).lines().skip(4).collect::<Vec<_>>(),
+        [
+            format!("supervisor> {idle}"),
+            "supervisor> *** Unknown syntax: foo".to_owned(),
+            "supervisor> supervisor> nosuch: ERROR (no such process)".to_owned(),
+            "supervisor> ".to_owned(),
+        ],
+        "{out}"
+    );
+    let out = Ctl::new(&dir).stdin("quit\nstatus idle\n").run();
+    out.assert_status(0);
+    assert!(out.stdout.ends_with("\nsupervisor> \n"), "{out}");
+    assert_eq!(out.stdout.matches("supervisor> ").count(), 1, "{out}");
+}
+
 #[test]
 fn shutdown_and_reload_answer_and_act() {
     let dir = TestDir::new();
