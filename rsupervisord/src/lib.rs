@@ -163,7 +163,10 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
             server.username.as_deref(),
             server.password.as_deref(),
         );
-        server_notes.extend(server_startup_notes("inet_http_server", credentials.is_none()));
+        server_notes.extend(server_startup_notes(
+            "inet_http_server",
+            credentials.is_none(),
+        ));
         listeners.push(http::Listener {
             socket: http::Socket::Tcp(listener),
             credentials,

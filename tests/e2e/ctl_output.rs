@@ -463,7 +463,10 @@ fn piped_shell_commands_print_the_prompt_as_supervisorctl() {
     out.assert_status(0);
     let idle = not_started_line("idle");
     assert_eq!(
-        without_uptime(&out.stdout).lines().skip(4).collect::<Vec<_>>(),
+        without_uptime(&out.stdout)
+            .lines()
+            .skip(4)
+            .collect::<Vec<_>>(),
         [
             format!("supervisor> {idle}"),
             "supervisor> *** Unknown syntax: foo".to_owned(),

@@ -120,7 +120,11 @@ fn reload_repeats_the_startup_lines_and_the_next_shutdown_says_what_it_waits_for
         .iter()
         .position(|line| line == "INFO RPC interface 'supervisor' initialized")
         .unwrap_or_else(|| panic!("no RPC interface line before the start:\n{log}"));
-    assert_eq!(startup.get(rpc + 1).map(String::as_str), Some(server), "{log}");
+    assert_eq!(
+        startup.get(rpc + 1).map(String::as_str),
+        Some(server),
+        "{log}"
+    );
 
     daemon.signal(Signal::SIGHUP);
     let started = format!("supervisord started with pid {}", daemon.pid());
