@@ -426,7 +426,7 @@ pub fn parse(verb: Verb, mut args: Vec<String>) -> Result<Action, UsageError> {
         Verb::Reread => no_arguments(verb, &args, true).map(|()| Action::Reread),
         Verb::Reload => no_arguments(verb, &args, true).map(|()| Action::Reload),
         Verb::Version => no_arguments(verb, &args, true).map(|()| Action::Version),
-        Verb::Shutdown => no_arguments(verb, &args, false).map(|()| Action::Shutdown),
+        Verb::Shutdown => no_arguments(verb, &args, true).map(|()| Action::Shutdown),
         Verb::Quit | Verb::Exit | Verb::Eof => Ok(Action::Quit),
         Verb::Help => Ok(Action::Help((!args.is_empty()).then(|| args.join(" ")))),
         Verb::Status => Ok(Action::Status(if args.iter().any(|a| a == "all") {
@@ -905,7 +905,11 @@ mod tests {
         );
         assert_eq!(
             err("shutdown now"),
-            ("Error: shutdown accepts no arguments".into(), None, 1)
+            (
+                "Error: shutdown accepts no arguments".into(),
+                Some(Verb::Shutdown),
+                1
+            )
         );
         assert_eq!(run("shutdown"), Ok(Action::Shutdown));
     }

@@ -9,6 +9,7 @@ use rustyline::hint::Hinter;
 use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use crate::action::Verb;
@@ -118,6 +119,9 @@ async fn refresh(session: &Session, names: &Arc<Mutex<Names>>) {
 /// Runs the shell until `quit`, `exit`, Ctrl-D or Ctrl-C. Returns the exit status (0).
 pub async fn run(session: &mut Session) -> i32 {
     session.execute("status").await;
+    if !std::io::stdin().is_terminal() {
+        return run_piped(session).await;
+    }
     let names = Arc::new(Mutex::new(Names::default()));
     refresh(session, &names).await;
     let mut editor: Editor<ShellHelper, FileHistory> = match Editor::new() {
@@ -167,6 +171,39 @@ pub async fn run(session: &mut Session) -> i32 {
                 "rsupervisorctl: could not save history to {}: {error}",
                 path.display()
             );
+        }
+    }
+    0
+}
+
+/// Commands piped in (`rsupervisorctl < commands`): as supervisorctl (Python's `cmd`), the
+/// prompt is written before each line is read, though nobody types at it, and there is no
+/// line editing or history.
+async fn run_piped(session: &mut Session) -> i32 {
+    let prompt = format!("{}> ", session.settings().prompt);
+    let stdin = std::io::stdin();
+    loop {
+        {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(prompt.as_bytes());
+            let _ = stdout.flush();
+        }
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) => {
+                session.execute("EOF").await;
+                break;
+            }
+            Ok(_) => {
+                let line = line.trim_end_matches(['\r', '\n']);
+                if session.execute(line).await == Flow::Quit {
+                    break;
+                }
+            }
+            Err(error) => {
+                eprintln!("rsupervisorctl: cannot read the command line: {error}");
+                break;
+            }
         }
     }
     0

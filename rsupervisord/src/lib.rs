@@ -131,16 +131,23 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
         }
         None => None,
     };
+    // As supervisord's make_http_servers, each server says "RPC interface 'supervisor'
+    // initialized" and, without a username, that it checks no authentication: after the
+    // startup messages, before daemonizing, [inet_http_server] first, and again on reload.
+    let mut server_notes = Vec::new();
+    let mut unix_notes = Vec::new();
     let mut listeners = Vec::new();
     if let Some(listener) = listener {
+        let credentials = config.unix_http_server.as_ref().and_then(|server| {
+            http::auth::Credentials::from_config(
+                server.username.as_deref(),
+                server.password.as_deref(),
+            )
+        });
+        unix_notes = server_startup_notes("unix_http_server", credentials.is_none());
         listeners.push(http::Listener {
             socket: http::Socket::Unix(listener),
-            credentials: config.unix_http_server.as_ref().and_then(|server| {
-                http::auth::Credentials::from_config(
-                    server.username.as_deref(),
-                    server.password.as_deref(),
-                )
-            }),
+            credentials,
             policy: access::Policy::new(
                 config
                     .unix_http_server
@@ -156,19 +163,17 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
             server.username.as_deref(),
             server.password.as_deref(),
         );
-        if credentials.is_none() {
-            notes.push((
-                LogLevel::Critical,
-                "Server 'inet_http_server' running without any HTTP authentication checking"
-                    .to_owned(),
-            ));
-        }
+        server_notes.extend(server_startup_notes(
+            "inet_http_server",
+            credentials.is_none(),
+        ));
         listeners.push(http::Listener {
             socket: http::Socket::Tcp(listener),
             credentials,
             policy: access::Policy::new(server.access.clone()),
         });
     }
+    server_notes.extend(unix_notes);
     // As supervisord when it adds an fcgi group: each socket is created and closed once, so
     // a port in use or a bad path stops the daemon before anything runs.
     for group in &config.groups {
@@ -178,8 +183,9 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
             notes.push((LogLevel::Info, format!("Closing socket {}", socket.url)));
         }
     }
+    let mut later = server_notes.clone();
     if !config.supervisord.nodaemon {
-        notes.push((
+        later.push((
             LogLevel::Info,
             "daemonizing the supervisord process".to_owned(),
         ));
@@ -191,7 +197,7 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
     }
     // After daemonizing: the daemon's cgroup directories carry its final pid.
     let (cgroups, cgroup_notes) = cgroup::Cgroups::detect(config.supervisord.cgroups);
-    notes.extend(cgroup_notes.into_iter().map(|note| (LogLevel::Info, note)));
+    later.extend(cgroup_notes.into_iter().map(|note| (LogLevel::Info, note)));
     let cgroups = Arc::new(cgroups);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -214,6 +220,8 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
     let daemon = Daemon {
         listeners,
         notes,
+        later,
+        server_notes,
         pumps,
         cgroups,
     };
@@ -223,16 +231,31 @@ fn start(config: Config, options: LoadOptions, overrides: cli::Overrides) -> Res
 /// How long an exiting daemon waits for the last output of its programs to reach the logs.
 const PUMP_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// supervisord's warning, at every start and reload, when it runs as root without `user=`.
+pub(crate) const ROOT_WARNING: &str = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.";
+
+/// What supervisord logs as it makes a control server (`section`: its config section).
+fn server_startup_notes(section: &str, anonymous: bool) -> Vec<(LogLevel, String)> {
+    let mut notes = vec![(
+        LogLevel::Info,
+        "RPC interface 'supervisor' initialized".to_owned(),
+    )];
+    if anonymous {
+        notes.push((
+            LogLevel::Critical,
+            format!("Server '{section}' running without any HTTP authentication checking"),
+        ));
+    }
+    notes
+}
+
 /// `[supervisord] user=`: switch to that user when started as root.
 fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Result<(), String> {
     let current = nix::unistd::Uid::current();
     match &config.supervisord.user {
         None => {
             if current.is_root() {
-                notes.push((
-                    LogLevel::Critical,
-                    "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".to_owned(),
-                ));
+                notes.push((LogLevel::Critical, ROOT_WARNING.to_owned()));
             }
             Ok(())
         }
@@ -258,7 +281,12 @@ fn drop_privileges(config: &Config, notes: &mut Vec<(LogLevel, String)>) -> Resu
 /// What `start` prepared for the daemon proper.
 struct Daemon {
     listeners: Vec<http::Listener>,
+    /// Startup messages, logged with the configuration's by level (CRIT first).
     notes: Vec<(LogLevel, String)>,
+    /// Logged after those, in this order: the servers', daemonizing, cgroups.
+    later: Vec<(LogLevel, String)>,
+    /// The servers' startup messages, logged again on every reload.
+    server_notes: Vec<(LogLevel, String)>,
     pumps: logs::Pumps,
     cgroups: Arc<cgroup::Cgroups>,
 }
@@ -273,6 +301,8 @@ async fn run(
     let Daemon {
         listeners,
         notes,
+        later,
+        server_notes,
         pumps,
         cgroups,
     } = daemon;
@@ -302,7 +332,7 @@ async fn run(
         .chain(notes)
         .collect();
     messages.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
-    for (level, text) in &messages {
+    for (level, text) in messages.iter().chain(&later) {
         main_log.log(*level, text);
     }
     let pidfile = match pidfile::PidFile::write(&settings.pidfile) {
@@ -343,6 +373,7 @@ async fn run(
         server_url,
         pumps: pumps.clone(),
         cgroups: cgroups.clone(),
+        server_notes,
     };
     let followers = hub.clone();
     let audit = match &settings.audit {
@@ -380,7 +411,6 @@ async fn run(
         );
         let server = http::serve(listeners, http::Api::new(rpc, methods, gate))
             .map_err(|error| format!("could not serve the control socket: {error}"))?;
-        main_log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
         Some(server)
     };
     main_log.log(

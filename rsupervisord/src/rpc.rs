@@ -210,22 +210,23 @@ impl RpcHandler {
     }
 
     /// Runs `op` on every process in turn, one status per process (the `*All*` methods that
-    /// have no group form: clearing logs, resetting counters).
+    /// have no group form: clearing logs, resetting counters), in priority order as
+    /// supervisord's `clearAllProcessLogs`.
     async fn each_process<F, Fut>(&self, op: F) -> RpcResult<Vec<ProcessStatus>>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<(), FaultError>>,
     {
-        let infos = self.handle.all_process_info().await.map_err(fault)?;
+        let targets = self.handle.resolve(None).await.map_err(fault)?;
         let mut statuses = Vec::new();
-        for info in infos {
-            let (status, description) = match op(info.namespec()).await {
+        for target in targets {
+            let (status, description) = match op(target.namespec).await {
                 Ok(()) => (Fault::Success.code(), "OK".to_owned()),
                 Err(error) => (error.fault.code(), error.to_string()),
             };
             statuses.push(ProcessStatus {
-                name: info.name,
-                group: info.group,
+                name: target.name,
+                group: target.group,
                 status,
                 description,
             });

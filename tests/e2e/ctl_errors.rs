@@ -150,7 +150,11 @@ fn bad_names_and_usage_errors() {
             1,
             "Error: reload accepts no arguments\nreload \t\tRestart the remote supervisord.\n",
         ),
-        (&["shutdown", "x"], 1, "Error: shutdown accepts no arguments\n"),
+        (
+            &["shutdown", "x"],
+            1,
+            "Error: shutdown accepts no arguments\nshutdown \tShut the remote supervisord down.\n",
+        ),
         // groups
         (&["add", "nosuch"], 1, "ERROR: no such process/group: nosuch\n"),
         (&["add", "web"], 0, "ERROR: process group already active\n"),

@@ -318,6 +318,7 @@ fn pid_signal_clear_version_and_help() {
          command={fixture} --print trap-up --ignore-sigterm\n\
          startsecs=0\n\
          stopsignal=INT\n\
+         priority=1\n\
          [program:idle]\n\
          command={fixture} --sleep\n\
          autostart=false\n",
@@ -355,9 +356,11 @@ fn pid_signal_clear_version_and_help() {
     let out = dir.ctl(&["tail", "trap"]);
     out.assert_status(0);
     assert_eq!(out.stdout, "\n", "the log is empty after clear");
+    // `clear all` goes in priority order, as supervisord's clearAllProcessLogs (status and
+    // `pid all` are in name order).
     let out = dir.ctl(&["clear", "all"]);
     out.assert_status(0);
-    assert_eq!(out.stdout, "idle: cleared\ntrap: cleared\n");
+    assert_eq!(out.stdout, "trap: cleared\nidle: cleared\n");
 
     let out = dir.ctl(&["version"]);
     out.assert_status(0);
@@ -445,6 +448,37 @@ fn avail_lists_every_configured_process() {
          idle                             in use    manual    999:999\n\
          web                              in use    auto      999:999\n"
     );
+}
+
+/// Commands piped to the shell: as supervisorctl (Python's `cmd` module), the prompt is
+/// written before every line read, and once more before the end of input, which prints an
+/// empty line; `quit` ends the session there.
+#[test]
+fn piped_shell_commands_print_the_prompt_as_supervisorctl() {
+    let dir = TestDir::new();
+    let _daemon = start_daemon(&dir);
+    let out = Ctl::new(&dir)
+        .stdin("status idle\nfoo\n\nstop nosuch\n")
+        .run();
+    out.assert_status(0);
+    let idle = not_started_line("idle");
+    assert_eq!(
+        without_uptime(&out.stdout)
+            .lines()
+            .skip(4)
+            .collect::<Vec<_>>(),
+        [
+            format!("supervisor> {idle}"),
+            "supervisor> *** Unknown syntax: foo".to_owned(),
+            "supervisor> supervisor> nosuch: ERROR (no such process)".to_owned(),
+            "supervisor> ".to_owned(),
+        ],
+        "{out}"
+    );
+    let out = Ctl::new(&dir).stdin("quit\nstatus idle\n").run();
+    out.assert_status(0);
+    assert!(out.stdout.ends_with("\nsupervisor> \n"), "{out}");
+    assert_eq!(out.stdout.matches("supervisor> ").count(), 1, "{out}");
 }
 
 #[test]

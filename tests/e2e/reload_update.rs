@@ -216,6 +216,36 @@ fn deleted_file_stops_and_removes_its_programs() {
     expect(&dir, &["reread"], 0, "No config updates to processes\n");
 }
 
+/// `avail` after a `reread` lists what the file has now, as supervisord: a removed group
+/// and a program taken out of a group are gone from it although they still run.
+#[test]
+fn avail_after_reread_lists_only_what_the_file_has() {
+    let dir = TestDir::new();
+    setup(&dir);
+    dir.write_config("conf.d/extra.conf", NEWONE);
+    let daemon = Daemon::start(&dir);
+    let before = running_pids(&daemon, &["grp:ga", "grp:gb", "solo", "newone"]);
+
+    std::fs::remove_file(dir.path("conf.d/extra.conf")).expect("removing extra.conf");
+    let regrouped = BASE.replace("programs=ga,gb", "programs=ga");
+    assert_ne!(regrouped, BASE);
+    dir.write_config("conf.d/base.conf", &regrouped);
+    expect(
+        &dir,
+        &["reread"],
+        0,
+        "gb: available\ngrp: changed\nnewone: disappeared\n",
+    );
+    let avail = [
+        avail_line("grp:ga", true, true, "999:999"),
+        avail_line("gb", false, true, "999:999"),
+        avail_line("solo", true, true, "999:999"),
+    ]
+    .concat();
+    expect(&dir, &["avail"], 0, &avail);
+    assert_eq!(all_pids(&daemon), before, "reread changes nothing");
+}
+
 #[test]
 fn a_broken_file_changes_nothing() {
     let dir = TestDir::new();

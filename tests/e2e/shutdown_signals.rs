@@ -100,6 +100,74 @@ fn sighup_reloads_the_edited_config() {
     assert_eq!(log_messages(&log, &started).len(), 2, "{log}");
 }
 
+/// As supervisord, every start and reload logs the startup warnings and, per control server,
+/// `RPC interface 'supervisor' initialized` and the unauthenticated-server CRIT; and a
+/// shutdown soon after a reload still says what it waits for.
+#[test]
+fn reload_repeats_the_startup_lines_and_the_next_shutdown_says_what_it_waits_for() {
+    let dir = TestDir::new();
+    dir.config("[program:keep]\ncommand={fixture} --sleep\nstartsecs=0\n");
+    let mut daemon = Daemon::start(&dir);
+    let old = info_pid(&wait_state(&daemon, "keep", "RUNNING", DEADLINE));
+    let log = daemon.main_log();
+    let server = "CRIT Server 'unix_http_server' running without any HTTP authentication checking";
+    let startup: Vec<String> = log
+        .lines()
+        .map(|line| line.splitn(3, ' ').nth(2).unwrap_or(line).to_owned())
+        .take_while(|line| !line.starts_with("INFO supervisord started"))
+        .collect();
+    let rpc = startup
+        .iter()
+        .position(|line| line == "INFO RPC interface 'supervisor' initialized")
+        .unwrap_or_else(|| panic!("no RPC interface line before the start:\n{log}"));
+    assert_eq!(
+        startup.get(rpc + 1).map(String::as_str),
+        Some(server),
+        "{log}"
+    );
+
+    daemon.signal(Signal::SIGHUP);
+    let started = format!("supervisord started with pid {}", daemon.pid());
+    wait_until(DEADLINE, "the reload to finish", || {
+        let log = daemon.main_log();
+        if log_messages(&log, &started).len() == 2 {
+            Ok(())
+        } else {
+            Err(tail(&log))
+        }
+    });
+    let new = info_pid(&wait_state(&daemon, "keep", "RUNNING", DEADLINE));
+    assert_ne!(new, old);
+    let log = daemon.main_log();
+    let root = nix::unistd::Uid::current().is_root();
+    assert_eq!(
+        log_messages(&log, "Supervisor is running as root").len(),
+        if root { 2 } else { 0 },
+        "{log}"
+    );
+    assert_eq!(
+        log_messages(&log, "RPC interface 'supervisor' initialized").len(),
+        2,
+        "{log}"
+    );
+    assert_eq!(log_messages(&log, &server[5..]).len(), 2, "{log}");
+
+    daemon.signal(Signal::SIGTERM);
+    let status = daemon.wait_exit(DEADLINE);
+    assert_eq!(status.code(), Some(0), "{status}");
+    let log = daemon.main_log();
+    let after_term: Vec<&str> = log
+        .lines()
+        .skip_while(|line| !line.contains("received SIGTERM indicating exit request"))
+        .collect();
+    assert!(
+        after_term
+            .iter()
+            .any(|line| line.ends_with("INFO waiting for keep to die")),
+        "{log}"
+    );
+}
+
 #[test]
 fn sigusr2_reopens_moved_logs() {
     let dir = TestDir::new();

@@ -36,8 +36,9 @@ pub enum Event {
     ReloadSignal,
     /// SIGUSR2: reopen logs.
     ReopenSignal,
-    /// While shutting down: time to say which processes we still wait for.
-    ShutdownReminder,
+    /// While shutting down: time to say which processes we still wait for. Carries the
+    /// shutdown it was armed in; a reload voids older ones.
+    ShutdownReminder(u64),
     /// `status_report_interval` passed: write the status table to the main log. Carries
     /// the report epoch it was armed in; a reload voids older ones.
     StatusReport(u64),

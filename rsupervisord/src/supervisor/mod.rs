@@ -112,6 +112,9 @@ pub struct Services {
     pub pumps: logs::Pumps,
     /// The processes' cgroups (none when unavailable or off).
     pub cgroups: Arc<crate::cgroup::Cgroups>,
+    /// What the control servers logged at startup, logged again on every reload (as
+    /// supervisord makes its servers again).
+    pub server_notes: Vec<(LogLevel, String)>,
 }
 
 /// The supervisor actor.
@@ -137,6 +140,9 @@ pub struct Supervisor {
     next_id: ProcessId,
     mood: Mood,
     reminder_armed: bool,
+    /// Which shutdown the armed reminder belongs to: a reload starts a new one, so its
+    /// stop says at once what it waits for.
+    reminder_epoch: u64,
     /// Voids status-report timers armed before the last (re)start of the configuration.
     report_epoch: u64,
     commands: mpsc::Receiver<Command>,
@@ -187,6 +193,7 @@ impl Supervisor {
             next_id: 1,
             mood: Mood::Running,
             reminder_armed: false,
+            reminder_epoch: 0,
             report_epoch: 0,
             commands,
             events,
@@ -259,7 +266,7 @@ impl Supervisor {
             }
             Event::Timer { .. }
             | Event::ChildExited { .. }
-            | Event::ShutdownReminder
+            | Event::ShutdownReminder(_)
             | Event::StatusReport(_)
             | Event::ProbeDue { .. }
             | Event::ProbeDone { .. }
@@ -1026,12 +1033,14 @@ impl Supervisor {
                     let _ = self.apply(id, Input::Start);
                 }
             }
-            Event::ShutdownReminder => {
+            Event::ShutdownReminder(epoch) if epoch == self.reminder_epoch => {
                 self.reminder_armed = false;
                 if self.mood != Mood::Running {
                     self.remind_shutdown();
                 }
             }
+            // Armed during a shutdown that a reload has finished since.
+            Event::ShutdownReminder(_) => {}
             Event::ListenerTokens { id, pid, tokens } => self.on_listener_tokens(id, pid, tokens),
             Event::ProgramOutput {
                 id,
@@ -1405,9 +1414,10 @@ impl Supervisor {
         );
         self.reminder_armed = true;
         let events = self.events_tx.clone();
+        let epoch = self.reminder_epoch;
         tokio::spawn(async move {
             tokio::time::sleep(SHUTDOWN_REMINDER).await;
-            let _ = events.send(Event::ShutdownReminder);
+            let _ = events.send(Event::ShutdownReminder(epoch));
         });
     }
 
@@ -1429,12 +1439,28 @@ impl Supervisor {
         }
         self.config = self.latest.clone();
         self.mood = Mood::Running;
-        for message in self.config.messages.clone() {
-            self.log(message.level, &message.text);
+        self.reminder_armed = false;
+        self.reminder_epoch += 1;
+        // As at startup (and as supervisord on every start): CRIT first, then WARN, INFO.
+        let mut messages: Vec<(LogLevel, String)> = self
+            .config
+            .messages
+            .iter()
+            .map(|message| (message.level, message.text.clone()))
+            .collect();
+        if self.config.supervisord.user.is_none() && nix::unistd::Uid::current().is_root() {
+            messages.push((LogLevel::Critical, crate::ROOT_WARNING.to_owned()));
+        }
+        messages.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+        for (level, text) in messages {
+            self.log(level, &text);
         }
         // supervisord cleans the AUTO logs on every start, reloads included.
         if let Some(warning) = clean_auto_logs(&self.config.supervisord) {
             self.log(LogLevel::Warn, &warning);
+        }
+        for (level, text) in self.services.server_notes.clone() {
+            self.log(level, &text);
         }
         self.log(
             LogLevel::Info,
@@ -1879,16 +1905,27 @@ impl Supervisor {
             }
         }
         // Instances that only `scale` created: in use, though the file does not have them.
+        // A group or program the file no longer has (removed, not yet `update`d) is not
+        // listed, as supervisord lists only what the last reading of the file has.
         for group in &self.groups {
-            let in_file = self
+            let Some(in_file) = self
                 .latest
                 .groups
                 .iter()
-                .find(|g| g.name == group.config.name);
+                .find(|g| g.name == group.config.name)
+            else {
+                continue;
+            };
             for process in group.members.iter().filter_map(|id| self.processes.get(id)) {
                 let listed = in_file
-                    .is_some_and(|g| g.processes.iter().any(|p| p.name == process.config.name));
-                if !listed {
+                    .processes
+                    .iter()
+                    .any(|p| p.name == process.config.name);
+                let program_in_file = in_file
+                    .processes
+                    .iter()
+                    .any(|p| p.program_name == process.config.program_name);
+                if !listed && program_in_file {
                     infos.push(config_info(
                         &group.config,
                         &process.config,
