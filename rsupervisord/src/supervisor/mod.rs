@@ -1173,10 +1173,10 @@ impl Supervisor {
     }
 
     /// The second step of an exit, after [`Self::exit_after_output`]: if the child's output
-    /// feeds the event system, its pumps first send what the pipes still hold (a pipe held
-    /// open by a leftover process never reaches end of file) (supervisord drains a process before it handles the exit,
-    /// so its last PROCESS_LOG event comes before PROCESS_STATE_EXITED); the exit is
-    /// handled when every one of them has answered.
+    /// feeds the event system, its pumps first send what the pipes still hold, even a pipe a
+    /// leftover process keeps open (supervisord drains a process before it handles the exit,
+    /// so its last PROCESS_LOG event comes before PROCESS_STATE_EXITED); the exit is handled
+    /// when every one of them has answered.
     fn exited(
         &mut self,
         id: ProcessId,
