@@ -160,6 +160,24 @@ mod tests {
     use crate::logs::rotate::{backup_path, RotatingFile, MODE_EXPLICIT};
     use std::io::Write;
 
+    /// Runs `body` on a current-thread runtime with a fresh pipe: its write end as a file,
+    /// its read end as the pump's receiver.
+    fn with_pipe<F, Fut>(body: F)
+    where
+        F: FnOnce(std::fs::File, pipe::Receiver) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (reader, writer) = nix::unistd::pipe().expect("pipe");
+            let receiver = pipe::Receiver::from_owned_fd(reader).expect("receiver");
+            body(std::fs::File::from(writer), receiver).await;
+        });
+    }
+
     /// Every file of a rotated log, oldest first, with its bytes.
     fn files(path: &Path, backups: u32) -> Vec<Vec<u8>> {
         let mut all: Vec<Vec<u8>> = (1..=backups)
@@ -203,14 +221,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("shared.log");
         let hub = LogHub::new();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let (reader, writer) = nix::unistd::pipe().expect("pipe");
-            let mut writer = std::fs::File::from(writer);
-            let receiver = pipe::Receiver::from_owned_fd(reader).expect("receiver");
+        let file = path.clone();
+        with_pipe(|mut writer, receiver| async move {
+            let path = file;
             let first = LogHandle::open(&path, 0, 0, MODE_EXPLICIT, hub.clone()).expect("open");
             writer.write_all(b"alone").expect("write");
             receiver.readable().await.expect("readable");
@@ -232,14 +245,7 @@ mod tests {
 
     #[test]
     fn special_files_are_refused() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let (reader, writer) = nix::unistd::pipe().expect("pipe");
-            let mut writer = std::fs::File::from(writer);
-            let receiver = pipe::Receiver::from_owned_fd(reader).expect("receiver");
+        with_pipe(|mut writer, receiver| async move {
             let null = LogHandle::open(Path::new("/dev/null"), 0, 0, MODE_EXPLICIT, LogHub::new())
                 .expect("open /dev/null");
             writer.write_all(b"x").expect("write");
