@@ -196,22 +196,29 @@ impl Client {
     }
 }
 
-/// The answer of a JSON-RPC call: its result or its error.
+/// The answer of a JSON-RPC call: its result or its error, read in one pass (the result
+/// is decoded straight into the caller's type: `status` of 10,000 programs is 3 MB, and
+/// reading it twice, once as a raw value and then as the type, cost a quarter of the ctl's
+/// time).
 #[derive(Deserialize)]
-struct Answer<'a> {
-    #[serde(borrow, default)]
-    result: Option<&'a RawValue>,
+#[serde(bound(deserialize = "R: DeserializeOwned"))]
+struct Answer<R> {
+    #[serde(default)]
+    result: Option<R>,
     #[serde(default)]
     error: Option<ErrorObjectOwned>,
 }
 
 fn decode<R: DeserializeOwned>(body: &[u8]) -> Result<R, ClientError> {
-    let answer: Answer<'_> = serde_json::from_slice(body).map_err(ClientError::ParseError)?;
+    let answer: Answer<R> = serde_json::from_slice(body).map_err(ClientError::ParseError)?;
     if let Some(error) = answer.error {
         return Err(ClientError::Call(error));
     }
-    let raw = answer.result.map_or("null", RawValue::get);
-    serde_json::from_str(raw).map_err(ClientError::ParseError)
+    match answer.result {
+        Some(result) => Ok(result),
+        // `"result": null` (or none): whatever the type reads from null, `()` for most.
+        None => serde_json::from_str("null").map_err(ClientError::ParseError),
+    }
 }
 
 impl ClientT for Client {
@@ -391,6 +398,9 @@ const MAX_HEAD: usize = 64 * 1024;
 
 /// Reads one response: status line, headers, then a `Content-Length` or chunked body (or,
 /// without either, everything until the daemon closes the connection).
+/// The most a `Content-Length` makes us reserve ahead of the bytes themselves.
+const MAX_RESERVE: usize = 64 * 1024 * 1024;
+
 async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
     let mut buffer: Vec<u8> = Vec::with_capacity(16 * 1024);
     let head_end = loop {
@@ -439,6 +449,10 @@ async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
     let body = if chunked {
         read_chunked(stream, rest).await?
     } else if let Some(length) = content_length {
+        // The whole body in one allocation (a 3 MB status otherwise grows by doubling,
+        // copying and faulting in every step); bounded, so a wrong header cannot make us
+        // reserve gigabytes before a byte has arrived.
+        rest.reserve(length.saturating_sub(rest.len()).min(MAX_RESERVE));
         while rest.len() < length {
             if read_more(stream, &mut rest).await? == 0 {
                 return Err(lost(std::io::ErrorKind::UnexpectedEof.into()));

@@ -32,7 +32,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     } else {
         (client.get_all_process_info().await?, None)
     };
-    let matching = select(&all, &names, out);
+    let matching = select(all, &names, out);
     let find = |info: &ProcessInfo| {
         metrics.as_ref().and_then(|all| {
             all.iter()
@@ -86,9 +86,13 @@ fn not_running(info: &ProcessInfo) -> bool {
 
 /// The processes named, in the order asked; a name matching nothing prints an error and sets
 /// status 4.
-pub(crate) fn select(all: &[ProcessInfo], names: &[String], out: &mut Output) -> Vec<ProcessInfo> {
+pub(crate) fn select(
+    all: Vec<ProcessInfo>,
+    names: &[String],
+    out: &mut Output,
+) -> Vec<ProcessInfo> {
     if names.is_empty() {
-        return all.to_vec();
+        return all;
     }
     let mut matching = Vec::new();
     for name in names {

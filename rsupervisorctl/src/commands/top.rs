@@ -30,7 +30,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     let mut previous: HashMap<(String, String), (f64, f64)> = HashMap::new();
     loop {
         let all = client.get_all_process_info().await?;
-        let matching = status::select(&all, names, out);
+        let matching = status::select(all, names, out);
         let metrics = client.get_all_process_metrics().await?;
         let screen = output::top_lines(&matching, &metrics, &previous);
         previous = metrics
