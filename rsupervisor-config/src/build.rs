@@ -429,7 +429,7 @@ impl<'a> Builder<'a> {
                     name,
                     priority,
                     kind: GroupKind::Group,
-                    processes,
+                    processes: shared(processes),
                     listener: None,
                     fcgi_socket: None,
                 });
@@ -451,7 +451,7 @@ impl<'a> Builder<'a> {
                     name,
                     priority,
                     kind: GroupKind::Program,
-                    processes,
+                    processes: shared(processes),
                     listener: None,
                     fcgi_socket: None,
                 });
@@ -529,7 +529,7 @@ impl<'a> Builder<'a> {
                     name,
                     priority,
                     kind: GroupKind::EventListener,
-                    processes,
+                    processes: shared(processes),
                     listener: Some(listener),
                     fcgi_socket: None,
                 });
@@ -556,7 +556,7 @@ impl<'a> Builder<'a> {
                     name,
                     priority,
                     kind: GroupKind::FcgiProgram,
-                    processes,
+                    processes: shared(processes),
                     listener: None,
                     fcgi_socket: Some(socket),
                 });
@@ -1321,4 +1321,14 @@ enum SocketOption<T> {
     Unset,
     Set(T),
     Invalid,
+}
+
+/// A group's processes as the daemon keeps them: each in its own shared allocation, so the
+/// running configuration, the last one read, the group and the process record all point at
+/// one copy (four copies of a ~1 KB record and its strings before, per program), and the
+/// vector has no spare room (most programs have one process, and it kept room for four).
+fn shared(processes: Vec<ProcessConfig>) -> Vec<std::sync::Arc<ProcessConfig>> {
+    let mut shared = Vec::with_capacity(processes.len());
+    shared.extend(processes.into_iter().map(std::sync::Arc::new));
+    shared
 }

@@ -22,7 +22,11 @@ pub fn namespec(group: &str, name: &str) -> String {
 
 /// The processes a `depends_on` target names; `None` if it names nothing.
 pub fn resolve<'a>(groups: &'a [GroupConfig], target: &str) -> Option<Vec<&'a ProcessConfig>> {
-    let all = || groups.iter().flat_map(|group| group.processes.iter());
+    let all = || {
+        groups
+            .iter()
+            .flat_map(|group| group.processes.iter().map(|p| &**p))
+    };
     let found: Vec<&ProcessConfig> = match target.split_once(':') {
         Some((group, "*")) => all().filter(|p| p.group == group).collect(),
         Some((group, name)) => all()
@@ -44,7 +48,7 @@ pub fn resolve<'a>(groups: &'a [GroupConfig], target: &str) -> Option<Vec<&'a Pr
 pub fn find_process<'a>(groups: &'a [GroupConfig], node: &str) -> Option<&'a ProcessConfig> {
     groups
         .iter()
-        .flat_map(|group| group.processes.iter())
+        .flat_map(|group| group.processes.iter().map(|p| &**p))
         .find(|p| namespec(&p.group, &p.name) == node)
 }
 

@@ -302,7 +302,7 @@ pub struct GroupConfig {
     /// Section kind that defined the group.
     pub kind: GroupKind,
     /// Processes, sorted by (priority, name).
-    pub processes: Vec<ProcessConfig>,
+    pub processes: Vec<std::sync::Arc<ProcessConfig>>,
     /// The pool's settings for an `[eventlistener:x]` group; `None` for the others.
     pub listener: Option<ListenerConfig>,
     /// The shared socket of an `[fcgi-program:x]` group; `None` (and left out of the JSON)

@@ -163,7 +163,7 @@ mod tests {
         let loaded =
             rsupervisor_config::load(&path, &rsupervisor_config::LoadOptions::from_process())
                 .expect("loads");
-        let mut config = loaded.groups[0].processes[0].clone();
+        let mut config = (*loaded.groups[0].processes[0]).clone();
         config.env_files = vec![
             file("/a.env", &[("LAYER", "file a"), ("ONLY_A", "1")]),
             file("/b.env", &[("LAYER", "file b"), ("DB_PASSWORD", "hunter2")]),

@@ -291,7 +291,7 @@ impl Supervisor {
                     process.namespec(),
                     self.processes
                         .get(&current)
-                        .map(Process::namespec)
+                        .map(|p| p.namespec())
                         .unwrap_or_default(),
                 );
                 self.log(
@@ -515,12 +515,12 @@ impl Supervisor {
         let names: Vec<String> = chain
             .iter()
             .filter_map(|d| self.processes.get(d))
-            .map(Process::namespec)
+            .map(|p| p.namespec())
             .collect();
         let name = self
             .processes
             .get(&id)
-            .map(Process::namespec)
+            .map(|p| p.namespec())
             .unwrap_or_default();
         self.log(
             LogLevel::Info,
@@ -627,7 +627,7 @@ mod tests {
             schedule: None,
             resources: Default::default(),
         };
-        let mut process = Process::new(config, None, None);
+        let mut process = Process::new(std::sync::Arc::new(config), None, None);
         process.machine.state = state;
         if matches!(
             state,

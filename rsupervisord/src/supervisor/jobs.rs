@@ -27,6 +27,7 @@ use rsupervisor_config::{LogLevel, Overlap, ProcessConfig, ScheduleConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long changed run records may wait before they are written: a burst of a thousand
@@ -638,7 +639,8 @@ impl Supervisor {
             }
         };
         self.log(level, &message);
-        if job_restarting(self.processes.get(&id)) && state != ProcessState::Stopping {
+        if job_restarting(self.processes.get(&id).map(|p| &**p)) && state != ProcessState::Stopping
+        {
             let _ = self.apply(id, Input::Stop);
         }
     }
@@ -919,7 +921,7 @@ impl Supervisor {
     /// `update` changed only the schedule of a kept process: replace it in place. The due
     /// time the old schedule was about to run (its timer had fired, or was in its jitter)
     /// runs now; the new schedule starts from now, so nothing already run runs again.
-    pub(super) fn job_reconfigure(&mut self, id: ProcessId, config: ProcessConfig) {
+    pub(super) fn job_reconfigure(&mut self, id: ProcessId, config: Arc<ProcessConfig>) {
         let job = self.new_job(&config);
         let now = Timestamp::now();
         let Some(process) = self.processes.get_mut(&id) else {

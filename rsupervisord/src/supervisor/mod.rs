@@ -123,7 +123,9 @@ pub struct Supervisor {
     /// The last configuration read by `reread` (what `add`/`update` apply).
     latest: Config,
     groups: Vec<Group>,
-    processes: HashMap<ProcessId, Process>,
+    /// Boxed: a record is about 1.7 KB, and a map of them inline keeps up to half its
+    /// slots empty at that size (and copies every record when it grows).
+    processes: HashMap<ProcessId, Box<Process>>,
     /// Which record each live child belongs to, for the reaper.
     pids: HashMap<i32, ProcessId>,
     /// `exec:` health-check children, reaped here too: their exit goes to the probe's task.
@@ -139,6 +141,10 @@ pub struct Supervisor {
     wait_tasks: HashMap<ProcessId, (u64, tokio::task::AbortHandle)>,
     next_id: ProcessId,
     mood: Mood,
+    /// During a shutdown or reload: every group from this index on has stopped for good
+    /// (nothing starts once a shutdown began), so each turn looks only at the groups before
+    /// it, and stopping n groups one after another costs O(n) in all, not O(n²).
+    stopped_groups_from: usize,
     reminder_armed: bool,
     /// Which shutdown the armed reminder belongs to: a reload starts a new one, so its
     /// stop says at once what it waits for.
@@ -192,6 +198,7 @@ impl Supervisor {
             wait_tasks: HashMap::new(),
             next_id: 1,
             mood: Mood::Running,
+            stopped_groups_from: 0,
             reminder_armed: false,
             reminder_epoch: 0,
             report_epoch: 0,
@@ -394,7 +401,7 @@ impl Supervisor {
         (members, autostart)
     }
 
-    fn create_process(&mut self, config: ProcessConfig) -> ProcessId {
+    fn create_process(&mut self, config: Arc<ProcessConfig>) -> ProcessId {
         let stdout_path = self.log_path(&config, &config.stdout.logfile, "stdout");
         let stderr_path = if config.redirect_stderr {
             None
@@ -406,7 +413,7 @@ impl Supervisor {
         let job = self.new_job(&config);
         let mut process = Process::new(config, stdout_path, stderr_path);
         process.job = job;
-        self.processes.insert(id, process);
+        self.processes.insert(id, Box::new(process));
         id
     }
 
@@ -1306,6 +1313,7 @@ impl Supervisor {
             _ => return,
         }
         self.mood = mood;
+        self.stopped_groups_from = self.groups.len();
         self.publish(
             crate::events::EventKind::SupervisorStateChangeStopping,
             Vec::new,
@@ -1334,7 +1342,8 @@ impl Supervisor {
 
     /// Stops the next group in reverse priority order; true once everything has stopped.
     fn advance_shutdown(&mut self) -> bool {
-        for index in (0..self.groups.len()).rev() {
+        let before = self.stopped_groups_from.min(self.groups.len());
+        for index in (0..before).rev() {
             let unstopped: Vec<ProcessId> = self.groups[index]
                 .members
                 .iter()
@@ -1346,6 +1355,9 @@ impl Supervisor {
                 })
                 .collect();
             if unstopped.is_empty() {
+                if index + 1 == self.stopped_groups_from {
+                    self.stopped_groups_from = index;
+                }
                 continue;
             }
             // Dependents stop before what they depend on: a process whose dependents still
@@ -1373,17 +1385,22 @@ impl Supervisor {
         }
         // Waiting only on dependents elsewhere: they are being stopped (a cycle cannot be
         // configured).
-        !self
-            .processes
-            .values()
-            .any(|p| !p.machine.state.is_stopped())
+        self.stopped_groups_from == 0
+            || !self
+                .processes
+                .values()
+                .any(|p| !p.machine.state.is_stopped())
     }
 
     /// Every process's info, sorted by group and name (as `getAllProcessInfo`).
     fn all_infos(&self) -> Vec<rsupervisor_api::ProcessInfo> {
-        let mut infos: Vec<_> = self.processes.values().map(Process::info).collect();
-        infos.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
-        infos
+        // The records are sorted, not the infos: moving 300-byte infos about was a third
+        // of the time `status` of 10,000 programs holds the actor.
+        let mut processes: Vec<&Process> = self.processes.values().map(|p| &**p).collect();
+        processes.sort_unstable_by(|a, b| {
+            (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name))
+        });
+        processes.into_iter().map(Process::info).collect()
     }
 
     /// Arms the next status report, if `status_report_interval` is set: a deadline, so a
@@ -1559,7 +1576,7 @@ impl Supervisor {
                 let result = self.resolve(spec.as_deref()).map(|ids| {
                     ids.iter()
                         .filter_map(|id| self.processes.get(id))
-                        .map(Process::target)
+                        .map(|p| p.target())
                         .collect()
                 });
                 let _ = reply.send(result);
@@ -1575,13 +1592,13 @@ impl Supervisor {
                 let _ = reply.send(self.all_infos());
             }
             Command::MetricsTargets { reply } => {
-                let mut processes: Vec<&Process> = self.processes.values().collect();
+                let mut processes: Vec<&Process> = self.processes.values().map(|p| &**p).collect();
                 processes.sort_by(|a, b| {
                     (&a.config.group, &a.config.name).cmp(&(&b.config.group, &b.config.name))
                 });
                 let targets = processes.into_iter().map(|p| {
                     (
-                        &p.config,
+                        &*p.config,
                         p.machine.pid.unwrap_or(0),
                         p.machine.history.restarts,
                     )
@@ -1902,7 +1919,7 @@ impl Supervisor {
                     self.groups[index]
                         .members
                         .iter()
-                        .filter_map(|id| self.processes.get(id))
+                        .filter_map(|id| self.processes.get(id).map(|p| &**p))
                         .find(|p| p.config.name == process.name)
                 });
                 infos.push(config_info(group, process, active.is_some(), live));
@@ -2032,7 +2049,7 @@ impl Supervisor {
                     });
                 !unchanged && process.machine.state.is_running()
             })
-            .map(Process::namespec)
+            .map(|p| p.namespec())
             .collect()
     }
 

@@ -7,6 +7,7 @@ use crate::logs::LogHandle;
 use rsupervisor_api::{Fault, FaultError, ProcessInfo, ProcessState};
 use rsupervisor_config::ProcessConfig;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Stable id of a process record inside the actor (never reused while the daemon runs).
@@ -27,8 +28,8 @@ pub enum Waiter {
 /// One supervised process.
 #[derive(Debug)]
 pub struct Process {
-    /// Its settings.
-    pub config: ProcessConfig,
+    /// Its settings: shared with the group and the configuration it came from.
+    pub config: Arc<ProcessConfig>,
     /// State, pid, backoff counter, spawn error.
     pub machine: Machine,
     /// Bumped whenever a timer is armed or the state changes; timers carry it.
@@ -72,7 +73,7 @@ pub struct Process {
 impl Process {
     /// A never-started process with the given settings and log paths.
     pub fn new(
-        config: ProcessConfig,
+        config: Arc<ProcessConfig>,
         stdout_path: Option<PathBuf>,
         stderr_path: Option<PathBuf>,
     ) -> Self {

@@ -16,6 +16,7 @@ use rsupervisor_config::{GroupConfig, ProcessConfig};
 
 use super::{Process, ProcessId, StartNew, Supervisor};
 use rsupervisor_api::UpdateOutcome;
+use std::sync::Arc;
 
 /// What a scale will do, worked out before anything stops.
 #[derive(Debug, Clone)]
@@ -42,7 +43,7 @@ pub struct Scaled {
 pub fn scaled_group(
     active: &GroupConfig,
     program: &str,
-    instances: Vec<ProcessConfig>,
+    instances: Vec<Arc<ProcessConfig>>,
 ) -> GroupConfig {
     let mut config = active.clone();
     config.processes.retain(|p| p.program_name != program);
@@ -54,13 +55,16 @@ pub fn scaled_group(
 }
 
 /// Instances present in both that the file now sets differently (namespecs).
-fn edited_since_applied(active: &[&ProcessConfig], from_file: &[ProcessConfig]) -> Vec<String> {
+fn edited_since_applied(
+    active: &[&ProcessConfig],
+    from_file: &[Arc<ProcessConfig>],
+) -> Vec<String> {
     from_file
         .iter()
         .filter(|new| {
             active
                 .iter()
-                .any(|old| old.name == new.name && *old != *new)
+                .any(|old| old.name == new.name && *old != &***new)
         })
         .map(|p| rsupervisor_api::namespec(&p.group, &p.name))
         .collect()
@@ -88,7 +92,7 @@ impl Supervisor {
             .overrides
             .apply(&mut config)
             .map_err(|message| FaultError::new(Fault::Failed, message))?;
-        let instances: Vec<ProcessConfig> = config
+        let instances: Vec<Arc<ProcessConfig>> = config
             .groups
             .into_iter()
             .flat_map(|g| g.processes)
@@ -107,6 +111,7 @@ impl Supervisor {
             .config
             .processes
             .iter()
+            .map(|p| &**p)
             .filter(|p| p.program_name == program)
             .collect();
         let edited = edited_since_applied(&active, &instances);
@@ -124,7 +129,7 @@ impl Supervisor {
         let mut stopping: Vec<&Process> = group
             .members
             .iter()
-            .filter_map(|id| self.processes.get(id))
+            .filter_map(|id| self.processes.get(id).map(|p| &**p))
             .filter(|p| {
                 p.config.program_name == program
                     && !new.processes.contains(&p.config)
@@ -187,7 +192,7 @@ impl Supervisor {
 mod tests {
     use super::*;
 
-    fn process(program: &str, num: u32, priority: i64) -> ProcessConfig {
+    fn process(program: &str, num: u32, priority: i64) -> Arc<ProcessConfig> {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.conf");
         let root = dir.path().display();
@@ -201,12 +206,12 @@ mod tests {
         .expect("write config");
         let config = rsupervisor_config::load(&path, &rsupervisor_config::LoadOptions::default())
             .expect("loads");
-        let mut p = config.groups[0].processes[0].clone();
+        let mut p = (*config.groups[0].processes[0]).clone();
         p.name = format!("{program}_{num}");
         p.process_num = num;
         p.priority = priority;
         p.group = "pool".into();
-        p
+        Arc::new(p)
     }
 
     #[test]
@@ -239,9 +244,12 @@ mod tests {
     #[test]
     fn an_edited_instance_is_named() {
         let old = process("agent", 0, 10);
-        let mut new = old.clone();
+        let mut new = (*old).clone();
         new.command = "y".into();
-        assert_eq!(edited_since_applied(&[&old], &[new]), ["pool:agent_0"]);
+        assert_eq!(
+            edited_since_applied(&[&old], &[Arc::new(new)]),
+            ["pool:agent_0"]
+        );
         assert!(edited_since_applied(&[&old], std::slice::from_ref(&old)).is_empty());
     }
 }
