@@ -836,8 +836,12 @@ def baseline_tail(ctx, rnd):
 
 def sc_scale(ctx, system, rnd):
     n = ctx.p.n_scale
-    progs = [sleeper(i, "redirect_stderr=true\n") for i in range(n)]
-    with Daemon(ctx, system, progs, minfds=max(20000, 4 * n + 1000)) as d:
+    extra = "redirect_stderr=true\n"
+    if ctx.p.scale_logs == "none":
+        extra += "stdout_logfile=NONE\n"
+    per_program = 4 if ctx.p.scale_logs == "auto" else 1
+    progs = [sleeper(i, extra) for i in range(n)]
+    with Daemon(ctx, system, progs, minfds=max(20000, per_program * n + 1000)) as d:
         deadline = d.t_spawn + ctx.p.scale_deadline
         while d.count_success() < n:
             now = time.monotonic()
@@ -862,7 +866,16 @@ def sc_scale(ctx, system, rnd):
         rss = status_kib(d.pid, "VmRSS")
         lat = [d.ctl("status", timeout=300)[0] * 1000 for _ in range(5)]
         fds = fd_count(d.pid)
-    return ({"scale_start_s": t_all, "scale_rss_mib": rss / 1024, "scale_status_ms": lat},
+        # SIGTERM to exit: every group stopped in turn, as at a host's shutdown.
+        t_stop = time.monotonic()
+        os.kill(d.pid, signal.SIGTERM)
+        try:
+            d.proc.wait(timeout=ctx.p.scale_deadline)
+        except subprocess.TimeoutExpired:
+            raise Fail(f"daemon still running {ctx.p.scale_deadline}s after SIGTERM")
+        t_stop = time.monotonic() - t_stop
+    return ({"scale_start_s": t_all, "scale_rss_mib": rss / 1024, "scale_status_ms": lat,
+             "scale_stop_s": t_stop},
             {"fds": fds})
 
 
@@ -1080,6 +1093,7 @@ class Params:
         self.n_idle = 100
         self.n_start = 100 if quick else 500
         self.n_scale = 5000
+        self.scale_logs = "auto"
         self.scale_deadline = 120
         self.idle_window = 5.0 if quick else 20.0
         self.settle = 2.0 if quick else 3.0
@@ -1137,6 +1151,7 @@ METRICS = [
     ("scale_start_s", "N_SCALE programs: start to all RUNNING", "s", True),
     ("scale_rss_mib", "N_SCALE programs: RSS", "MiB", True),
     ("scale_status_ms", "N_SCALE programs: ctl status median", "ms", True),
+    ("scale_stop_s", "N_SCALE programs: SIGTERM to exit", "s", True),
     ("storm_status_name_ms", "storm: ctl status NAME, p50", "ms", True),
     ("storm_status_name_ms:p99", "storm: ctl status NAME, p99", "ms", True),
     ("storm_answered_pct", "storm: ctl calls answered", "%", False),
@@ -1218,6 +1233,10 @@ def main():
                     help="programs in the scale scenario (default 5000)")
     ap.add_argument("--scale-deadline", type=float, default=120.0,
                     help="seconds the 5,000-program start may take before it counts as failed")
+    ap.add_argument("--scale-logs", choices=["auto", "none"], default="auto",
+                    help="scale programs' stdout_logfile: AUTO (3 descriptors per program in "
+                         "the daemon) or NONE (1 descriptor, so 10,000 programs fit in a hard "
+                         "limit of 20,000 open files)")
     args = ap.parse_args()
 
     ctx = Ctx()
@@ -1226,6 +1245,7 @@ def main():
         ctx.p.rounds = args.rounds
     ctx.p.scale_deadline = args.scale_deadline
     ctx.p.n_scale = args.n_scale
+    ctx.p.scale_logs = args.scale_logs
     ctx.workdir, ctx.keep, ctx.python = args.workdir, args.keep, args.python
     if len(os.path.join(ctx.workdir, "rsb-xxxx-xxxxxxxx", "s.sock")) > 100:
         sys.exit("--workdir too long for an AF_UNIX socket path")
