@@ -841,6 +841,9 @@ def sc_scale(ctx, system, rnd):
         extra += "stdout_logfile=NONE\n"
     per_program = 4 if ctx.p.scale_logs == "auto" else 1
     progs = [sleeper(i, extra) for i in range(n)]
+    # `ctl pid` (one cheap call) while the programs start: does the daemon keep answering?
+    # (`status NAME` would measure the call itself: the ctl reads every process to match it.)
+    during = []
     with Daemon(ctx, system, progs, minfds=max(20000, per_program * n + 1000)) as d:
         deadline = d.t_spawn + ctx.p.scale_deadline
         while d.count_success() < n:
@@ -859,6 +862,8 @@ def sc_scale(ctx, system, rnd):
                            f"then FATAL ({why[-1].decode() if why else '?'}); daemon RSS "
                            f"{status_kib(d.pid, 'VmRSS') / 1024:.0f} MiB, "
                            f"{fd_count(d.pid)} fds")
+            if os.path.exists(d.sock):
+                during.append(d.ctl("pid", timeout=60)[0] * 1000)
             time.sleep(0.05)
         t_all = time.monotonic() - d.t_spawn
         d.wait_all_running(n, 300, ctl_timeout=300)
@@ -875,7 +880,7 @@ def sc_scale(ctx, system, rnd):
             raise Fail(f"daemon still running {ctx.p.scale_deadline}s after SIGTERM")
         t_stop = time.monotonic() - t_stop
     return ({"scale_start_s": t_all, "scale_rss_mib": rss / 1024, "scale_status_ms": lat,
-             "scale_stop_s": t_stop},
+             "scale_stop_s": t_stop, "scale_ctl_during_start_ms": during or [float("nan")]},
             {"fds": fds})
 
 
@@ -1152,6 +1157,8 @@ METRICS = [
     ("scale_rss_mib", "N_SCALE programs: RSS", "MiB", True),
     ("scale_status_ms", "N_SCALE programs: ctl status median", "ms", True),
     ("scale_stop_s", "N_SCALE programs: SIGTERM to exit", "s", True),
+    ("scale_ctl_during_start_ms", "N_SCALE programs: ctl pid during the start, p50", "ms", True),
+    ("scale_ctl_during_start_ms:p99", "N_SCALE programs: ctl pid during the start, p99", "ms", True),
     ("storm_status_name_ms", "storm: ctl status NAME, p50", "ms", True),
     ("storm_status_name_ms:p99", "storm: ctl status NAME, p99", "ms", True),
     ("storm_answered_pct", "storm: ctl calls answered", "%", False),
