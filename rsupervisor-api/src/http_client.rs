@@ -197,9 +197,8 @@ impl Client {
 }
 
 /// The answer of a JSON-RPC call: its result or its error, read in one pass (the result
-/// is decoded straight into the caller's type: `status` of 10,000 programs is 3 MB, and
-/// reading it twice, once as a raw value and then as the type, cost a quarter of the ctl's
-/// time).
+/// is decoded straight into the caller's type: `status` of 10,000 programs is 3 MB, and a
+/// first pass over it as a raw value was 8% of the ctl's time).
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "R: DeserializeOwned"))]
 struct Answer<R> {
@@ -396,11 +395,11 @@ struct Response {
 /// Largest response head we accept.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Reads one response: status line, headers, then a `Content-Length` or chunked body (or,
-/// without either, everything until the daemon closes the connection).
 /// The most a `Content-Length` makes us reserve ahead of the bytes themselves.
 const MAX_RESERVE: usize = 64 * 1024 * 1024;
 
+/// Reads one response: status line, headers, then a `Content-Length` or chunked body (or,
+/// without either, everything until the daemon closes the connection).
 async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
     let mut buffer: Vec<u8> = Vec::with_capacity(16 * 1024);
     let head_end = loop {
@@ -573,6 +572,12 @@ mod tests {
         let unit: Option<String> =
             decode(br#"{"jsonrpc":"2.0","id":0,"result":null}"#).expect("ok");
         assert_eq!(unit, None);
+        decode::<()>(br#"{"jsonrpc":"2.0","id":0,"result":null}"#).expect("null as ()");
+        let infos: Vec<u32> =
+            decode(br#"{"jsonrpc":"2.0","id":0,"result":[1,2,3]}"#).expect("a list");
+        assert_eq!(infos, [1, 2, 3]);
+        decode::<Vec<u32>>(br#"{"jsonrpc":"2.0","id":0,"result":"x"}"#)
+            .expect_err("a result of the wrong type is a parse error");
         let error = decode::<String>(
             br#"{"jsonrpc":"2.0","id":0,"error":{"code":10,"message":"BAD_NAME: nope"}}"#,
         )
