@@ -64,7 +64,7 @@ fn edited_since_applied(
         .filter(|new| {
             active
                 .iter()
-                .any(|old| old.name == new.name && *old != &***new)
+                .any(|old| old.name == new.name && *old != new.as_ref())
         })
         .map(|p| rsupervisor_api::namespec(&p.group, &p.name))
         .collect()
