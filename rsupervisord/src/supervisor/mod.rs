@@ -133,6 +133,11 @@ pub struct Supervisor {
     /// Records whose reaped child's exit waits for its output ([`OUTPUT_GRACE`]): the
     /// child is dead, so never signalled (its pid may already belong to another process).
     exiting: HashSet<ProcessId>,
+    /// During a shutdown or reload, the children just sent their stop signal: reaped by pid
+    /// first (`waitpid(pid)` is O(1) in the kernel), so an exit costs one `waitpid(-1)`, which
+    /// walks every remaining child, instead of two (at 10,000 programs those walks were half
+    /// of the daemon's CPU while it stopped).
+    signalled: Vec<i32>,
     /// The dependency graph and what waits on it (see [`dependencies`]).
     links: dependencies::Links,
     /// `wait_for` passed for the start of this epoch.
@@ -193,6 +198,7 @@ impl Supervisor {
             pids: HashMap::new(),
             probe_pids: HashMap::new(),
             exiting: HashSet::new(),
+            signalled: Vec::new(),
             links: dependencies::Links::default(),
             waited: HashMap::new(),
             wait_tasks: HashMap::new(),
@@ -1113,35 +1119,51 @@ impl Supervisor {
     /// cheap and never spawns (a restart goes to the spawn queue), so exits are collected as
     /// fast as they happen; if the quota ran out, the next turn reaps on.
     fn reap(&mut self, quota: usize) {
-        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-        for _ in 0..quota {
-            let (pid, status) = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => (pid.as_raw(), ExitStatus::Code(code)),
-                Ok(WaitStatus::Signaled(pid, signal, core_dumped)) => (
-                    pid.as_raw(),
-                    ExitStatus::Signal {
-                        signal: signal as i32,
-                        core_dumped,
-                    },
-                ),
-                // Nothing more to reap now (StillAlive), or no children at all (ECHILD).
-                // (Without WUNTRACED/WCONTINUED, stopped or continued children never show.)
-                Ok(_) | Err(_) => return,
-            };
-            if let Some(probe) = self.probe_pids.remove(&pid) {
-                // An `exec:` health check: its task decides what the exit means.
-                let _ = probe.send(status);
+        use nix::sys::wait::{waitpid, WaitPidFlag};
+        let mut reaped = 0;
+        for pid in std::mem::take(&mut self.signalled) {
+            if reaped == quota {
+                self.signalled.push(pid);
                 continue;
             }
-            match self.pids.remove(&pid) {
-                Some(id) => self.exit_after_output(id, pid, status),
-                None => self.log(
-                    LogLevel::Info,
-                    &format!("reaped unknown pid {pid} ({})", status.describe()),
-                ),
+            let pid = nix::unistd::Pid::from_raw(pid);
+            match waitpid(pid, Some(WaitPidFlag::WNOHANG)).map(exit_of) {
+                Ok(Some((pid, status))) => {
+                    reaped += 1;
+                    self.dispatch_exit(pid, status);
+                }
+                Ok(None) => self.signalled.push(pid.as_raw()),
+                // ECHILD: reaped already by the walk below.
+                Err(_) => {}
             }
         }
+        for _ in reaped..quota {
+            // `None` is nothing more to reap now (StillAlive), or no children at all (ECHILD).
+            let Ok(Some((pid, status))) = waitpid(None, Some(WaitPidFlag::WNOHANG)).map(exit_of)
+            else {
+                return;
+            };
+            // Reaped by the walk before its own turn came: nothing left to wait for by pid.
+            self.signalled.retain(|signalled| *signalled != pid);
+            self.dispatch_exit(pid, status);
+        }
         self.agenda.want_reap();
+    }
+
+    /// A reaped child: an `exec:` health check's goes to its task, a program's to its record.
+    fn dispatch_exit(&mut self, pid: i32, status: ExitStatus) {
+        if let Some(probe) = self.probe_pids.remove(&pid) {
+            // An `exec:` health check: its task decides what the exit means.
+            let _ = probe.send(status);
+            return;
+        }
+        match self.pids.remove(&pid) {
+            Some(id) => self.exit_after_output(id, pid, status),
+            None => self.log(
+                LogLevel::Info,
+                &format!("reaped unknown pid {pid} ({})", status.describe()),
+            ),
+        }
     }
 
     /// A program's child was reaped: its exit is handled once its output pumps reached
@@ -1376,6 +1398,9 @@ impl Supervisor {
                 let state = self.processes.get(id).map(|p| p.machine.state);
                 if matches!(state, Some(ProcessState::Running | ProcessState::Starting)) {
                     let _ = self.apply(*id, Input::Stop);
+                    if let Some(pid) = self.processes.get(id).and_then(|p| p.machine.pid) {
+                        self.signalled.push(pid);
+                    }
                 }
             }
             if !self.reminder_armed {
@@ -1453,6 +1478,7 @@ impl Supervisor {
 
     fn finish_restart(&mut self) {
         self.groups.clear();
+        self.signalled.clear();
         self.bus.clear();
         let ids: Vec<ProcessId> = self.processes.keys().copied().collect();
         for id in ids {
@@ -2260,6 +2286,23 @@ fn config_info(
 }
 
 /// The difference between the active groups and a freshly read configuration.
+/// The pid and exit of a `waitpid` answer; `None` if no child has exited (without
+/// WUNTRACED/WCONTINUED, stopped or continued children never show).
+fn exit_of(status: nix::sys::wait::WaitStatus) -> Option<(i32, ExitStatus)> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(pid, code) => Some((pid.as_raw(), ExitStatus::Code(code))),
+        WaitStatus::Signaled(pid, signal, core_dumped) => Some((
+            pid.as_raw(),
+            ExitStatus::Signal {
+                signal: signal as i32,
+                core_dumped,
+            },
+        )),
+        _ => None,
+    }
+}
+
 fn diff(active: &[Group], new: &Config, old: &Config) -> ReloadResult {
     let mut result = ReloadResult::default();
     for group in &new.groups {
