@@ -7,6 +7,13 @@
 //! environment, user ids, group list, rlimits, cgroup descriptors) is built in the parent,
 //! because the child shares the daemon's memory and may only make raw system calls.
 //!
+//! With a v2 cgroup, on x86-64, the clone is `clone3` with `CLONE_INTO_CGROUP`, so the
+//! kernel starts the child inside it (see [`crate::cgroup`] for why that is faster than
+//! the child's own write to `cgroup.procs`). glibc has no `clone3` wrapper, and one with
+//! `CLONE_VM` must switch stacks in the child before any Rust code runs, hence the few
+//! lines of assembly in `clone3`. Elsewhere, or where the kernel or a seccomp filter
+//! refuses `clone3`, the child writes to `cgroup.procs` as it does for v1.
+//!
 //! Checks that supervisord makes before forking (command found, executable, not a directory)
 //! are made here too, so their errors carry supervisord's wording and fault codes.
 
@@ -279,11 +286,19 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     if let Some((soft, _)) = nofile {
         rlimits.push((libc::RLIMIT_NOFILE, soft));
     }
+    // The v1 `cgroup.procs` first, then v2's: a child started inside its v2 cgroup is given
+    // only the first `v1_count`.
+    let v2 = context.cgroup.as_ref().and_then(|join| join.v2.as_ref());
     let cgroup_fds: Vec<libc::c_int> = context
         .cgroup
         .iter()
-        .flat_map(|join| join.procs.iter().map(AsRawFd::as_raw_fd))
+        .flat_map(|join| join.v1_procs.iter().map(AsRawFd::as_raw_fd))
+        .chain(v2.map(|v2| v2.procs.as_raw_fd()))
         .collect();
+    let v1_count = cgroup_fds.len() - usize::from(v2.is_some());
+    let into_cgroup = v2
+        .map(|v2| v2.dir.as_raw_fd())
+        .filter(|_| CLONE3.load(std::sync::atomic::Ordering::Relaxed));
     let groups: Vec<libc::gid_t> = credentials
         .as_ref()
         .map(|c| c.groups.iter().map(|g| g.as_raw()).collect())
@@ -296,13 +311,16 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         Some(lease) => (lease.stdio, lease.cgroup_procs.clone(), lease.unshare_from),
         None => (stdio, cgroup_fds, 0),
     };
-    let plan = ChildPlan {
+    let mut plan = ChildPlan {
         program: image.program.as_ptr(),
         argv: image.argv.as_ptr(),
         envp: image.envp.as_ptr(),
         stdio,
         unshare_from,
-        cgroup_procs: &cgroup_fds,
+        cgroup_procs: match into_cgroup {
+            Some(_) => &cgroup_fds[..v1_count],
+            None => &cgroup_fds,
+        },
         rlimits: &rlimits,
         credentials: credentials
             .as_ref()
@@ -313,7 +331,18 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         umask: config.umask.map(|mask| mask as libc::mode_t),
         error: std::sync::atomic::AtomicI32::new(0),
     };
-    let pid = clone_vfork(&plan).map_err(|error| spawn_failure(&program, error));
+    let mut pid = clone_vfork(&plan, into_cgroup);
+    if let (Some(_), Err(error)) = (into_cgroup, &pid) {
+        // No clone3 here (old kernel, a container's seccomp filter) or the kernel would not
+        // start the child in the cgroup: the child joins it itself, which reports a refusal
+        // with the error of its write, as on hosts without clone3.
+        if matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::E2BIG)) {
+            CLONE3.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+        plan.cgroup_procs = &cgroup_fds;
+        pid = clone_vfork(&plan, None);
+    }
+    let pid = pid.map_err(|error| spawn_failure(&program, error));
     // The child has exec'd or exited: the slots give their descriptors back.
     drop(lease);
     let pid = pid?;
@@ -431,19 +460,45 @@ struct ChildPlan<'a> {
 /// Size of the stack the child runs on until `execve` (it makes a few system calls only).
 const CHILD_STACK: usize = 64 * 1024;
 
+/// Whether to try `clone3` with `CLONE_INTO_CGROUP`: only where `clone3` below is written
+/// for the architecture, and no longer once the kernel answered that it has neither.
+static CLONE3: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(cfg!(target_arch = "x86_64"));
+
+/// The kernel's `struct clone_args` (`include/uapi/linux/sched.h`), up to `cgroup`.
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `clone3`'s flag: start the child in the cgroup whose directory descriptor is `cgroup`.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
 /// Starts the child with `clone(CLONE_VM | CLONE_VFORK)`, as glibc's `posix_spawn` does: no
 /// copy of the daemon's page tables (a `fork` copies them, and the daemon's memory grows with
 /// its programs, so every spawn got dearer), no copy-on-write faults afterwards. This thread
 /// is suspended until the child has called `execve` or exited; the other threads run on.
 /// All signals are blocked around the call so that no handler of the daemon runs in the
-/// child before it has reset them.
-fn clone_vfork(plan: &ChildPlan) -> std::io::Result<i32> {
+/// child before it has reset them. With `into_cgroup` (a v2 cgroup's directory), `clone3`
+/// starts the child inside that cgroup.
+fn clone_vfork(plan: &ChildPlan, into_cgroup: Option<libc::c_int>) -> std::io::Result<i32> {
     let mut stack = vec![0u8; CHILD_STACK];
     // SAFETY: the stack is ours and outlives the child's use of it (the parent is suspended
     // until exec or exit); `child_main` only reads `plan` and makes raw system calls.
     unsafe {
-        let top = stack.as_mut_ptr().add(CHILD_STACK);
-        let top = (top as usize & !15) as *mut libc::c_void;
+        let base = stack.as_mut_ptr();
+        let top = (base.add(CHILD_STACK) as usize & !15) as *mut libc::c_void;
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
@@ -453,12 +508,22 @@ fn clone_vfork(plan: &ChildPlan) -> std::io::Result<i32> {
         } else {
             0
         };
-        let pid = libc::clone(
-            child_main,
-            top,
-            libc::CLONE_VM | libc::CLONE_VFORK | files | libc::SIGCHLD,
-            plan as *const ChildPlan as *mut libc::c_void,
-        );
+        let flags = libc::CLONE_VM | libc::CLONE_VFORK | files;
+        let arg = plan as *const ChildPlan as *mut libc::c_void;
+        let pid = match into_cgroup {
+            Some(cgroup) => {
+                let args = CloneArgs {
+                    flags: flags as u64 | CLONE_INTO_CGROUP,
+                    exit_signal: libc::SIGCHLD as u64,
+                    stack: base as u64,
+                    stack_size: top as u64 - base as u64,
+                    cgroup: cgroup as u64,
+                    ..CloneArgs::default()
+                };
+                clone3(&args, child_main, arg)
+            }
+            None => libc::clone(child_main, top, flags | libc::SIGCHLD, arg),
+        };
         let error = std::io::Error::last_os_error();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         if pid < 0 {
@@ -466,6 +531,67 @@ fn clone_vfork(plan: &ChildPlan) -> std::io::Result<i32> {
         }
         Ok(pid)
     }
+}
+
+/// `clone3(args)`, the child running `child(arg)` on the stack `args` gives it. Returns the
+/// child's pid, or -1 with `errno` set. The child shares this thread's memory, so it may not
+/// return through Rust code: it switches to its stack in the kernel, calls `child` at once
+/// and ends with `exit` should `child` return.
+///
+/// SAFETY: `args` must describe a stack valid until the child execs or exits (with
+/// `CLONE_VFORK`, until this returns), and `child` must be safe to run on it with `arg`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3(
+    args: &CloneArgs,
+    child: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    arg: *mut libc::c_void,
+) -> libc::c_int {
+    let ret: i64;
+    // SAFETY: the system call's registers as the x86-64 ABI gives them; the parent comes
+    // back with only rax, rcx and r11 changed. The child starts with the parent's registers
+    // and rsp at the top of its stack (16-byte aligned, so `call` leaves the alignment a
+    // function expects), and never comes back to the code after the asm.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r12",
+            "call r13",
+            "mov edi, eax",
+            "mov eax, 60", // SYS_exit
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") args as *const CloneArgs,
+            in("rsi") std::mem::size_of::<CloneArgs>(),
+            in("r12") arg,
+            in("r13") child,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    if ret < 0 {
+        // SAFETY: errno is this thread's.
+        unsafe { *libc::__errno_location() = (-ret) as libc::c_int };
+        return -1;
+    }
+    ret as libc::c_int
+}
+
+/// No `clone3` written for this architecture: `CLONE3` is never set, so this is not called.
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone3(
+    _args: &CloneArgs,
+    _child: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    _arg: *mut libc::c_void,
+) -> libc::c_int {
+    // SAFETY: errno is this thread's.
+    unsafe { *libc::__errno_location() = libc::ENOSYS };
+    -1
 }
 
 /// The child, from `clone` to `execve`. Raw system calls only: it shares the daemon's memory

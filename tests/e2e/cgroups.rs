@@ -266,6 +266,44 @@ fn shutdown_ends_a_detached_grandchild_and_removes_the_cgroups() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// The child is in every one of its cgroups from its start, and again after a respawn: the
+/// kernel starts it inside the v2 one (`clone3` with `CLONE_INTO_CGROUP`), and it joins
+/// the v1 ones itself before exec.
+#[test]
+fn a_program_runs_inside_each_of_its_cgroups_after_every_spawn() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config("[program:idle]\ncommand={fixture} --sleep\nstartsecs=0\nautorestart=true\n");
+    let daemon = Daemon::start(&dir);
+    let dirs = daemon_dirs(daemon.pid());
+    assert!(!dirs.is_empty(), "no cgroup hierarchy on this host");
+    let mut first = 0;
+    for round in 0..2 {
+        let pid = wait_until(DEADLINE, "a running idle with a new pid", || {
+            let pid = info_pid(&wait_state(&daemon, "idle", "RUNNING", DEADLINE));
+            if pid != first {
+                Ok(pid)
+            } else {
+                Err(format!("still pid {pid}"))
+            }
+        });
+        for dir in &dirs {
+            let procs = dir.join("prog-idle").join("cgroup.procs");
+            let listed = std::fs::read_to_string(&procs).unwrap_or_default();
+            assert!(
+                listed.lines().any(|line| line == pid.to_string()),
+                "round {round}: pid {pid} is not in {}: {listed:?}",
+                procs.display()
+            );
+        }
+        first = pid;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL)
+            .expect("kill the program");
+    }
+}
+
 #[test]
 fn a_crashed_daemons_cgroups_are_cleaned_at_start() {
     if !root() {
