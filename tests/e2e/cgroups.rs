@@ -271,16 +271,33 @@ fn shutdown_ends_a_detached_grandchild_and_removes_the_cgroups() {
 /// the v1 ones itself before exec.
 #[test]
 fn a_program_runs_inside_each_of_its_cgroups_after_every_spawn() {
-    if !root() {
-        return;
+    if root() {
+        program_runs_inside_each_cgroup(false);
     }
+}
+
+/// The same where `clone3` is refused, as under a container runtime's default seccomp
+/// profile: the child writes itself into the v2 cgroup too.
+#[test]
+fn without_clone3_a_program_still_runs_inside_each_of_its_cgroups() {
+    if root() {
+        program_runs_inside_each_cgroup(true);
+    }
+}
+
+fn program_runs_inside_each_cgroup(without_clone3: bool) {
     let dir = TestDir::new();
     dir.config("[program:idle]\ncommand={fixture} --sleep\nstartsecs=0\nautorestart=true\n");
-    let daemon = Daemon::start(&dir);
+    let command = Daemon::command(&dir);
+    let daemon = if without_clone3 {
+        command.without_clone3().start()
+    } else {
+        command.start()
+    };
     let dirs = daemon_dirs(daemon.pid());
     assert!(!dirs.is_empty(), "no cgroup hierarchy on this host");
     let mut first = 0;
-    for round in 0..2 {
+    for round in 0..3 {
         let pid = wait_until(DEADLINE, "a running idle with a new pid", || {
             let pid = info_pid(&wait_state(&daemon, "idle", "RUNNING", DEADLINE));
             if pid != first {

@@ -50,6 +50,8 @@ pub struct DaemonCommand<'d> {
     env: Vec<(String, String)>,
     /// The control socket, when the config puts it elsewhere than `{dir}/s.sock`.
     socket: Option<PathBuf>,
+    /// Run the daemon under a seccomp filter that refuses `clone3` (see [`crate::seccomp`]).
+    without_clone3: bool,
 }
 
 impl<'d> DaemonCommand<'d> {
@@ -74,6 +76,13 @@ impl<'d> DaemonCommand<'d> {
     /// Sets an environment variable for the daemon (inherited by its children).
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs the daemon as a container's default seccomp profile would: `clone3` answers
+    /// `ENOSYS`.
+    pub fn without_clone3(mut self) -> Self {
+        self.without_clone3 = true;
         self
     }
 
@@ -116,7 +125,17 @@ impl<'d> DaemonCommand<'d> {
     fn spawn(self) -> Daemon<'d> {
         let stdout_path = self.dir.path("daemon.stdout");
         let stderr_path = self.dir.path("daemon.stderr");
-        let child = Command::new(binaries::rsupervisord())
+        let mut command = Command::new(binaries::rsupervisord());
+        if self.without_clone3 {
+            #[allow(unsafe_code)]
+            // SAFETY: the hook makes system calls only.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                    crate::seccomp::deny_clone3()
+                });
+            }
+        }
+        let child = command
             .arg("-n")
             .arg("-c")
             .arg(&self.config)
@@ -165,6 +184,7 @@ impl<'d> Daemon<'d> {
             args: Vec::new(),
             env: Vec::new(),
             socket: None,
+            without_clone3: false,
         }
     }
 

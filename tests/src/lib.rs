@@ -27,6 +27,7 @@ pub mod dump;
 pub mod process;
 pub mod python;
 pub mod rpc;
+pub mod seccomp;
 pub mod spew;
 pub mod wait;
 
