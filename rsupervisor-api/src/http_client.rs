@@ -30,6 +30,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 /// What a 401 answer means to the operator (the same words the WebSocket handshake used).
 pub const AUTH_REQUIRED: &str = "Server requires authentication (check the username and password)";
 
+/// The answers of [`Client::version_and`]: the version's, and the command's call's.
+pub type VersionAnd<R> = (Result<String, ClientError>, Result<R, ClientError>);
+
+/// The up-check's method, which [`Client::version_and`] sends along with a command's call.
+const GET_VERSION: &str = "supervisor.getVersion";
+
 /// A JSON-RPC client over plain HTTP/1.1 POST, with a WebSocket for subscriptions.
 pub struct Client {
     endpoint: Endpoint,
@@ -103,26 +109,58 @@ impl Client {
         connected
     }
 
-    /// One call: the raw `result` of the answer, or its error.
+    /// One call: the raw answer (its `result` or its error).
     async fn call(
         &self,
         method: &str,
         params: Option<Box<RawValue>>,
     ) -> Result<Vec<u8>, ClientError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut body = Vec::with_capacity(64 + method.len());
+        self.write_call(&mut body, method, params.as_deref())?;
+        self.post(body).await
+    }
+
+    /// `supervisor.getVersion` and the parameterless `method` in one request, a JSON-RPC
+    /// batch: supervisorctl's up-check before a command and the command's one call, in one
+    /// round trip instead of two. Either answer may be an error of its own (the outer error
+    /// is the request's: no connection, no answer, an answer that is not JSON-RPC).
+    ///
+    /// Only for a command that reads: the daemon runs both calls whatever the version says,
+    /// so a command that changes something must wait for the up-check on its own.
+    pub async fn version_and<R: DeserializeOwned>(
+        &self,
+        method: &str,
+    ) -> Result<VersionAnd<R>, ClientError> {
+        let mut body = Vec::with_capacity(160 + method.len());
+        body.push(b'[');
+        let version_id = self.write_call(&mut body, GET_VERSION, None)?;
+        body.push(b',');
+        let call_id = self.write_call(&mut body, method, None)?;
+        body.push(b']');
+        let answer = self.post(body).await?;
+        decode_pair(&answer, version_id, call_id)
+    }
+
+    /// Appends one JSON-RPC request object to `body`; returns its id.
+    fn write_call(
+        &self,
+        body: &mut Vec<u8>,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<u64, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         body.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
         body.extend_from_slice(id.to_string().as_bytes());
         body.extend_from_slice(br#","method":"#);
-        serde_json::to_writer(&mut body, method).map_err(ClientError::ParseError)?;
+        serde_json::to_writer(&mut *body, method).map_err(ClientError::ParseError)?;
         body.extend_from_slice(br#","params":"#);
-        body.extend_from_slice(
-            params
-                .as_ref()
-                .map_or("[]", |params| params.get())
-                .as_bytes(),
-        );
+        body.extend_from_slice(params.map_or("[]", RawValue::get).as_bytes());
         body.push(b'}');
+        Ok(id)
+    }
+
+    /// POSTs a JSON-RPC request (or batch) and returns the answer's body.
+    async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
         let host = match &self.endpoint {
             Endpoint::Unix(_) => "localhost".to_owned(),
             Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}"),
@@ -202,6 +240,9 @@ impl Client {
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "R: DeserializeOwned"))]
 struct Answer<R> {
+    /// Which request this answers (matters in a batch).
+    #[serde(default)]
+    id: Option<u64>,
     #[serde(default)]
     result: Option<R>,
     #[serde(default)]
@@ -210,14 +251,69 @@ struct Answer<R> {
 
 fn decode<R: DeserializeOwned>(body: &[u8]) -> Result<R, ClientError> {
     let answer: Answer<R> = serde_json::from_slice(body).map_err(ClientError::ParseError)?;
-    if let Some(error) = answer.error {
-        return Err(ClientError::Call(error));
+    answer.into_result()
+}
+
+impl<R: DeserializeOwned> Answer<R> {
+    fn into_result(self) -> Result<R, ClientError> {
+        if let Some(error) = self.error {
+            return Err(ClientError::Call(error));
+        }
+        match self.result {
+            Some(result) => Ok(result),
+            // `"result": null` (or none): whatever the type reads from null, `()` for most.
+            None => serde_json::from_str("null").map_err(ClientError::ParseError),
+        }
     }
-    match answer.result {
-        Some(result) => Ok(result),
-        // `"result": null` (or none): whatever the type reads from null, `()` for most.
-        None => serde_json::from_str("null").map_err(ClientError::ParseError),
+}
+
+/// A raw result decoded into its type.
+fn typed<R: DeserializeOwned>(raw: Box<RawValue>) -> Result<R, ClientError> {
+    let raw: &RawValue = &raw;
+    serde_json::from_str(raw.get()).map_err(ClientError::ParseError)
+}
+
+/// The answers of [`Client::version_and`]'s batch: the version's and the call's.
+///
+/// JSON-RPC lets a server answer a batch in any order; ours answers in the order asked, so
+/// the answers are first decoded straight into their types in that order (one pass over a
+/// `status` of 10,000 programs), and matched by id only when that fails. A batch refused
+/// whole is one answer with an error.
+fn decode_pair<R: DeserializeOwned>(
+    body: &[u8],
+    version_id: u64,
+    call_id: u64,
+) -> Result<VersionAnd<R>, ClientError> {
+    if let Ok((version, call)) = serde_json::from_slice::<(Answer<String>, Answer<R>)>(body) {
+        if version.id == Some(version_id) && call.id == Some(call_id) {
+            return Ok((version.into_result(), call.into_result()));
+        }
     }
+    let answers: Vec<Answer<Box<RawValue>>> = match serde_json::from_slice(body) {
+        Ok(answers) => answers,
+        Err(not_a_list) => {
+            let refused: Answer<Box<RawValue>> =
+                serde_json::from_slice(body).map_err(|_| ClientError::ParseError(not_a_list))?;
+            let error = refused.into_result().err();
+            return Err(error.unwrap_or_else(|| malformed("a batch answered with one result")));
+        }
+    };
+    let mut version = None;
+    let mut call = None;
+    for answer in answers {
+        let slot = match answer.id {
+            Some(id) if id == version_id => &mut version,
+            Some(id) if id == call_id => &mut call,
+            _ => continue,
+        };
+        *slot = Some(answer.into_result());
+    }
+    let (Some(version), Some(call)) = (version, call) else {
+        return Err(malformed(
+            "a batch answer without the answer to each request",
+        ));
+    };
+    Ok((version.and_then(typed), call.and_then(typed)))
 }
 
 impl ClientT for Client {
@@ -588,5 +684,54 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_batch_answer_is_matched_to_its_requests_by_id() {
+        let in_order =
+            br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"},{"jsonrpc":"2.0","id":5,"result":[1,2]}]"#;
+        let (version, call) = decode_pair::<Vec<u32>>(in_order, 4, 5).expect("answers");
+        assert_eq!(
+            (version.expect("version"), call.expect("call")),
+            ("3.0".to_owned(), vec![1, 2])
+        );
+
+        // Any order is allowed by JSON-RPC.
+        let swapped =
+            br#"[{"jsonrpc":"2.0","id":5,"result":[7]},{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
+        let (version, call) = decode_pair::<Vec<u32>>(swapped, 4, 5).expect("answers");
+        assert_eq!(
+            (version.expect("version"), call.expect("call")),
+            ("3.0".to_owned(), vec![7])
+        );
+
+        // Each call may fail on its own.
+        let one_fault = br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"},{"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"Method not found"}}]"#;
+        let (version, call) = decode_pair::<Vec<u32>>(one_fault, 4, 5).expect("answers");
+        assert_eq!(version.expect("version"), "3.0");
+        assert!(matches!(call, Err(ClientError::Call(e)) if e.code() == -32601));
+
+        // A result of the wrong type is that call's parse error, in either order.
+        let wrong =
+            br#"[{"jsonrpc":"2.0","id":5,"result":"x"},{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
+        let (version, call) = decode_pair::<Vec<u32>>(wrong, 4, 5).expect("answers");
+        assert_eq!(version.expect("version"), "3.0");
+        assert!(matches!(call, Err(ClientError::ParseError(_))));
+
+        // A batch refused whole is one error object.
+        let refused =
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"Batch too large"}}"#;
+        match decode_pair::<Vec<u32>>(refused, 4, 5) {
+            Err(ClientError::Call(e)) => assert_eq!(e.code(), -32005),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+
+        // An answer missing, or not JSON at all.
+        let missing = br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
+        assert!(decode_pair::<Vec<u32>>(missing, 4, 5).is_err());
+        assert!(matches!(
+            decode_pair::<Vec<u32>>(b"<html>", 4, 5),
+            Err(ClientError::ParseError(_))
+        ));
     }
 }

@@ -5,7 +5,7 @@
 use jsonrpsee::core::ClientError;
 use rsupervisor_api::http_client::{connect_error_of, Client};
 use rsupervisor_api::transport::{ConnectError, CONNECT_TIMEOUT};
-use rsupervisor_api::{Fault, SupervisorRpcClient, API_VERSION};
+use rsupervisor_api::{Fault, ProcessInfo, SupervisorRpcClient, API_VERSION};
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
@@ -103,6 +103,16 @@ impl Session {
                 | Verb::Schedule
                 | Verb::Top
         ) || (verb == Verb::Version && parsed.is_ok());
+        // `status` of the whole table, the command run most (by people, scripts and
+        // monitoring): the up-check and the table travel in one request.
+        if let Ok(Action::Status(names)) = &parsed {
+            if commands::status::reads_whole_table(names) {
+                if let Some(all) = self.upcheck_with_table(out).await {
+                    commands::status::show(out, all, names);
+                }
+                return Flow::Continue;
+            }
+        }
         if upcheck_first && !self.upcheck(out, verb == Verb::Status).await {
             return Flow::Continue;
         }
@@ -245,14 +255,60 @@ impl Session {
     async fn upcheck(&mut self, out: &mut Output, for_status: bool) -> bool {
         // A daemon that accepts connections but never answers (stuck, or stopped with
         // SIGSTOP) must not hang the ctl: the version is answered without the actor.
-        let result = match self.connect().await {
+        let answer = match self.connect().await {
             Ok(client) => tokio::time::timeout(CONNECT_TIMEOUT, client.get_version()).await,
             Err(error) => {
                 self.report_unreachable(out, error, for_status);
                 return false;
             }
         };
-        let result = match result {
+        self.judge_upcheck(out, answer, for_status)
+    }
+
+    /// The up-check and `status`'s table in one request ([`Client::version_and`]): what
+    /// `upcheck` then `getAllProcessInfo` would say, with one round trip less. The table,
+    /// when the up-check passed and the table could be read; otherwise why not is printed.
+    ///
+    /// Bounded as the up-check alone: the table is the actor's to answer, and a stuck actor
+    /// is reported after [`CONNECT_TIMEOUT`] as a stuck daemon (a table takes milliseconds
+    /// even at 10,000 programs).
+    async fn upcheck_with_table(&mut self, out: &mut Output) -> Option<Vec<ProcessInfo>> {
+        let answer = match self.connect().await {
+            Ok(client) => {
+                let both = client.version_and::<Vec<ProcessInfo>>("supervisor.getAllProcessInfo");
+                tokio::time::timeout(CONNECT_TIMEOUT, both).await
+            }
+            Err(error) => {
+                self.report_unreachable(out, error, true);
+                return None;
+            }
+        };
+        let (version, table) = match answer {
+            Ok(Ok((version, table))) => (Ok(version), Some(table)),
+            Ok(Err(error)) => (Ok(Err(error)), None),
+            Err(elapsed) => (Err(elapsed), None),
+        };
+        if !self.judge_upcheck(out, version, true) {
+            return None;
+        }
+        match table? {
+            Ok(table) => Some(table),
+            Err(error) => {
+                self.report(out, Err(error));
+                None
+            }
+        }
+    }
+
+    /// The up-check's verdict on the version answer (or its absence within
+    /// [`CONNECT_TIMEOUT`]); prints why it failed.
+    fn judge_upcheck(
+        &mut self,
+        out: &mut Output,
+        answer: Result<Result<String, ClientError>, tokio::time::error::Elapsed>,
+        for_status: bool,
+    ) -> bool {
+        let result = match answer {
             Ok(Err(error)) if connect_error_of(&error).is_some() => {
                 let connect = connect_error_of(&error).cloned();
                 self.client = None;
@@ -471,5 +527,126 @@ mod tests {
         let mut s = session("https://localhost:9001");
         s.execute("avail").await;
         assert_eq!(s.status, 2);
+    }
+
+    /// A daemon stand-in on a unix socket: answers each POST with `answer(body)` and keeps
+    /// every request body it was sent.
+    async fn fake_daemon(
+        answer: fn(&serde_json::Value) -> serde_json::Value,
+    ) -> (
+        tempfile::TempDir,
+        std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener =
+            tokio::net::UnixListener::bind(dir.path().join("sock")).expect("bind the socket");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let requests = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let requests = requests.clone();
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    loop {
+                        let mut chunk = [0u8; 4096];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|value| value.trim().parse().ok())
+                            .expect("a content-length");
+                        if buffer.len() < end + 4 + length {
+                            continue;
+                        }
+                        let body: serde_json::Value =
+                            serde_json::from_slice(&buffer[end + 4..end + 4 + length])
+                                .expect("a JSON body");
+                        buffer.drain(..end + 4 + length);
+                        let reply = answer(&body).to_string();
+                        requests.lock().expect("lock").push(body);
+                        let wire = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\n\r\n{reply}",
+                            reply.len()
+                        );
+                        if stream.write_all(wire.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (dir, seen)
+    }
+
+    /// The answer of a batch of [getVersion, getAllProcessInfo], with `version`.
+    fn batch_answer(body: &serde_json::Value, version: &str) -> serde_json::Value {
+        let calls = body.as_array().expect("a batch");
+        let table = serde_json::to_value(vec![
+            commands::mock::info("web", "web", rsupervisor_api::ProcessState::Running, 42),
+            commands::mock::info("web", "db", rsupervisor_api::ProcessState::Stopped, 0),
+        ])
+        .expect("table");
+        serde_json::json!([
+            {"jsonrpc": "2.0", "id": calls[0]["id"], "result": version},
+            {"jsonrpc": "2.0", "id": calls[1]["id"], "result": table},
+        ])
+    }
+
+    #[tokio::test]
+    async fn status_sends_the_upcheck_and_the_table_in_one_request() {
+        let (dir, seen) = fake_daemon(|body| batch_answer(body, API_VERSION)).await;
+        let mut s = session(&format!("unix://{}/sock", dir.path().display()));
+        let mut out = Output::captured();
+        s.dispatch("status", &mut out).await;
+        let seen = seen.lock().expect("lock").clone();
+        assert_eq!(seen.len(), 1, "{seen:#?}");
+        let methods: Vec<&str> = seen[0]
+            .as_array()
+            .expect("a batch")
+            .iter()
+            .filter_map(|call| call["method"].as_str())
+            .collect();
+        assert_eq!(
+            methods,
+            ["supervisor.getVersion", "supervisor.getAllProcessInfo"]
+        );
+        let table = out.stdout_text();
+        assert!(
+            table.starts_with("web ") && table.contains("RUNNING   pid 42"),
+            "{table}"
+        );
+        assert!(
+            table.contains("web:db") && table.contains("STOPPED"),
+            "{table}"
+        );
+        assert_eq!(out.status, exit::STATUS_NOT_RUNNING);
+    }
+
+    #[tokio::test]
+    async fn a_version_mismatch_in_the_batch_shows_no_table() {
+        let (dir, _seen) = fake_daemon(|body| batch_answer(body, "2.0")).await;
+        let mut s = session(&format!("unix://{}/sock", dir.path().display()));
+        let mut out = Output::captured();
+        s.dispatch("status", &mut out).await;
+        assert!(
+            !out.stdout_text().contains("RUNNING"),
+            "{}",
+            out.stdout_text()
+        );
+        let said = format!("{}{}", out.stdout_text(), out.stderr_text());
+        assert!(said.contains("but the remote version is 2.0"), "{said}");
+        assert_eq!(
+            out.status,
+            exit::status_after_upcheck_failure(exit::NOT_INSTALLED)
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `status [name...]`: the process table, and exit 3 when a listed process is not running.
 
 use jsonrpsee::core::ClientError;
-use rsupervisor_api::{Fault, ProcessInfo, SupervisorRpcClient};
+use rsupervisor_api::{Fault, ProcessInfo, ProcessMetrics, SupervisorRpcClient};
 
 use super::{fault_of, Output};
 use crate::action::split_namespec;
@@ -15,13 +15,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     names: &[String],
     suppress_exitstatus: bool,
 ) -> Result<(), ClientError> {
-    // `-l`/`--long` (rsupervisor's): CPU and memory columns from the processes' cgroups.
-    let long = names.iter().any(|n| n == "-l" || n == "--long");
-    let names: Vec<String> = names
-        .iter()
-        .filter(|n| *n != "-l" && *n != "--long")
-        .cloned()
-        .collect();
+    let (long, names) = options(names);
     // Both requests at once: the metrics are read while the table is built.
     let (matching, metrics) = if long {
         let (all, metrics) = tokio::join!(
@@ -37,16 +31,53 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
             None,
         )
     };
+    print(out, &matching, metrics.as_deref(), suppress_exitstatus);
+    Ok(())
+}
+
+/// Whether `status NAMES` is answered from the whole table alone (one `getAllProcessInfo`,
+/// no metrics): then the session asks for it with its up-check, in one request.
+pub fn reads_whole_table(names: &[String]) -> bool {
+    let (long, names) = options(names);
+    !long && !few_exact_names(&names)
+}
+
+/// `status NAMES` from the whole table, already read (see [`reads_whole_table`]).
+pub fn show(out: &mut Output, all: Vec<ProcessInfo>, names: &[String]) {
+    let (_, names) = options(names);
+    let matching = select(all, &names, out);
+    print(out, &matching, None, false);
+}
+
+/// `-l`/`--long` (rsupervisor's: CPU and memory columns from the processes' cgroups), and
+/// the names without it.
+fn options(names: &[String]) -> (bool, Vec<String>) {
+    let long = names.iter().any(|n| n == "-l" || n == "--long");
+    let names = names
+        .iter()
+        .filter(|n| *n != "-l" && *n != "--long")
+        .cloned()
+        .collect();
+    (long, names)
+}
+
+/// Prints the table (or its JSON) and sets exit 3 when a process shown is not running.
+fn print(
+    out: &mut Output,
+    matching: &[ProcessInfo],
+    metrics: Option<&[ProcessMetrics]>,
+    suppress_exitstatus: bool,
+) {
     let find = |info: &ProcessInfo| {
-        metrics.as_ref().and_then(|all| {
+        metrics.and_then(|all| {
             all.iter()
                 .find(|m| m.group == info.group && m.name == info.name)
         })
     };
     if out.json {
-        let mut value = output::status_json(&matching);
-        if let (Some(_), Some(rows)) = (&metrics, value.as_array_mut()) {
-            for (row, info) in rows.iter_mut().zip(&matching) {
+        let mut value = output::status_json(matching);
+        if let (Some(_), Some(rows)) = (metrics, value.as_array_mut()) {
+            for (row, info) in rows.iter_mut().zip(matching) {
                 if let (Some(object), Some(m)) = (row.as_object_mut(), find(info)) {
                     object.insert(
                         "metrics".into(),
@@ -59,9 +90,9 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     } else {
         // One write for the whole table: a line at a time costs a system call per process.
         let mut table = String::new();
-        for (line, info) in output::status_lines(&matching).into_iter().zip(&matching) {
+        for (line, info) in output::status_lines(matching).into_iter().zip(matching) {
             table.push_str(&line);
-            if long {
+            if metrics.is_some() {
                 table.push_str(&output::metrics_columns(find(info)));
             }
             table.push('\n');
@@ -71,7 +102,6 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
     if !suppress_exitstatus && matching.iter().any(not_running) {
         out.status = exit::STATUS_NOT_RUNNING;
     }
-    Ok(())
 }
 
 /// Whether `info` makes `status` exit 3: a stopped state, except a scheduled job waiting
