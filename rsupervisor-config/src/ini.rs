@@ -71,8 +71,33 @@ enum Cursor {
     Skipped,
 }
 
+/// Python's `str.isspace` for one char: Unicode white space and the four separators
+/// `\x1c`..`\x1f`.
+#[inline]
 fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+    // ASCII first: nearly every char of a configuration file is.
+    if c.is_ascii() {
+        matches!(c, ' ' | '\t'..='\r' | '\x1c'..='\x1f')
+    } else {
+        c.is_whitespace()
+    }
+}
+
+/// Where an inline comment starts: `;` or `#` at the start of the line or right after
+/// whitespace (Python's `inline_comment_prefixes`). Both are ASCII, so a byte search finds
+/// every candidate on a char boundary (a file of 10,000 programs is read by every ctl
+/// command, and most lines have none); the char before each candidate decides.
+fn inline_comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr2(b';', b'#', &bytes[from..]) {
+        let at = from + offset;
+        if line[..at].chars().next_back().is_none_or(is_py_space) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn py_strip(s: &str) -> &str {
@@ -127,7 +152,12 @@ impl Ini {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
         let mut errors = Vec::new();
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        // Most files have no carriage return: no copy of them.
+        let text: std::borrow::Cow<str> = if text.contains('\r') {
+            text.replace("\r\n", "\n").replace('\r', "\n").into()
+        } else {
+            text.into()
+        };
         let mut cursor = Cursor::None;
         // The open option: (cursor it belongs to, index of its entry in `pending`).
         let mut open: Option<(Cursor, usize)> = None;
@@ -136,16 +166,7 @@ impl Ini {
         for (idx, raw) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let line = raw;
-            // Inline comments: ';' or '#' at index 0 or right after whitespace.
-            let mut comment_start: Option<usize> = None;
-            let mut previous: Option<char> = None;
-            for (b, c) in line.char_indices() {
-                if (c == ';' || c == '#') && previous.is_none_or(is_py_space) {
-                    comment_start = Some(b);
-                    break;
-                }
-                previous = Some(c);
-            }
+            let mut comment_start = inline_comment_start(line);
             let stripped = py_strip(line);
             if stripped.starts_with('#') || stripped.starts_with(';') {
                 comment_start = Some(0);
@@ -207,7 +228,8 @@ impl Ini {
                 );
                 break;
             }
-            match value.find(['=', ':']) {
+            // Both delimiters are ASCII: a byte search lands on a char boundary.
+            match memchr::memchr2(b'=', b':', value.as_bytes()) {
                 Some(pos) => {
                     let key = value[..pos].trim_end_matches(is_py_space);
                     if key.is_empty() {
@@ -456,5 +478,51 @@ mod tests {
             Some("unix:///s\nsecond line")
         );
         assert_eq!(val(&kept, "supervisorctl", "d").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn inline_comments_start_after_whitespace_as_in_python() {
+        // Python's rule, a char at a time: the oracle the byte search must agree with.
+        fn char_by_char(line: &str) -> Option<usize> {
+            let mut previous: Option<char> = None;
+            for (at, c) in line.char_indices() {
+                if (c == ';' || c == '#') && previous.is_none_or(is_py_space) {
+                    return Some(at);
+                }
+                previous = Some(c);
+            }
+            None
+        }
+        let lines = [
+            "command = /bin/cat\n",
+            "command = /bin/cat ; a comment\n",
+            "url = http://host/#anchor;x\n",
+            "a=b;c ;d\n",
+            "#at the start\n",
+            ";at the start\n",
+            "\tindented # comment\n",
+            "key = caf\u{e9}#not\n",
+            "key = caf\u{e9} #yes\n",
+            "key = x\u{a0};after a no-break space\n",
+            "key = x\u{2003}#after an em space\n",
+            "key = \u{1f600};emoji\n",
+            "key = x\u{1c};after a file separator\n",
+            "",
+            ";",
+            "a;",
+        ];
+        for line in lines {
+            assert_eq!(inline_comment_start(line), char_by_char(line), "{line:?}");
+        }
+        assert_eq!(inline_comment_start("a = b ;c"), Some(6));
+        assert_eq!(inline_comment_start("a=b;c"), None);
+    }
+
+    #[test]
+    fn py_space_is_unicode_white_space_and_the_separators() {
+        for c in (0..0x3100).filter_map(char::from_u32) {
+            let expected = c.is_whitespace() || ('\x1c'..='\x1f').contains(&c);
+            assert_eq!(is_py_space(c), expected, "{c:?}");
+        }
     }
 }
