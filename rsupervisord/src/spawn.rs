@@ -297,7 +297,8 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         .collect();
     let v1_count = cgroup_fds.len() - usize::from(v2.is_some());
     let into_cgroup = v2
-        .map(|v2| v2.dir.as_raw_fd())
+        .and_then(|v2| v2.dir.as_ref())
+        .map(AsRawFd::as_raw_fd)
         .filter(|_| CLONE3.load(std::sync::atomic::Ordering::Relaxed));
     let groups: Vec<libc::gid_t> = credentials
         .as_ref()

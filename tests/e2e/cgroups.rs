@@ -266,6 +266,39 @@ fn shutdown_ends_a_detached_grandchild_and_removes_the_cgroups() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// A stop kills what the program left in its cgroup (`cgroup.kill`); a start right after
+/// must not put the new process in that killed cgroup by `clone3`, which the kernel (6.18)
+/// answers with a SIGKILL at birth, even once the cgroup is empty.
+#[test]
+fn a_start_right_after_a_stop_that_killed_leftovers_runs() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config(FORKER);
+    let daemon = Daemon::start(&dir);
+    let (_, grandchild) = detached_grandchild(&dir, &daemon);
+    let mut guards = vec![KillOnDrop(grandchild)];
+    for round in 0..5 {
+        std::fs::remove_file(dir.path("gc.pid")).expect("remove gc.pid");
+        assert_eq!(
+            stop(&daemon, "forker", true),
+            Ok(json!(true)),
+            "round {round}"
+        );
+        let _ = start(&daemon, "forker", true);
+        // Written by the new main process once it runs: one killed at birth never does (a
+        // later respawn would, after the SIGKILL was logged).
+        guards.push(KillOnDrop(wait_pid_file(&dir, "gc.pid")));
+        let log = daemon.main_log();
+        assert!(
+            !log.contains("exited: forker (terminated by SIGKILL"),
+            "round {round}: the new process was killed at birth\n{}",
+            tail(&log)
+        );
+    }
+}
+
 /// The child is in every one of its cgroups from its start, and again after a respawn: the
 /// kernel starts it inside the v2 one (`clone3` with `CLONE_INTO_CGROUP`), and it joins
 /// the v1 ones itself before exec.

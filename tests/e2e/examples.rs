@@ -701,7 +701,8 @@ fn platform_controller() {
     assert_eq!(
         (code, &info["statename"]),
         (200, &json!("RUNNING")),
-        "{info}"
+        "{info}\n{}",
+        tail(&main_log(&dir))
     );
 
     // `stop` of one stops the services after it first, last first.

@@ -52,6 +52,12 @@ struct Hierarchy {
 #[derive(Debug, Default)]
 pub struct Cgroups {
     hierarchies: Vec<Hierarchy>,
+    /// The processes (by cgroup directory name) whose v2 cgroup `cgroup.kill` has killed and
+    /// that still exists. The kernel (6.18, the `kill_seq` check at fork) kills at birth any
+    /// child `clone3` starts inside such a cgroup, even once it is empty again, so the next
+    /// spawn gets a new directory, or joins by writing `cgroup.procs` while the old one still
+    /// holds dying processes.
+    killed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// What the kernel's counters say about a process's cgroup, its children included.
@@ -80,8 +86,9 @@ pub struct Join {
 /// The two ways into one v2 cgroup.
 #[derive(Debug)]
 pub struct V2Join {
-    /// The cgroup's directory, opened read-only: what `clone3` takes.
-    pub dir: OwnedFd,
+    /// The cgroup's directory, opened read-only: what `clone3` takes. `None`: join by
+    /// `cgroup.procs` only (a killed cgroup still emptying, see [`Cgroups`]'s `killed`).
+    pub dir: Option<OwnedFd>,
     /// Its `cgroup.procs`, opened for writing.
     pub procs: OwnedFd,
 }
@@ -219,7 +226,13 @@ impl Cgroups {
         if !problems.is_empty() {
             notes.push(format!("cgroups: could not use {}", problems.join("; ")));
         }
-        (Cgroups { hierarchies }, notes)
+        (
+            Cgroups {
+                hierarchies,
+                killed: Default::default(),
+            },
+            notes,
+        )
     }
 
     fn dirs(&self, namespec: &str) -> impl Iterator<Item = (&Hierarchy, PathBuf)> {
@@ -252,6 +265,13 @@ impl Cgroups {
             v1_procs: Vec::new(),
         };
         for (hierarchy, dir) in self.dirs(namespec) {
+            // A killed cgroup is made anew (see `killed`); one still emptying is joined
+            // the old way.
+            let mut killed = hierarchy.version == Version::V2 && self.was_killed(namespec);
+            if killed && fs::remove_dir(&dir).is_ok() {
+                self.forget_kill(namespec);
+                killed = false;
+            }
             let fresh = create_dir(&dir)
                 .map_err(|e| format!("couldn't create cgroup {}: {e}", dir.display()))?;
             for (file, value, set) in limit_files(hierarchy, limits) {
@@ -276,13 +296,18 @@ impl Cgroups {
                 Version::V1 => join.v1_procs.push(OwnedFd::from(file)),
                 Version::V2 => {
                     use std::os::unix::fs::OpenOptionsExt;
-                    let directory = fs::OpenOptions::new()
-                        .read(true)
-                        .custom_flags(libc::O_DIRECTORY)
-                        .open(&dir)
-                        .map_err(|e| format!("couldn't open {}: {e}", dir.display()))?;
+                    let directory = if killed {
+                        None
+                    } else {
+                        let directory = fs::OpenOptions::new()
+                            .read(true)
+                            .custom_flags(libc::O_DIRECTORY)
+                            .open(&dir)
+                            .map_err(|e| format!("couldn't open {}: {e}", dir.display()))?;
+                        Some(OwnedFd::from(directory))
+                    };
                     join.v2 = Some(V2Join {
-                        dir: OwnedFd::from(directory),
+                        dir: directory,
                         procs: OwnedFd::from(file),
                     });
                 }
@@ -299,6 +324,7 @@ impl Cgroups {
         if let Some((_, dir)) = v2 {
             let pids = read_pids(&dir);
             if !pids.is_empty() && write(&dir.join("cgroup.kill"), "1").is_ok() {
+                lock(&self.killed).insert(layout::process_dir_name(namespec));
                 return pids.len();
             }
         }
@@ -344,14 +370,30 @@ impl Cgroups {
     /// Removes the process's cgroups if they are empty; true once none is left.
     pub fn remove(&self, namespec: &str) -> bool {
         let mut gone = true;
-        for (_, dir) in self.dirs(namespec) {
+        for (hierarchy, dir) in self.dirs(namespec) {
             match fs::remove_dir(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(_) => gone = false,
+                Err(_) => {
+                    gone = false;
+                    continue;
+                }
+            }
+            if hierarchy.version == Version::V2 {
+                self.forget_kill(namespec);
             }
         }
         gone
+    }
+
+    /// Whether the process's v2 cgroup was killed and has not been removed since.
+    fn was_killed(&self, namespec: &str) -> bool {
+        lock(&self.killed).contains(&layout::process_dir_name(namespec))
+    }
+
+    /// The process's v2 cgroup is gone: the next one is new.
+    fn forget_kill(&self, namespec: &str) {
+        lock(&self.killed).remove(&layout::process_dir_name(namespec));
     }
 
     /// How many times the kernel's OOM killer killed a process of this cgroup (since it was
@@ -746,6 +788,13 @@ pub fn oom_events(
             }
         }
     })
+}
+
+/// The lock of the killed set; a panic while it was held leaves a set still worth reading.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
