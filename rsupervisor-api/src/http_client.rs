@@ -13,7 +13,7 @@
 use crate::transport::{ConnectError, Endpoint, CONNECT_TIMEOUT};
 use jsonrpsee::async_client::Client as WsClient;
 use jsonrpsee::core::client::{BatchResponse, ClientT, Subscription, SubscriptionClientT};
-use jsonrpsee::core::params::BatchRequestBuilder;
+use jsonrpsee::core::params::{ArrayParams, BatchRequestBuilder};
 use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee::core::ClientError;
 use jsonrpsee::types::ErrorObjectOwned;
@@ -30,10 +30,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 /// What a 401 answer means to the operator (the same words the WebSocket handshake used).
 pub const AUTH_REQUIRED: &str = "Server requires authentication (check the username and password)";
 
-/// The answers of [`Client::version_and`]: the version's, and the command's call's.
-pub type VersionAnd<R> = (Result<String, ClientError>, Result<R, ClientError>);
-
-/// The up-check's method, which [`Client::version_and`] sends along with a command's call.
+/// The up-check's method, which [`Client::version_then`] sends ahead of a command's call.
 const GET_VERSION: &str = "supervisor.getVersion";
 
 /// A JSON-RPC client over plain HTTP/1.1 POST, with a WebSocket for subscriptions.
@@ -120,34 +117,54 @@ impl Client {
         self.post(body).await
     }
 
-    /// `supervisor.getVersion` and the parameterless `method` in one request, a JSON-RPC
-    /// batch: supervisorctl's up-check before a command and the command's one call, in one
-    /// round trip instead of two. Either answer may be an error of its own (the outer error
-    /// is the request's: no connection, no answer, an answer that is not JSON-RPC).
+    /// supervisorctl's up-check (`getVersion`) and the parameterless `method`, sent at once
+    /// as two pipelined HTTP/1.1 requests on one connection: one round trip instead of two,
+    /// and nothing new for the daemon, which answers them in order. Returns the version's
+    /// answer as soon as it is read (the daemon gives it without its supervisor, so a
+    /// stuck one is still told apart); the call's answer is read afterwards with
+    /// [`Pipelined::answer`], once the version has been judged.
     ///
-    /// Only for a command that reads: the daemon runs both calls whatever the version says,
-    /// so a command that changes something must wait for the up-check on its own.
-    pub async fn version_and<R: DeserializeOwned>(
+    /// Only for a command that reads: the daemon runs the call whatever the version says.
+    pub async fn version_then(
         &self,
-        method: &str,
-    ) -> Result<VersionAnd<R>, ClientError> {
-        let mut body = Vec::with_capacity(160 + method.len());
-        body.push(b'[');
-        let version_id = self.write_call(&mut body, GET_VERSION, None)?;
-        body.push(b',');
-        let call_id = self.write_call(&mut body, method, None)?;
-        body.push(b']');
-        let answer = self.post(body).await?;
-        decode_pair(&answer, version_id, call_id)
+        method: &'static str,
+    ) -> Result<(Result<String, ClientError>, Pipelined), ClientError> {
+        let mut version_call = Vec::with_capacity(80);
+        self.write_call(&mut version_call, GET_VERSION, None)?;
+        let mut call = Vec::with_capacity(64 + method.len());
+        self.write_call(&mut call, method, None)?;
+        let mut wire = self.http_request(&version_call);
+        wire.extend_from_slice(&self.http_request(&call));
+        let mut stream = self.connection().await?;
+        let mut carry = Vec::new();
+        let exchange = async {
+            stream.write_all(&wire).await.map_err(lost)?;
+            read_response(&mut stream, &mut carry).await
+        };
+        let response = match tokio::time::timeout(self.request_timeout, exchange).await {
+            Ok(response) => response?,
+            Err(_) => return Err(ClientError::RequestTimeout),
+        };
+        // Closed after the first answer: the call is asked again on its own.
+        let stream = response.keep_alive.then_some(stream);
+        let version = self.body(response).and_then(|body| decode(&body));
+        Ok((
+            version,
+            Pipelined {
+                method,
+                stream,
+                carry,
+            },
+        ))
     }
 
-    /// Appends one JSON-RPC request object to `body`; returns its id.
+    /// Appends one JSON-RPC request object to `body`.
     fn write_call(
         &self,
         body: &mut Vec<u8>,
         method: &str,
         params: Option<&RawValue>,
-    ) -> Result<u64, ClientError> {
+    ) -> Result<(), ClientError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         body.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
         body.extend_from_slice(id.to_string().as_bytes());
@@ -156,11 +173,11 @@ impl Client {
         body.extend_from_slice(br#","params":"#);
         body.extend_from_slice(params.map_or("[]", RawValue::get).as_bytes());
         body.push(b'}');
-        Ok(id)
+        Ok(())
     }
 
-    /// POSTs a JSON-RPC request (or batch) and returns the answer's body.
-    async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+    /// The bytes of an HTTP POST of the JSON-RPC `body`.
+    fn http_request(&self, body: &[u8]) -> Vec<u8> {
         let host = match &self.endpoint {
             Endpoint::Unix(_) => "localhost".to_owned(),
             Endpoint::Tcp { host, port } if host.contains(':') => format!("[{host}]:{port}"),
@@ -178,45 +195,59 @@ impl Client {
         }
         request.push_str("\r\n");
         let mut request = request.into_bytes();
-        request.extend_from_slice(&body);
+        request.extend_from_slice(body);
+        request
+    }
 
+    /// An idle connection, or a new one.
+    async fn connection(&self) -> Result<Stream, ClientError> {
         let stream = lock(&self.idle).pop();
-        let mut stream = match stream {
-            Some(stream) => stream,
+        match stream {
+            Some(stream) => Ok(stream),
             None => dial(&self.endpoint)
                 .await
-                .map_err(|error| ClientError::Transport(Box::new(error)))?,
-        };
+                .map_err(|error| ClientError::Transport(Box::new(error))),
+        }
+    }
+
+    /// The body of a 200 answer; a refused login or another status is an error.
+    fn body(&self, response: Response) -> Result<Vec<u8>, ClientError> {
+        match response.status {
+            200 => Ok(response.body),
+            401 => Err(ClientError::Transport(Box::new(ConnectError::Other {
+                path: self.endpoint.label(),
+                message: AUTH_REQUIRED.to_owned(),
+            }))),
+            status => Err(ClientError::Transport(
+                format!(
+                    "HTTP {status}: {}",
+                    String::from_utf8_lossy(&response.body).trim()
+                )
+                .into(),
+            )),
+        }
+    }
+
+    /// POSTs a JSON-RPC request and returns the answer's body.
+    async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+        let request = self.http_request(&body);
+        let mut stream = self.connection().await?;
+        let mut carry = Vec::new();
         let exchange = async {
             stream.write_all(&request).await.map_err(lost)?;
-            read_response(&mut stream).await
+            read_response(&mut stream, &mut carry).await
         };
         let response = match tokio::time::timeout(self.request_timeout, exchange).await {
             Ok(response) => response?,
             Err(_) => return Err(ClientError::RequestTimeout),
         };
-        match response.status {
-            200 => {}
-            401 => {
-                return Err(ClientError::Transport(Box::new(ConnectError::Other {
-                    path: self.endpoint.label(),
-                    message: AUTH_REQUIRED.to_owned(),
-                })))
-            }
-            status => {
-                return Err(ClientError::Transport(
-                    format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&response.body).trim()
-                    )
-                    .into(),
-                ))
-            }
-        }
-        if response.keep_alive {
+        // Bytes past the answer were not asked for: that connection is not used again.
+        let reusable = response.keep_alive && carry.is_empty();
+        let body = self.body(response)?;
+        if reusable {
             lock(&self.idle).push(stream);
         }
-        Ok(response.body)
+        Ok(body)
     }
 
     async fn ws(&self) -> Result<&WsClient, ClientError> {
@@ -240,9 +271,6 @@ impl Client {
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "R: DeserializeOwned"))]
 struct Answer<R> {
-    /// Which request this answers (matters in a batch).
-    #[serde(default)]
-    id: Option<u64>,
     #[serde(default)]
     result: Option<R>,
     #[serde(default)]
@@ -251,69 +279,44 @@ struct Answer<R> {
 
 fn decode<R: DeserializeOwned>(body: &[u8]) -> Result<R, ClientError> {
     let answer: Answer<R> = serde_json::from_slice(body).map_err(ClientError::ParseError)?;
-    answer.into_result()
-}
-
-impl<R: DeserializeOwned> Answer<R> {
-    fn into_result(self) -> Result<R, ClientError> {
-        if let Some(error) = self.error {
-            return Err(ClientError::Call(error));
-        }
-        match self.result {
-            Some(result) => Ok(result),
-            // `"result": null` (or none): whatever the type reads from null, `()` for most.
-            None => serde_json::from_str("null").map_err(ClientError::ParseError),
-        }
+    if let Some(error) = answer.error {
+        return Err(ClientError::Call(error));
+    }
+    match answer.result {
+        Some(result) => Ok(result),
+        // `"result": null` (or none): whatever the type reads from null, `()` for most.
+        None => serde_json::from_str("null").map_err(ClientError::ParseError),
     }
 }
 
-/// A raw result decoded into its type.
-fn typed<R: DeserializeOwned>(raw: Box<RawValue>) -> Result<R, ClientError> {
-    let raw: &RawValue = &raw;
-    serde_json::from_str(raw.get()).map_err(ClientError::ParseError)
+/// The second answer of [`Client::version_then`], still to be read.
+pub struct Pipelined {
+    method: &'static str,
+    /// The connection the answer comes on; `None` if the daemon closed it after the first.
+    stream: Option<Stream>,
+    /// What was read past the first answer.
+    carry: Vec<u8>,
 }
 
-/// The answers of [`Client::version_and`]'s batch: the version's and the call's.
-///
-/// JSON-RPC lets a server answer a batch in any order; ours answers in the order asked, so
-/// the answers are first decoded straight into their types in that order (one pass over a
-/// `status` of 10,000 programs), and matched by id only when that fails. A batch refused
-/// whole is one answer with an error.
-fn decode_pair<R: DeserializeOwned>(
-    body: &[u8],
-    version_id: u64,
-    call_id: u64,
-) -> Result<VersionAnd<R>, ClientError> {
-    if let Ok((version, call)) = serde_json::from_slice::<(Answer<String>, Answer<R>)>(body) {
-        if version.id == Some(version_id) && call.id == Some(call_id) {
-            return Ok((version.into_result(), call.into_result()));
-        }
-    }
-    let answers: Vec<Answer<Box<RawValue>>> = match serde_json::from_slice(body) {
-        Ok(answers) => answers,
-        Err(not_a_list) => {
-            let refused: Answer<Box<RawValue>> =
-                serde_json::from_slice(body).map_err(|_| ClientError::ParseError(not_a_list))?;
-            let error = refused.into_result().err();
-            return Err(error.unwrap_or_else(|| malformed("a batch answered with one result")));
-        }
-    };
-    let mut version = None;
-    let mut call = None;
-    for answer in answers {
-        let slot = match answer.id {
-            Some(id) if id == version_id => &mut version,
-            Some(id) if id == call_id => &mut call,
-            _ => continue,
+impl Pipelined {
+    /// Reads the call's answer (from `client`, the one that sent it), bounded by its
+    /// request timeout.
+    pub async fn answer<R: DeserializeOwned>(mut self, client: &Client) -> Result<R, ClientError> {
+        let Some(mut stream) = self.stream else {
+            return client.request(self.method, ArrayParams::new()).await;
         };
-        *slot = Some(answer.into_result());
+        let exchange = read_response(&mut stream, &mut self.carry);
+        let response = match tokio::time::timeout(client.request_timeout, exchange).await {
+            Ok(response) => response?,
+            Err(_) => return Err(ClientError::RequestTimeout),
+        };
+        let reusable = response.keep_alive && self.carry.is_empty();
+        let body = client.body(response)?;
+        if reusable {
+            lock(&client.idle).push(stream);
+        }
+        decode(&body)
     }
-    let (Some(version), Some(call)) = (version, call) else {
-        return Err(malformed(
-            "a batch answer without the answer to each request",
-        ));
-    };
-    Ok((version.and_then(typed), call.and_then(typed)))
 }
 
 impl ClientT for Client {
@@ -496,8 +499,12 @@ const MAX_RESERVE: usize = 64 * 1024 * 1024;
 
 /// Reads one response: status line, headers, then a `Content-Length` or chunked body (or,
 /// without either, everything until the daemon closes the connection).
-async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
-    let mut buffer: Vec<u8> = Vec::with_capacity(16 * 1024);
+/// Reads one response. `carry` holds what an earlier read took past the end of the
+/// previous response (pipelined answers), and is left holding what this one read past its
+/// own end.
+async fn read_response(stream: &mut Stream, carry: &mut Vec<u8>) -> Result<Response, ClientError> {
+    let mut buffer: Vec<u8> = std::mem::take(carry);
+    buffer.reserve(16 * 1024);
     let head_end = loop {
         if let Some(at) = find(&buffer, b"\r\n\r\n") {
             break at;
@@ -542,7 +549,9 @@ async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
     }
     let mut rest = buffer.split_off(head_end + 4);
     let body = if chunked {
-        read_chunked(stream, rest).await?
+        let (body, after) = read_chunked(stream, rest).await?;
+        *carry = after;
+        body
     } else if let Some(length) = content_length {
         // The whole body in one allocation (a 3 MB status otherwise grows by doubling,
         // copying and faulting in every step); bounded, so a wrong header cannot make us
@@ -553,7 +562,7 @@ async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
                 return Err(lost(std::io::ErrorKind::UnexpectedEof.into()));
             }
         }
-        rest.truncate(length);
+        *carry = rest.split_off(length);
         rest
     } else {
         keep_alive = false;
@@ -567,7 +576,11 @@ async fn read_response(stream: &mut Stream) -> Result<Response, ClientError> {
     })
 }
 
-async fn read_chunked(stream: &mut Stream, mut data: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+/// A chunked body, and the bytes read past its end.
+async fn read_chunked(
+    stream: &mut Stream,
+    mut data: Vec<u8>,
+) -> Result<(Vec<u8>, Vec<u8>), ClientError> {
     let mut body = Vec::new();
     let mut at = 0;
     loop {
@@ -591,7 +604,7 @@ async fn read_chunked(stream: &mut Stream, mut data: Vec<u8>) -> Result<Vec<u8>,
             }
         }
         if size == 0 {
-            return Ok(body);
+            return Ok((body, data.split_off(start + 2)));
         }
         body.extend_from_slice(&data[start..start + size]);
         at = start + size + 2;
@@ -623,7 +636,7 @@ mod tests {
         let (ours, mut theirs) = tokio::net::UnixStream::pair().expect("socket pair");
         theirs.write_all(wire).await.expect("write");
         drop(theirs);
-        read_response(&mut Stream::Unix(ours)).await
+        read_response(&mut Stream::Unix(ours), &mut Vec::new()).await
     }
 
     #[tokio::test]
@@ -686,52 +699,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_batch_answer_is_matched_to_its_requests_by_id() {
-        let in_order =
-            br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"},{"jsonrpc":"2.0","id":5,"result":[1,2]}]"#;
-        let (version, call) = decode_pair::<Vec<u32>>(in_order, 4, 5).expect("answers");
-        assert_eq!(
-            (version.expect("version"), call.expect("call")),
-            ("3.0".to_owned(), vec![1, 2])
-        );
-
-        // Any order is allowed by JSON-RPC.
-        let swapped =
-            br#"[{"jsonrpc":"2.0","id":5,"result":[7]},{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
-        let (version, call) = decode_pair::<Vec<u32>>(swapped, 4, 5).expect("answers");
-        assert_eq!(
-            (version.expect("version"), call.expect("call")),
-            ("3.0".to_owned(), vec![7])
-        );
-
-        // Each call may fail on its own.
-        let one_fault = br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"},{"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"Method not found"}}]"#;
-        let (version, call) = decode_pair::<Vec<u32>>(one_fault, 4, 5).expect("answers");
-        assert_eq!(version.expect("version"), "3.0");
-        assert!(matches!(call, Err(ClientError::Call(e)) if e.code() == -32601));
-
-        // A result of the wrong type is that call's parse error, in either order.
-        let wrong =
-            br#"[{"jsonrpc":"2.0","id":5,"result":"x"},{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
-        let (version, call) = decode_pair::<Vec<u32>>(wrong, 4, 5).expect("answers");
-        assert_eq!(version.expect("version"), "3.0");
-        assert!(matches!(call, Err(ClientError::ParseError(_))));
-
-        // A batch refused whole is one error object.
-        let refused =
-            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"Batch too large"}}"#;
-        match decode_pair::<Vec<u32>>(refused, 4, 5) {
-            Err(ClientError::Call(e)) => assert_eq!(e.code(), -32005),
-            other => panic!("{:?}", other.map(|_| ())),
+    #[tokio::test]
+    async fn pipelined_answers_are_read_one_after_the_other() {
+        let (ours, mut theirs) = tokio::net::UnixStream::pair().expect("socket pair");
+        // Three answers in one write, the middle one chunked: each read leaves the bytes of
+        // the next in `carry`.
+        theirs
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirst\
+                  HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n\
+                  HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nthird",
+            )
+            .await
+            .expect("write");
+        drop(theirs);
+        let mut stream = Stream::Unix(ours);
+        let mut carry = Vec::new();
+        for expected in [&b"first"[..], b"second", b"third"] {
+            let response = read_response(&mut stream, &mut carry)
+                .await
+                .expect("an answer");
+            assert_eq!(&response.body[..], expected);
         }
-
-        // An answer missing, or not JSON at all.
-        let missing = br#"[{"jsonrpc":"2.0","id":4,"result":"3.0"}]"#;
-        assert!(decode_pair::<Vec<u32>>(missing, 4, 5).is_err());
-        assert!(matches!(
-            decode_pair::<Vec<u32>>(b"<html>", 4, 5),
-            Err(ClientError::ParseError(_))
-        ));
+        assert!(carry.is_empty());
+        assert!(read_response(&mut stream, &mut carry).await.is_err());
     }
 }

@@ -104,7 +104,7 @@ impl Session {
                 | Verb::Top
         ) || (verb == Verb::Version && parsed.is_ok());
         // `status` of the whole table, the command run most (by people, scripts and
-        // monitoring): the up-check and the table travel in one request.
+        // monitoring): the up-check and the table in one round trip.
         if let Ok(Action::Status(names)) = &parsed {
             if commands::status::reads_whole_table(names) {
                 if let Some(all) = self.upcheck_with_table(out).await {
@@ -265,17 +265,14 @@ impl Session {
         self.judge_upcheck(out, answer, for_status)
     }
 
-    /// The up-check and `status`'s table in one request ([`Client::version_and`]): what
-    /// `upcheck` then `getAllProcessInfo` would say, with one round trip less. The table,
-    /// when the up-check passed and the table could be read; otherwise why not is printed.
-    ///
-    /// Bounded as the up-check alone: the table is the actor's to answer, and a stuck actor
-    /// is reported after [`CONNECT_TIMEOUT`] as a stuck daemon (a table takes milliseconds
-    /// even at 10,000 programs).
+    /// The up-check and `status`'s table in one round trip ([`Client::version_then`]:
+    /// `getVersion` and `getAllProcessInfo` pipelined on one connection). The version is
+    /// judged as soon as it arrives, within [`CONNECT_TIMEOUT`] as the up-check alone, and
+    /// the table is read only if it passed. The table, or `None` once why not is printed.
     async fn upcheck_with_table(&mut self, out: &mut Output) -> Option<Vec<ProcessInfo>> {
         let answer = match self.connect().await {
             Ok(client) => {
-                let both = client.version_and::<Vec<ProcessInfo>>("supervisor.getAllProcessInfo");
+                let both = client.version_then("supervisor.getAllProcessInfo");
                 tokio::time::timeout(CONNECT_TIMEOUT, both).await
             }
             Err(error) => {
@@ -291,7 +288,8 @@ impl Session {
         if !self.judge_upcheck(out, version, true) {
             return None;
         }
-        match table? {
+        let client = self.client.as_ref()?;
+        match table?.answer(client).await {
             Ok(table) => Some(table),
             Err(error) => {
                 self.report(out, Err(error));
@@ -483,6 +481,7 @@ async fn run_verb<C: SupervisorRpcClient + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
     fn session(url: &str) -> Session {
         Session::new(
@@ -529,56 +528,79 @@ mod tests {
         assert_eq!(s.status, 2);
     }
 
+    /// A request the daemon stand-in was sent.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        /// The connection it came on, counted from 1.
+        connection: usize,
+        /// How many answers had gone out on that connection when it arrived: 0 for both of
+        /// two pipelined requests.
+        answered_before: usize,
+        body: serde_json::Value,
+    }
+
     /// A daemon stand-in on a unix socket: answers each POST with `answer(body)` and keeps
-    /// every request body it was sent.
+    /// every request it was sent ([`Seen`]). It holds the first answer on a connection for
+    /// up to a second in case a pipelined request follows.
     async fn fake_daemon(
         answer: fn(&serde_json::Value) -> serde_json::Value,
-    ) -> (
-        tempfile::TempDir,
-        std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
-    ) {
+    ) -> (tempfile::TempDir, Arc<Mutex<Vec<Seen>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let dir = tempfile::tempdir().expect("temp dir");
         let listener =
             tokio::net::UnixListener::bind(dir.path().join("sock")).expect("bind the socket");
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::new(Mutex::new(Vec::new()));
         let requests = seen.clone();
         tokio::spawn(async move {
+            let mut connection = 0;
             while let Ok((mut stream, _)) = listener.accept().await {
+                connection += 1;
                 let requests = requests.clone();
                 tokio::spawn(async move {
                     let mut buffer = Vec::new();
+                    let mut pending = Vec::new();
+                    let mut waited = false;
+                    let mut answered = 0;
                     loop {
+                        while let Some((body, used)) = one_request(&buffer) {
+                            buffer.drain(..used);
+                            pending.push((body, answered));
+                        }
                         let mut chunk = [0u8; 4096];
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                        }
-                        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
-                            continue;
-                        };
-                        let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
-                        let length: usize = head
-                            .lines()
-                            .find_map(|line| line.strip_prefix("content-length:"))
-                            .and_then(|value| value.trim().parse().ok())
-                            .expect("a content-length");
-                        if buffer.len() < end + 4 + length {
+                        if pending.is_empty() {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                            }
                             continue;
                         }
-                        let body: serde_json::Value =
-                            serde_json::from_slice(&buffer[end + 4..end + 4 + length])
-                                .expect("a JSON body");
-                        buffer.drain(..end + 4 + length);
-                        let reply = answer(&body).to_string();
-                        requests.lock().expect("lock").push(body);
-                        let wire = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                             content-length: {}\r\n\r\n{reply}",
-                            reply.len()
-                        );
-                        if stream.write_all(wire.as_bytes()).await.is_err() {
-                            return;
+                        if pending.len() == 1 && !waited {
+                            // The first request alone so far: give the second a moment.
+                            waited = true;
+                            let wait = Duration::from_secs(1);
+                            if let Ok(Ok(n)) =
+                                tokio::time::timeout(wait, stream.read(&mut chunk)).await
+                            {
+                                buffer.extend_from_slice(&chunk[..n]);
+                                continue;
+                            }
+                        }
+                        for (body, answered_before) in pending.drain(..) {
+                            let reply = answer(&body).to_string();
+                            requests.lock().expect("lock").push(Seen {
+                                connection,
+                                answered_before,
+                                body,
+                            });
+                            answered += 1;
+                            let wire = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                                 content-length: {}\r\n\r\n{reply}",
+                                reply.len()
+                            );
+                            if stream.write_all(wire.as_bytes()).await.is_err() {
+                                return;
+                            }
                         }
                     }
                 });
@@ -587,37 +609,56 @@ mod tests {
         (dir, seen)
     }
 
-    /// The answer of a batch of [getVersion, getAllProcessInfo], with `version`.
-    fn batch_answer(body: &serde_json::Value, version: &str) -> serde_json::Value {
-        let calls = body.as_array().expect("a batch");
-        let table = serde_json::to_value(vec![
-            commands::mock::info("web", "web", rsupervisor_api::ProcessState::Running, 42),
-            commands::mock::info("web", "db", rsupervisor_api::ProcessState::Stopped, 0),
-        ])
-        .expect("table");
-        serde_json::json!([
-            {"jsonrpc": "2.0", "id": calls[0]["id"], "result": version},
-            {"jsonrpc": "2.0", "id": calls[1]["id"], "result": table},
-        ])
+    /// The first complete POST in `buffer`: its JSON body and how many bytes it took.
+    fn one_request(buffer: &[u8]) -> Option<(serde_json::Value, usize)> {
+        let end = buffer.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|value| value.trim().parse().ok())?;
+        let body = buffer.get(end + 4..end + 4 + length)?;
+        Some((serde_json::from_slice(body).ok()?, end + 4 + length))
+    }
+
+    /// The daemon stand-in's answer to one call, with `version` as the API version.
+    fn answer_with(body: &serde_json::Value, version: &str) -> serde_json::Value {
+        let result = match body["method"].as_str() {
+            Some("supervisor.getVersion") => serde_json::json!(version),
+            Some("supervisor.getAllProcessInfo") => serde_json::to_value(vec![
+                commands::mock::info("web", "web", rsupervisor_api::ProcessState::Running, 42),
+                commands::mock::info("web", "db", rsupervisor_api::ProcessState::Stopped, 0),
+            ])
+            .expect("table"),
+            other => panic!("unexpected call {other:?}"),
+        };
+        serde_json::json!({"jsonrpc": "2.0", "id": body["id"], "result": result})
     }
 
     #[tokio::test]
-    async fn status_sends_the_upcheck_and_the_table_in_one_request() {
-        let (dir, seen) = fake_daemon(|body| batch_answer(body, API_VERSION)).await;
+    async fn status_pipelines_the_upcheck_and_the_table_in_one_round_trip() {
+        let (dir, seen) = fake_daemon(|body| answer_with(body, API_VERSION)).await;
         let mut s = session(&format!("unix://{}/sock", dir.path().display()));
         let mut out = Output::captured();
         s.dispatch("status", &mut out).await;
         let seen = seen.lock().expect("lock").clone();
-        assert_eq!(seen.len(), 1, "{seen:#?}");
-        let methods: Vec<&str> = seen[0]
-            .as_array()
-            .expect("a batch")
+        let calls: Vec<(usize, usize, &str)> = seen
             .iter()
-            .filter_map(|call| call["method"].as_str())
+            .map(|r| {
+                (
+                    r.connection,
+                    r.answered_before,
+                    r.body["method"].as_str().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(
-            methods,
-            ["supervisor.getVersion", "supervisor.getAllProcessInfo"]
+            calls,
+            [
+                (1, 0, "supervisor.getVersion"),
+                (1, 0, "supervisor.getAllProcessInfo")
+            ],
+            "both requests on one connection, sent before any answer"
         );
         let table = out.stdout_text();
         assert!(
@@ -632,8 +673,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_version_mismatch_in_the_batch_shows_no_table() {
-        let (dir, _seen) = fake_daemon(|body| batch_answer(body, "2.0")).await;
+    async fn a_version_mismatch_shows_no_table() {
+        let (dir, _seen) = fake_daemon(|body| answer_with(body, "2.0")).await;
         let mut s = session(&format!("unix://{}/sock", dir.path().display()));
         let mut out = Output::captured();
         s.dispatch("status", &mut out).await;
