@@ -135,16 +135,7 @@ impl Client {
         self.write_call(&mut call, method, None)?;
         let mut wire = self.http_request(&version_call);
         wire.extend_from_slice(&self.http_request(&call));
-        let mut stream = self.connection().await?;
-        let mut carry = Vec::new();
-        let exchange = async {
-            stream.write_all(&wire).await.map_err(lost)?;
-            read_response(&mut stream, &mut carry).await
-        };
-        let response = match tokio::time::timeout(self.request_timeout, exchange).await {
-            Ok(response) => response?,
-            Err(_) => return Err(ClientError::RequestTimeout),
-        };
+        let (stream, response, carry) = self.exchange(&wire).await?;
         // Closed after the first answer: the call is asked again on its own.
         let stream = response.keep_alive.then_some(stream);
         let version = self.body(response).and_then(|body| decode(&body));
@@ -230,18 +221,35 @@ impl Client {
 
     /// POSTs a JSON-RPC request and returns the answer's body.
     async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ClientError> {
-        let request = self.http_request(&body);
+        let (stream, response, carry) = self.exchange(&self.http_request(&body)).await?;
+        self.settle(stream, response, &carry)
+    }
+
+    /// Writes `wire` (one request or several) on an idle or new connection and reads the
+    /// first answer within the request timeout. Returns the connection, the answer and
+    /// what was read past it.
+    async fn exchange(&self, wire: &[u8]) -> Result<(Stream, Response, Vec<u8>), ClientError> {
         let mut stream = self.connection().await?;
         let mut carry = Vec::new();
         let exchange = async {
-            stream.write_all(&request).await.map_err(lost)?;
+            stream.write_all(wire).await.map_err(lost)?;
             read_response(&mut stream, &mut carry).await
         };
-        let response = match tokio::time::timeout(self.request_timeout, exchange).await {
-            Ok(response) => response?,
-            Err(_) => return Err(ClientError::RequestTimeout),
-        };
-        // Bytes past the answer were not asked for: that connection is not used again.
+        match tokio::time::timeout(self.request_timeout, exchange).await {
+            Ok(response) => Ok((stream, response?, carry)),
+            Err(_) => Err(ClientError::RequestTimeout),
+        }
+    }
+
+    /// The body of the last answer awaited on `stream`; the connection goes back to the
+    /// idle ones if it may carry another request (not when bytes came past the answer:
+    /// they were not asked for).
+    fn settle(
+        &self,
+        stream: Stream,
+        response: Response,
+        carry: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
         let reusable = response.keep_alive && carry.is_empty();
         let body = self.body(response)?;
         if reusable {
@@ -310,11 +318,7 @@ impl Pipelined {
             Ok(response) => response?,
             Err(_) => return Err(ClientError::RequestTimeout),
         };
-        let reusable = response.keep_alive && self.carry.is_empty();
-        let body = client.body(response)?;
-        if reusable {
-            lock(&client.idle).push(stream);
-        }
+        let body = client.settle(stream, response, &self.carry)?;
         decode(&body)
     }
 }
