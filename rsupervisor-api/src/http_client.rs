@@ -9,6 +9,9 @@
 //!
 //! Calls made at the same time (`status -l` asks for the table and the metrics at once)
 //! each get a connection: an idle one if there is one, otherwise a new one.
+//!
+//! `status` pipelines two calls instead ([`Client::version_then`]): the up-check and the
+//! table, written at once on one connection and answered in order.
 
 use crate::transport::{ConnectError, Endpoint, CONNECT_TIMEOUT};
 use jsonrpsee::async_client::Client as WsClient;

@@ -36,7 +36,7 @@ pub async fn run<C: SupervisorRpcClient + Sync>(
 }
 
 /// Whether `status NAMES` is answered from the whole table alone (one `getAllProcessInfo`,
-/// no metrics): then the session asks for it with its up-check, in one request.
+/// no metrics): then the session asks for it with its up-check, in one round trip.
 pub fn reads_whole_table(names: &[String]) -> bool {
     let (long, names) = options(names);
     !long && !few_exact_names(&names)
