@@ -39,6 +39,7 @@ use jsonrpsee::server::{
 };
 use jsonrpsee::Methods;
 use std::sync::Arc;
+use tower::Layer;
 
 /// What every connection serves: the API core and its two method surfaces.
 #[derive(Clone)]
@@ -105,6 +106,10 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
         let builder = builder.clone();
         let stop_handle = stop_handle.clone();
         let accept = Acceptor::new(listener.socket)?;
+        // Built once: a connection only adds its own `Connection` to each of its requests.
+        // (Building the router for each connection was a fifth of the daemon's work for a
+        // one-call ctl command.)
+        let app = router(api.clone());
         tokio::spawn(async move {
             loop {
                 let (stream, peer) = tokio::select! {
@@ -115,9 +120,13 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
                     },
                     () = stop_handle.clone().shutdown() => break,
                 };
-                let jsonrpc = builder
-                    .clone()
-                    .build(api.methods.clone(), stop_handle.clone());
+                // jsonrpsee's service stays per connection: it numbers the connection, which
+                // its WebSocket subscriptions are keyed by.
+                let jsonrpc = JsonRpc::new(
+                    builder
+                        .clone()
+                        .build(api.methods.clone(), stop_handle.clone()),
+                );
                 let peer = match peer {
                     PeerAddress::Unix(credentials) => Peer::unix(
                         credentials.uid(),
@@ -128,20 +137,23 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
                     PeerAddress::Tcp(address) => Peer::tcp(address),
                     PeerAddress::Unknown => Peer::default(),
                 };
-                let access = Access {
-                    credentials: credentials.clone(),
-                    policy: policy.clone(),
-                    peer: Arc::new(peer),
+                let connection = Connection {
+                    access: Access {
+                        credentials: credentials.clone(),
+                        policy: policy.clone(),
+                        peer: Arc::new(peer),
+                    },
+                    jsonrpc,
                 };
-                let app = router(api.clone(), jsonrpc, access);
+                let service = axum::Extension(connection).layer(app.clone());
                 let stopped = stop_handle.clone().shutdown();
                 tokio::spawn(async move {
                     let _ = match stream {
                         Stream::Unix(stream) => {
-                            serve_with_graceful_shutdown(stream, app, stopped).await
+                            serve_with_graceful_shutdown(stream, service, stopped).await
                         }
                         Stream::Tcp(stream) => {
-                            serve_with_graceful_shutdown(stream, app, stopped).await
+                            serve_with_graceful_shutdown(stream, service, stopped).await
                         }
                     };
                 });
@@ -168,6 +180,13 @@ enum PeerAddress {
     /// SO_PEERCRED failed: the caller stays unidentified (and has no role if the
     /// listener restricts access).
     Unknown,
+}
+
+/// What one connection adds to each of its requests' extensions, for the shared router.
+#[derive(Clone)]
+struct Connection {
+    access: Access,
+    jsonrpc: JsonRpc,
 }
 
 /// A connection's access context: its listener's credentials and rules, and its peer.
@@ -211,69 +230,51 @@ impl Acceptor {
     }
 }
 
-/// jsonrpsee's per-connection service, as the router sees it.
-trait JsonRpcService:
-    tower::Service<
-        Request,
-        Response = http::Response<jsonrpsee::server::HttpBody>,
-        Error = jsonrpsee::core::BoxError,
-        Future: Send,
-    > + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
+/// jsonrpsee's per-connection service, boxed: the router is shared by every connection
+/// and finds its connection's service in the request's extensions.
+type JsonRpc = tower::util::BoxCloneSyncService<
+    Request,
+    http::Response<jsonrpsee::server::HttpBody>,
+    jsonrpsee::core::BoxError,
+>;
 
-impl<S> JsonRpcService for S where
-    S: tower::Service<
-            Request,
-            Response = http::Response<jsonrpsee::server::HttpBody>,
-            Error = jsonrpsee::core::BoxError,
-            Future: Send,
-        > + Clone
-        + Send
-        + Sync
-        + 'static
-{
-}
-
-/// Passes a request to the JSON-RPC service.
-async fn json_rpc(service: impl JsonRpcService, request: Request) -> Response {
+/// Passes a request to its connection's JSON-RPC service.
+async fn json_rpc(request: Request) -> Response {
+    let Some(service) = request
+        .extensions()
+        .get::<Connection>()
+        .map(|connection| connection.jsonrpc.clone())
+    else {
+        return error_page(http::StatusCode::INTERNAL_SERVER_ERROR);
+    };
     match tower::ServiceExt::oneshot(service, request).await {
         Ok(response) => response.map(Body::new),
         Err(_) => error_page(http::StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
 
-/// The router one connection serves.
-fn router(api: Api, jsonrpc: impl JsonRpcService, access: Access) -> Router {
-    let rpc2 = {
-        let jsonrpc = jsonrpc.clone();
-        move |State(api): State<Api>, request: Request| async move {
-            if is_json(&request) {
-                return json_rpc(jsonrpc, request).await;
-            }
-            xml_rpc(&api, request).await
+/// The router every connection of a listener serves; each request carries its
+/// [`Connection`] in its extensions.
+fn router(api: Api) -> Router {
+    let rpc2 = |State(api): State<Api>, request: Request| async move {
+        if is_json(&request) {
+            return json_rpc(request).await;
         }
+        xml_rpc(&api, request).await
     };
     // `/` is the dashboard for a browser's GET, and JSON-RPC (POST, WebSocket upgrade) for
     // everything else, as before.
-    let root = {
-        let jsonrpc = jsonrpc.clone();
-        move |request: Request| async move {
-            let upgrade = request.headers().contains_key(http::header::UPGRADE);
-            if request.method() == http::Method::GET && !upgrade {
-                return (
-                    [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    crate::rest::DASHBOARD,
-                )
-                    .into_response();
-            }
-            json_rpc(jsonrpc, request).await
+    let root = |request: Request| async move {
+        let upgrade = request.headers().contains_key(http::header::UPGRADE);
+        if request.method() == http::Method::GET && !upgrade {
+            return (
+                [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                crate::rest::DASHBOARD,
+            )
+                .into_response();
         }
+        json_rpc(request).await
     };
-    let fallback = move |request: Request| json_rpc(jsonrpc, request);
     Router::new()
         .route("/", any(root))
         .route("/RPC2", any(rpc2.clone()))
@@ -296,20 +297,21 @@ fn router(api: Api, jsonrpc: impl JsonRpcService, access: Access) -> Router {
                 logtail::main(&api.rpc, request.method()).await
             }),
         )
-        .fallback(fallback)
+        .fallback(json_rpc)
         .with_state(api.clone())
         .merge(crate::rest::router(api.rest))
         .layer(axum::middleware::from_fn(
-            move |mut request: Request, next: axum::middleware::Next| {
-                let access = access.clone();
-                async move {
-                    match identify(&access, &request) {
-                        Some(caller) => {
-                            request.extensions_mut().insert(caller);
-                            next.run(request).await
-                        }
-                        None => unauthorized(),
+            |mut request: Request, next: axum::middleware::Next| async move {
+                let caller = request
+                    .extensions()
+                    .get::<Connection>()
+                    .and_then(|connection| identify(&connection.access, &request));
+                match caller {
+                    Some(caller) => {
+                        request.extensions_mut().insert(caller);
+                        next.run(request).await
                     }
+                    None => unauthorized(),
                 }
             },
         ))
