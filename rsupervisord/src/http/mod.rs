@@ -277,7 +277,7 @@ fn router(api: Api) -> Router {
     };
     Router::new()
         .route("/", any(root))
-        .route("/RPC2", any(rpc2.clone()))
+        .route("/RPC2", any(rpc2))
         .route("/RPC2/{*rest}", any(rpc2))
         .route(
             "/logtail/{*spec}",
