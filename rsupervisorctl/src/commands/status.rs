@@ -89,14 +89,11 @@ fn print(
         out.json_value(&value);
     } else {
         // One write for the whole table: a line at a time costs a system call per process.
-        let mut table = String::new();
-        for (line, info) in output::status_lines(matching).into_iter().zip(matching) {
-            table.push_str(&line);
+        let table = output::status_table(matching, |info, line| {
             if metrics.is_some() {
-                table.push_str(&output::metrics_columns(find(info)));
+                line.push_str(&output::metrics_columns(find(info)));
             }
-            table.push('\n');
-        }
+        });
         out.raw(&table);
     }
     if !suppress_exitstatus && matching.iter().any(not_running) {
