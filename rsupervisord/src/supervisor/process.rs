@@ -342,8 +342,10 @@ pub fn epoch_seconds(time: SystemTime) -> i64 {
 }
 
 fn path_string(path: &Option<PathBuf>) -> String {
+    // The same text as `display()` (invalid UTF-8 becomes U+FFFD), without going through
+    // the formatter: a status of every program makes three of these per program.
     path.as_ref()
-        .map(|p| p.display().to_string())
+        .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
