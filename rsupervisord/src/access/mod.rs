@@ -164,15 +164,33 @@ pub struct Peer {
     pub groups: Vec<String>,
 }
 
+/// Which of a unix-socket peer's names the daemon needs: each is a lookup in the system's
+/// user and group databases (NSS: a file read, or a network call with LDAP or sssd) on every
+/// connection, so it is made only when something reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// None: no access rules by name and no audit trail.
+    None,
+    /// The user's name: access rules by user, or the audit trail.
+    User,
+    /// The user's name and its groups' names: access rules by group.
+    UserAndGroups,
+}
+
 impl Peer {
-    /// A unix-socket peer from its credentials; the user and group names come from the
-    /// system's databases (a uid without a name stays a number).
-    pub fn unix(uid: u32, gid: u32, pid: Option<i32>, with_groups: bool) -> Peer {
-        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-            .ok()
-            .flatten();
+    /// A unix-socket peer from its credentials; the user and group names that `names`
+    /// asks for come from the system's databases (a uid without a name stays a number).
+    pub fn unix(uid: u32, gid: u32, pid: Option<i32>, names: Names) -> Peer {
+        let user = match names {
+            Names::None => None,
+            Names::User | Names::UserAndGroups => {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+            }
+        };
         let mut groups = Vec::new();
-        if with_groups {
+        if names == Names::UserAndGroups {
             let gids = match &user {
                 Some(user) => std::ffi::CString::new(user.name.clone())
                     .ok()
@@ -230,9 +248,17 @@ impl Policy {
         }
     }
 
-    /// Whether group names are needed to decide (so the peer's groups are looked up).
-    pub fn needs_groups(&self) -> bool {
-        self.config.read_groups.is_some() || self.config.control_groups.is_some()
+    /// Which names of a unix-socket peer this listener needs: its rules by group or by
+    /// user, and (`audited`) the audit trail's records.
+    pub fn names(&self, audited: bool) -> Names {
+        let config = &self.config;
+        if config.read_groups.is_some() || config.control_groups.is_some() {
+            Names::UserAndGroups
+        } else if config.restricts() || audited {
+            Names::User
+        } else {
+            Names::None
+        }
     }
 
     /// Whether the listener has tokens (then `Authorization: Bearer` is accepted).
@@ -337,6 +363,11 @@ impl Gate {
         Gate {
             audit: audit.map(Arc::new),
         }
+    }
+
+    /// Whether control actions are recorded (then callers' names are looked up).
+    pub fn audits(&self) -> bool {
+        self.audit.is_some()
     }
 
     /// The audit log's path, if there is one.
@@ -539,6 +570,25 @@ mod tests {
     }
 
     #[test]
+    fn names_are_looked_up_only_when_rules_or_the_audit_read_them() {
+        let open = Policy::new(AccessConfig::default());
+        assert_eq!(open.names(false), Names::None);
+        assert_eq!(open.names(true), Names::User);
+        let by_user = Policy::new(AccessConfig {
+            read_users: Some(vec!["viewer".into()]),
+            ..AccessConfig::default()
+        });
+        assert_eq!(by_user.names(false), Names::User);
+        assert_eq!(restricted().names(false), Names::UserAndGroups);
+        // root has a name in every user database; without a reader it is not asked for.
+        assert_eq!(Peer::unix(0, 0, None, Names::None).identity.user, None);
+        assert_eq!(
+            Peer::unix(0, 0, None, Names::User).identity.user.as_deref(),
+            Some("root")
+        );
+    }
+
+    #[test]
     fn roles_follow_the_lists() {
         let policy = restricted();
         let role = |peer: &Peer| policy.caller(peer, None, None).role;
@@ -546,7 +596,7 @@ mod tests {
         assert_eq!(role(&named("bob", &["ops"])), Some(Role::Control));
         assert_eq!(role(&named("viewer", &[])), Some(Role::Read));
         assert_eq!(role(&named("mallory", &["users"])), None);
-        let root = Peer::unix(0, 0, None, false);
+        let root = Peer::unix(0, 0, None, Names::User);
         assert_eq!(role(&root), Some(Role::Control));
         // Basic-auth user over TCP.
         let tcp = Peer::tcp("127.0.0.1:5000".parse().expect("address"));

@@ -110,6 +110,7 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
         // (Building the router for each connection was a fifth of the daemon's work for a
         // one-call ctl command.)
         let app = router(api.clone());
+        let names = policy.names(api.gate.audits());
         tokio::spawn(async move {
             loop {
                 let (stream, peer) = tokio::select! {
@@ -132,7 +133,7 @@ pub fn serve(listeners: Vec<Listener>, api: Api) -> std::io::Result<ServerHandle
                         credentials.uid(),
                         credentials.gid(),
                         credentials.pid(),
-                        policy.needs_groups(),
+                        names,
                     ),
                     PeerAddress::Tcp(address) => Peer::tcp(address),
                     PeerAddress::Unknown => Peer::default(),
