@@ -387,6 +387,34 @@ fn a_crashed_daemons_cgroups_are_cleaned_at_start() {
 }
 
 #[test]
+fn a_daemon_run_from_a_renamed_binary_keeps_its_programs_when_another_starts() {
+    if !root() {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.config("[program:idle]\ncommand={fixture} --sleep\nstartsecs=0\n");
+    // Another name than rsupervisord: what a starting daemon used to take for a dead one.
+    let renamed = dir.path("supervisor-copy");
+    std::fs::copy(rsupervisor_e2e::binaries::rsupervisord(), &renamed).expect("copy the daemon");
+    let first = Daemon::command(&dir).binary(&renamed).start();
+    let program = info_pid(&wait_state(&first, "idle", "RUNNING", DEADLINE));
+    let other = TestDir::new();
+    other.config("[program:idle]\ncommand={fixture} --sleep\nstartsecs=0\n");
+    // The second daemon cleans up the cgroups of daemons that are gone before it answers.
+    let second = Daemon::start(&other);
+    wait_state(&second, "idle", "RUNNING", DEADLINE);
+    assert!(
+        pid_alive(program),
+        "the second daemon killed the first one's program:\n{}",
+        second.main_log()
+    );
+    let info = first
+        .rpc("supervisor.getProcessInfo", json!(["idle"]))
+        .expect("the first daemon still answers");
+    assert_eq!(info_pid(&info), program);
+}
+
+#[test]
 fn cgroups_off_keeps_process_group_signalling() {
     if !root() {
         return;

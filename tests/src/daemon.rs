@@ -52,6 +52,8 @@ pub struct DaemonCommand<'d> {
     socket: Option<PathBuf>,
     /// Run the daemon under a seccomp filter that refuses `clone3` (see [`crate::seccomp`]).
     without_clone3: bool,
+    /// Another copy of the daemon's binary to run (by default [`binaries::rsupervisord`]).
+    binary: Option<PathBuf>,
 }
 
 impl<'d> DaemonCommand<'d> {
@@ -83,6 +85,12 @@ impl<'d> DaemonCommand<'d> {
     /// `ENOSYS`.
     pub fn without_clone3(mut self) -> Self {
         self.without_clone3 = true;
+        self
+    }
+
+    /// Runs this copy of the daemon's binary (a renamed one, say) instead of the one built.
+    pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.binary = Some(path.into());
         self
     }
 
@@ -125,7 +133,7 @@ impl<'d> DaemonCommand<'d> {
     fn spawn(self) -> Daemon<'d> {
         let stdout_path = self.dir.path("daemon.stdout");
         let stderr_path = self.dir.path("daemon.stderr");
-        let mut command = Command::new(binaries::rsupervisord());
+        let mut command = Command::new(self.binary.clone().unwrap_or_else(binaries::rsupervisord));
         if self.without_clone3 {
             #[allow(unsafe_code)]
             // SAFETY: the hook makes system calls only.
@@ -185,6 +193,7 @@ impl<'d> Daemon<'d> {
             env: Vec::new(),
             socket: None,
             without_clone3: false,
+            binary: None,
         }
     }
 

@@ -58,6 +58,10 @@ pub struct Cgroups {
     /// spawn gets a new directory, or joins by writing `cgroup.procs` while the old one still
     /// holds dying processes.
     killed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The daemon's own directory in each hierarchy, held open for the daemon's life: what
+    /// tells another daemon starting on the host that this one is alive (see
+    /// [`daemon_alive`]).
+    _held: Vec<OwnedFd>,
 }
 
 /// What the kernel's counters say about a process's cgroup, its children included.
@@ -125,6 +129,7 @@ impl Cgroups {
         let pid = std::process::id();
         let mut notes = Vec::new();
         let mut hierarchies = Vec::new();
+        let mut held = Vec::new();
         let mut problems = Vec::new();
 
         // v2: always for containment (cgroup.kill); for limits too when it has controllers.
@@ -149,12 +154,15 @@ impl Cgroups {
             } else {
                 enable_v2(own_dir, &dir, pid, &v2_controllers)
             };
-            match made {
-                Ok(()) => hierarchies.push(Hierarchy {
-                    version: Version::V2,
-                    dir,
-                    controllers: v2_controllers.clone(),
-                }),
+            match made.and_then(|()| hold(&dir)) {
+                Ok(fd) => {
+                    held.push(fd);
+                    hierarchies.push(Hierarchy {
+                        version: Version::V2,
+                        dir,
+                        controllers: v2_controllers.clone(),
+                    });
+                }
                 Err(error) => {
                     problems.push(format!("{}: {error}", dir.display()));
                     v2_controllers.clear();
@@ -187,12 +195,15 @@ impl Cgroups {
             };
             notes.extend(clean_leftovers(&own_dir, Version::V1));
             let dir = own_dir.join(layout::daemon_dir_name(pid));
-            match make_dir(&dir) {
-                Ok(()) => hierarchies.push(Hierarchy {
-                    version: Version::V1,
-                    dir,
-                    controllers: wanted,
-                }),
+            match make_dir(&dir).and_then(|()| hold(&dir)) {
+                Ok(fd) => {
+                    held.push(fd);
+                    hierarchies.push(Hierarchy {
+                        version: Version::V1,
+                        dir,
+                        controllers: wanted,
+                    });
+                }
                 Err(error) => problems.push(format!("{}: {error}", dir.display())),
             }
         }
@@ -230,6 +241,7 @@ impl Cgroups {
             Cgroups {
                 hierarchies,
                 killed: Default::default(),
+                _held: held,
             },
             notes,
         )
@@ -550,11 +562,37 @@ fn read_pids(dir: &Path) -> Vec<i32> {
         .unwrap_or_default()
 }
 
-/// Whether `pid` is a live rsupervisord (a dead daemon's pid may have been reused).
-fn daemon_alive(pid: u32) -> bool {
+/// Whether the daemon that made `dir` (`rsupervisord-PID`) still runs. A live daemon holds
+/// its directories open (see [`Cgroups`]'s `_held`); a dead daemon's pid may have been
+/// reused by a process that holds no such directory. A process named `rsupervisord` also
+/// counts (a daemon of an earlier version, which did not hold them), but the name alone is
+/// not enough: a daemon run from a renamed copy of the binary was taken for dead, and the
+/// next daemon to start killed its programs.
+fn daemon_alive(pid: u32, dir: &Path) -> bool {
     pid == std::process::id()
+        || holds_open(pid, dir)
         || fs::read_to_string(format!("/proc/{pid}/comm"))
             .is_ok_and(|comm| comm.trim() == "rsupervisord")
+}
+
+/// Whether process `pid` has `dir` open.
+fn holds_open(pid: u32, dir: &Path) -> bool {
+    let Ok(descriptors) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    descriptors
+        .flatten()
+        .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == dir))
+}
+
+/// Opens the daemon's own directory, to hold it for the daemon's life.
+fn hold(dir: &Path) -> std::io::Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)
+        .map(OwnedFd::from)
 }
 
 /// Kills what a crashed daemon left under `own` and removes its directories.
@@ -568,7 +606,7 @@ fn clean_leftovers(own: &Path, version: Version) -> Vec<String> {
         let Some(pid) = name.to_str().and_then(layout::daemon_dir_pid) else {
             continue;
         };
-        if daemon_alive(pid) {
+        if daemon_alive(pid, &entry.path()) {
             continue;
         }
         let killed = remove_tree(&entry.path(), version, Duration::from_secs(2));
@@ -800,6 +838,49 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `sleep` that holds `dir` open (its name is not rsupervisord), and one that does not.
+    fn sleepers(dir: &Path) -> (std::process::Child, std::process::Child) {
+        let spawn = |script: &str| {
+            std::process::Command::new("/bin/sh")
+                .args(["-c", script, "sh"])
+                .arg(dir)
+                .spawn()
+                .expect("sh")
+        };
+        (
+            spawn("exec 3<\"$1\"; exec sleep 30"),
+            spawn("exec sleep 30"),
+        )
+    }
+
+    #[test]
+    fn a_daemon_is_alive_while_it_holds_its_directory_whatever_its_name() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("rsupervisord-1");
+        fs::create_dir(&dir).expect("dir");
+        let (mut holder, mut other) = sleepers(&dir);
+        let (holder_pid, other_pid) = (holder.id(), other.id());
+        // The shell execs sleep once the directory is open: wait for that.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !holds_open(holder_pid, &dir) {
+            assert!(
+                Instant::now() < deadline,
+                "sleep never held {}",
+                dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(daemon_alive(holder_pid, &dir));
+        // A live process that neither holds the directory nor is named rsupervisord: a
+        // dead daemon's pid reused.
+        assert!(!daemon_alive(other_pid, &dir));
+        for child in [&mut holder, &mut other] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        assert!(!daemon_alive(holder_pid, &dir));
+    }
 
     fn hierarchy(version: Version, controllers: &[&str]) -> Hierarchy {
         Hierarchy {
