@@ -238,10 +238,18 @@ impl Client {
             stream.write_all(wire).await.map_err(lost)?;
             read_response(&mut stream, &mut carry).await
         };
-        match tokio::time::timeout(self.request_timeout, exchange).await {
-            Ok(response) => Ok((stream, response?, carry)),
-            Err(_) => Err(ClientError::RequestTimeout),
-        }
+        let response = self.within_timeout(exchange).await?;
+        Ok((stream, response, carry))
+    }
+
+    /// `work`'s outcome, or [`ClientError::RequestTimeout`] past the request timeout.
+    async fn within_timeout<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        tokio::time::timeout(self.request_timeout, work)
+            .await
+            .unwrap_or(Err(ClientError::RequestTimeout))
     }
 
     /// The body of the last answer awaited on `stream`; the connection goes back to the
@@ -316,11 +324,9 @@ impl Pipelined {
         let Some(mut stream) = self.stream else {
             return client.request(self.method, ArrayParams::new()).await;
         };
-        let exchange = read_response(&mut stream, &mut self.carry);
-        let response = match tokio::time::timeout(client.request_timeout, exchange).await {
-            Ok(response) => response?,
-            Err(_) => return Err(ClientError::RequestTimeout),
-        };
+        let response = client
+            .within_timeout(read_response(&mut stream, &mut self.carry))
+            .await?;
         let body = client.settle(stream, response, &self.carry)?;
         decode(&body)
     }
@@ -505,10 +511,9 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_RESERVE: usize = 64 * 1024 * 1024;
 
 /// Reads one response: status line, headers, then a `Content-Length` or chunked body (or,
-/// without either, everything until the daemon closes the connection).
-/// Reads one response. `carry` holds what an earlier read took past the end of the
-/// previous response (pipelined answers), and is left holding what this one read past its
-/// own end.
+/// without either, everything until the daemon closes the connection). `carry` holds what
+/// an earlier read took past the end of the previous response (pipelined answers), and is
+/// left holding what this one read past its own end.
 async fn read_response(stream: &mut Stream, carry: &mut Vec<u8>) -> Result<Response, ClientError> {
     let mut buffer: Vec<u8> = std::mem::take(carry);
     buffer.reserve(16 * 1024);

@@ -154,7 +154,7 @@ impl Cgroups {
             } else {
                 enable_v2(own_dir, &dir, pid, &v2_controllers)
             };
-            match made.and_then(|()| hold(&dir)) {
+            match made.and_then(|()| open_dir(&dir)) {
                 Ok(fd) => {
                     held.push(fd);
                     hierarchies.push(Hierarchy {
@@ -195,7 +195,7 @@ impl Cgroups {
             };
             notes.extend(clean_leftovers(&own_dir, Version::V1));
             let dir = own_dir.join(layout::daemon_dir_name(pid));
-            match make_dir(&dir).and_then(|()| hold(&dir)) {
+            match make_dir(&dir).and_then(|()| open_dir(&dir)) {
                 Ok(fd) => {
                     held.push(fd);
                     hierarchies.push(Hierarchy {
@@ -307,16 +307,13 @@ impl Cgroups {
             match hierarchy.version {
                 Version::V1 => join.v1_procs.push(OwnedFd::from(file)),
                 Version::V2 => {
-                    use std::os::unix::fs::OpenOptionsExt;
                     let directory = if killed {
                         None
                     } else {
-                        let directory = fs::OpenOptions::new()
-                            .read(true)
-                            .custom_flags(libc::O_DIRECTORY)
-                            .open(&dir)
-                            .map_err(|e| format!("couldn't open {}: {e}", dir.display()))?;
-                        Some(OwnedFd::from(directory))
+                        Some(
+                            open_dir(&dir)
+                                .map_err(|e| format!("couldn't open {}: {e}", dir.display()))?,
+                        )
                     };
                     join.v2 = Some(V2Join {
                         dir: directory,
@@ -585,8 +582,8 @@ fn holds_open(pid: u32, dir: &Path) -> bool {
         .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == dir))
 }
 
-/// Opens the daemon's own directory, to hold it for the daemon's life.
-fn hold(dir: &Path) -> std::io::Result<OwnedFd> {
+/// Opens a directory read-only: a cgroup for `clone3`, or the daemon's own, to hold it.
+fn open_dir(dir: &Path) -> std::io::Result<OwnedFd> {
     use std::os::unix::fs::OpenOptionsExt;
     fs::OpenOptions::new()
         .read(true)
