@@ -12,7 +12,8 @@
 //! the child's own write to `cgroup.procs`). glibc has no `clone3` wrapper, and one with
 //! `CLONE_VM` must switch stacks in the child before any Rust code runs, hence the few
 //! lines of assembly in `clone3`. Elsewhere, or where the kernel or a seccomp filter
-//! refuses `clone3`, the child writes to `cgroup.procs` as it does for v1.
+//! refuses `clone3`, the child writes to the v2 `cgroup.procs` itself, after the v1
+//! hierarchies' `tasks`.
 //!
 //! Checks that supervisord makes before forking (command found, executable, not a directory)
 //! are made here too, so their errors carry supervisord's wording and fault codes.
@@ -286,13 +287,13 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     if let Some((soft, _)) = nofile {
         rlimits.push((libc::RLIMIT_NOFILE, soft));
     }
-    // The v1 `cgroup.procs` first, then v2's: a child started inside its v2 cgroup is given
+    // The v1 `tasks` first, then v2's `cgroup.procs`: a child started inside its v2 cgroup is given
     // only the first `v1_count`.
     let v2 = context.cgroup.as_ref().and_then(|join| join.v2.as_ref());
     let cgroup_fds: Vec<libc::c_int> = context
         .cgroup
         .iter()
-        .flat_map(|join| join.v1_procs.iter().map(AsRawFd::as_raw_fd))
+        .flat_map(|join| join.v1_tasks.iter().map(AsRawFd::as_raw_fd))
         .chain(v2.map(|v2| v2.procs.as_raw_fd()))
         .collect();
     let v1_count = cgroup_fds.len() - usize::from(v2.is_some());
@@ -309,7 +310,7 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     // keep only its low end (see `slots`); without slots it gets a copy of the whole table.
     let lease = slots::lease(&stdio, &cgroup_fds);
     let (stdio, cgroup_fds, unshare_from) = match &lease {
-        Some(lease) => (lease.stdio, lease.cgroup_procs.clone(), lease.unshare_from),
+        Some(lease) => (lease.stdio, lease.cgroup_joins.clone(), lease.unshare_from),
         None => (stdio, cgroup_fds, 0),
     };
     let mut plan = ChildPlan {
@@ -318,7 +319,7 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         envp: image.envp.as_ptr(),
         stdio,
         unshare_from,
-        cgroup_procs: match into_cgroup {
+        cgroup_joins: match into_cgroup {
             Some(_) => &cgroup_fds[..v1_count],
             None => &cgroup_fds,
         },
@@ -340,7 +341,7 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
         if matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::E2BIG)) {
             CLONE3.store(false, std::sync::atomic::Ordering::Relaxed);
         }
-        plan.cgroup_procs = &cgroup_fds;
+        plan.cgroup_joins = &cgroup_fds;
         pid = clone_vfork(&plan, None);
     }
     let pid = pid.map_err(|error| spawn_failure(&program, error));
@@ -445,8 +446,9 @@ struct ChildPlan<'a> {
     /// first step is to take a table of its own holding only the descriptors below this
     /// number (every one it needs is there, see `slots`). Zero: a copy of the whole table.
     unshare_from: u32,
-    /// `cgroup.procs` of the process's cgroups, joined first.
-    cgroup_procs: &'a [libc::c_int],
+    /// The files that move the child into its cgroups (v1 `tasks`, v2 `cgroup.procs`),
+    /// written first.
+    cgroup_joins: &'a [libc::c_int],
     rlimits: &'a [(libc::__rlimit_resource_t, u64)],
     /// uid, gid and the supplementary groups to switch to.
     credentials: Option<(libc::uid_t, libc::gid_t, &'a [libc::gid_t])>,
@@ -657,8 +659,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             fail(errno());
         }
         // Join the process's cgroups first, while still privileged and before anything the
-        // program does: `0` moves the writer itself, so whatever it forks later is inside.
-        for fd in plan.cgroup_procs {
+        // program does: `0` moves the writer itself (through a v1 `tasks`, only this thread,
+        // which is the child's only one), so whatever it forks later is inside.
+        for fd in plan.cgroup_joins {
             if libc::write(*fd, b"0".as_ptr().cast(), 1) != 1 {
                 fail(errno());
             }
@@ -767,16 +770,16 @@ fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {
 ///
 /// A child that shares the daemon's descriptor table can leave it for a table with only
 /// the descriptors below some number (`close_range(n, ~0, CLOSE_RANGE_UNSHARE)` copies just
-/// those), but the descriptors it needs (its pipe ends, its cgroups' `cgroup.procs`) were
-/// opened late and have high numbers. So a few low numbers are taken once, holding
-/// `/dev/null`; for each spawn the child's descriptors are duplicated onto them, and put
-/// back to `/dev/null` once the child has exec'd. The numbers are ours alone (nothing else
+/// those), but the descriptors it needs (its pipe ends, its cgroups' `tasks` and
+/// `cgroup.procs`) were opened late and have high numbers. So a few low numbers are taken
+/// once, holding `/dev/null`; for each spawn the child's descriptors are duplicated onto
+/// them, and put back to `/dev/null` once the child has exec'd. The numbers are ours alone (nothing else
 /// in the daemon can be given a number that is open), and spawns take the lock in turn.
 mod slots {
     use std::os::fd::{AsRawFd, OwnedFd, RawFd};
     use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-    /// Three for stdio, and `cgroup.procs` of up to this many hierarchies minus three.
+    /// Three for stdio, and the join files of up to this many hierarchies minus three.
     const SLOTS: usize = 12;
 
     struct Slots {
@@ -810,16 +813,16 @@ mod slots {
         used: usize,
         /// Where stdin, stdout and stderr are now.
         pub(super) stdio: [RawFd; 3],
-        /// Where the `cgroup.procs` descriptors are now.
-        pub(super) cgroup_procs: Vec<RawFd>,
+        /// Where the cgroup join descriptors are now.
+        pub(super) cgroup_joins: Vec<RawFd>,
         /// One above the highest slot: the child keeps the descriptors below it.
         pub(super) unshare_from: u32,
     }
 
-    /// Puts `stdio` and `cgroup_procs` onto slots, or `None` (the child then copies the
+    /// Puts `stdio` and `cgroup_joins` onto slots, or `None` (the child then copies the
     /// whole table, as before): no slots could be taken, or there are too many descriptors.
-    pub(super) fn lease(stdio: &[RawFd; 3], cgroup_procs: &[RawFd]) -> Option<Lease> {
-        let wanted: Vec<RawFd> = stdio.iter().chain(cgroup_procs).copied().collect();
+    pub(super) fn lease(stdio: &[RawFd; 3], cgroup_joins: &[RawFd]) -> Option<Lease> {
+        let wanted: Vec<RawFd> = stdio.iter().chain(cgroup_joins).copied().collect();
         let guard = slots()?.lock().unwrap_or_else(PoisonError::into_inner);
         if wanted.len() > guard.fds.len() {
             return None;
@@ -830,7 +833,7 @@ mod slots {
             guard,
             used: 0,
             stdio: [0; 3],
-            cgroup_procs: Vec::with_capacity(cgroup_procs.len()),
+            cgroup_joins: Vec::with_capacity(cgroup_joins.len()),
         };
         for (index, fd) in wanted.iter().enumerate() {
             let slot = lease.guard.fds[index].as_raw_fd();
@@ -844,7 +847,7 @@ mod slots {
             if index < 3 {
                 lease.stdio[index] = slot;
             } else {
-                lease.cgroup_procs.push(slot);
+                lease.cgroup_joins.push(slot);
             }
         }
         Some(lease)
