@@ -89,6 +89,9 @@ pub struct Join {
     /// `tasks` of each v1 hierarchy: the child writes `0` to each (see the module's doc for
     /// why `tasks` and not `cgroup.procs`).
     pub v1_tasks: Vec<OwnedFd>,
+    /// Every directory was made by this `prepare`: the cgroup has no history, so its
+    /// counters (the OOM kills) start at zero and need not be read.
+    pub fresh: bool,
 }
 
 /// The two ways into one v2 cgroup.
@@ -279,6 +282,7 @@ impl Cgroups {
         let mut join = Join {
             v2: None,
             v1_tasks: Vec::new(),
+            fresh: true,
         };
         for (hierarchy, dir) in self.dirs(namespec) {
             // A killed cgroup is made anew (see `killed`); one still emptying is joined
@@ -290,6 +294,7 @@ impl Cgroups {
             }
             let fresh = create_dir(&dir)
                 .map_err(|e| format!("couldn't create cgroup {}: {e}", dir.display()))?;
+            join.fresh &= fresh;
             for (file, value, set) in limit_files(hierarchy, limits) {
                 // A new directory has no limits: only the set ones are written (a reused
                 // one gets the others reset, in case an earlier run had them).

@@ -47,8 +47,13 @@ impl Containment {
     ) -> Result<Option<Arc<Join>>, String> {
         let name = namespec(config);
         let join = self.cgroups.prepare(&name, &config.resources)?;
-        if join.is_some() {
-            let base = self.cgroups.oom_kills(&name).unwrap_or(0);
+        if let Some(join) = &join {
+            // A reused cgroup may carry kills from an earlier run; a new one has none.
+            let base = if join.fresh {
+                0
+            } else {
+                self.cgroups.oom_kills(&name).unwrap_or(0)
+            };
             self.oom_base.insert(id, base);
         }
         Ok(join.map(Arc::new))
