@@ -287,8 +287,8 @@ pub fn spawn(config: &ProcessConfig, context: &SpawnContext) -> Result<Spawned, 
     if let Some((soft, _)) = nofile {
         rlimits.push((libc::RLIMIT_NOFILE, soft));
     }
-    // The v1 `tasks` first, then v2's `cgroup.procs`: a child started inside its v2 cgroup is given
-    // only the first `v1_count`.
+    // The v1 `tasks` first, then v2's `cgroup.procs`: a child started inside its v2 cgroup
+    // is given only the first `v1_count`.
     let v2 = context.cgroup.as_ref().and_then(|join| join.v2.as_ref());
     let cgroup_fds: Vec<libc::c_int> = context
         .cgroup
@@ -773,8 +773,9 @@ fn spawn_failure(program: &Path, error: std::io::Error) -> SpawnError {
 /// those), but the descriptors it needs (its pipe ends, its cgroups' `tasks` and
 /// `cgroup.procs`) were opened late and have high numbers. So a few low numbers are taken
 /// once, holding `/dev/null`; for each spawn the child's descriptors are duplicated onto
-/// them, and put back to `/dev/null` once the child has exec'd. The numbers are ours alone (nothing else
-/// in the daemon can be given a number that is open), and spawns take the lock in turn.
+/// them, and put back to `/dev/null` once the child has exec'd. The numbers are ours alone
+/// (nothing else in the daemon can be given a number that is open), and spawns take the
+/// lock in turn.
 mod slots {
     use std::os::fd::{AsRawFd, OwnedFd, RawFd};
     use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
