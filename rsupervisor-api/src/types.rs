@@ -257,6 +257,11 @@ impl ProcessInfo {
         namespec(&self.group, &self.name)
     }
 
+    /// The group its namespec shows before the `:`, if any (see [`namespec_group`]).
+    pub fn namespec_group(&self) -> Option<&str> {
+        namespec_group(&self.group, &self.name)
+    }
+
     /// The typed state, `Unknown` for a code we do not know.
     pub fn process_state(&self) -> ProcessState {
         ProcessState::from_code(self.state).unwrap_or(ProcessState::Unknown)
@@ -265,11 +270,16 @@ impl ProcessInfo {
 
 /// `group:name`, or `name` alone when the group has the same name.
 pub fn namespec(group: &str, name: &str) -> String {
-    if group == name {
-        name.to_owned()
-    } else {
-        format!("{group}:{name}")
+    match namespec_group(group, name) {
+        Some(group) => format!("{group}:{name}"),
+        None => name.to_owned(),
     }
+}
+
+/// The group a namespec shows before its `:`, or `None` when the group has the process's
+/// name (for writers that put the namespec together without allocating it).
+pub fn namespec_group<'a>(group: &'a str, name: &str) -> Option<&'a str> {
+    (group != name).then_some(group)
 }
 
 /// One variable of a process's effective environment (`supervisor.getProcessEnvironment`, an

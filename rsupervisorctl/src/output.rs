@@ -12,18 +12,14 @@ pub fn status_table(
     mut extra: impl FnMut(&ProcessInfo, &mut String),
 ) -> String {
     let namespec_chars = |info: &ProcessInfo| {
-        let name = info.name.chars().count();
-        if info.group == info.name {
-            name
-        } else {
-            info.group.chars().count() + 1 + name
-        }
+        let group = info.namespec_group();
+        group.map_or(0, |group| group.chars().count() + 1) + info.name.chars().count()
     };
     let width = infos.iter().map(namespec_chars).max().unwrap_or(0).max(30) + 3;
     let mut table = String::with_capacity(infos.len() * (width + 40));
     for info in infos {
-        if info.group != info.name {
-            table.push_str(&info.group);
+        if let Some(group) = info.namespec_group() {
+            table.push_str(group);
             table.push(':');
         }
         table.push_str(&info.name);
