@@ -216,14 +216,13 @@ fn format(s: &str, map: &Expansions) -> Result<String, FormatError> {
                     'e' | 'E' => py_exp(mag, p, conv == 'E'),
                     _ => {
                         let p = p.max(1);
-                        let exp = if mag == 0.0 {
-                            0
-                        } else {
-                            mag.log10().floor() as i32
-                        };
+                        // Python's rule: the exponent of the value rounded to `p` significant
+                        // digits (its `e` form) picks the form. Read from that string, not
+                        // from `log10`, so that no binary needs libm (see `no_libm.rs`).
+                        let e = py_exp(mag, p - 1, conv == 'G');
+                        let (m, x) = e.split_once(['e', 'E']).unwrap_or((&e, "+00"));
+                        let exp: i32 = x.parse().unwrap_or(0);
                         if exp < -4 || exp >= p as i32 {
-                            let e = py_exp(mag, p - 1, conv == 'G');
-                            let (m, x) = e.split_once(['e', 'E']).unwrap_or((&e, ""));
                             let m = if m.contains('.') {
                                 m.trim_end_matches('0').trim_end_matches('.')
                             } else {
@@ -332,6 +331,40 @@ mod tests {
         assert_eq!(f("%(n)g %(big)g").as_deref(), Ok("7 1.23457e+07"));
         assert_eq!(f("%(a).2s %(a)r %(a)5s").as_deref(), Ok("st 'str'   str"));
         assert_eq!(f("no names").as_deref(), Ok("no names"));
+    }
+
+    #[test]
+    fn general_format_picks_its_form_as_python_does() {
+        let values = [
+            0,
+            7,
+            95,
+            999_999,
+            1_000_000,
+            9_999_995,
+            123_456_789_012_345_678,
+            -4321,
+        ];
+        let mut names = Expansions::new();
+        for (i, value) in values.iter().enumerate() {
+            names.insert(format!("v{i}"), Value::Int(*value));
+        }
+        // Expected: Python 3's `"[%<spec>]" % value` for each value, concatenated.
+        let table = [
+            ("g", "[0][7][95][999999][1e+06][1e+07][1.23457e+17][-4321]"),
+            (".1g", "[0][7][1e+02][1e+06][1e+06][1e+07][1e+17][-4e+03]"),
+            (".2g", "[0][7][95][1e+06][1e+06][1e+07][1.2e+17][-4.3e+03]"),
+            (".3G", "[0][7][95][1E+06][1E+06][1E+07][1.23E+17][-4.32E+03]"),
+            ("10.4g", "[         0][         7][        95][     1e+06][     1e+06][     1e+07][ 1.235e+17][     -4321]"),
+            ("-8g", "[0       ][7       ][95      ][999999  ][1e+06   ][1e+07   ][1.23457e+17][-4321   ]"),
+        ];
+        for (spec, expected) in table {
+            let template: String = (0..values.len())
+                .map(|i| format!("[%(v{i}){spec}]"))
+                .collect();
+            let got = expand(&template, &names, "program:x.command");
+            assert_eq!(got.as_deref(), Ok(expected), "%{spec}");
+        }
     }
 
     #[test]
