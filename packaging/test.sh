@@ -136,6 +136,21 @@ for page in rsupervisord rsupervisorctl; do
 done
 ok "man pages"
 
+# Each shared library costs every daemon resident memory and every ctl command its loading
+# time, so the binaries need libc.so.6 alone: the unwinder is linked statically
+# (static_unwinder.rs) and `pow` is our own (no_libm.rs). A new dependency that brings a
+# library back fails here, naming it.
+if command -v readelf >/dev/null; then
+    for binary in rsupervisord rsupervisorctl; do
+        needed=$(readelf -d "$tree/usr/bin/$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+        [[ $needed == "libc.so.6 " ]] ||
+            fail "$binary needs shared libraries besides libc.so.6: $needed(see no_libm.rs and static_unwinder.rs)"
+    done
+    ok "binaries need libc.so.6 only"
+else
+    echo "SKIP: shared library check (readelf is not installed)"
+fi
+
 # --- lintian -------------------------------------------------------------------------------
 
 if command -v lintian >/dev/null; then

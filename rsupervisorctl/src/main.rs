@@ -1,6 +1,9 @@
 //! `rsupervisorctl` entry point: parse the command line, run on a single-threaded runtime,
 //! exit with the command's status.
 
+#[path = "../../no_libm.rs"]
+mod no_libm;
+
 fn main() {
     let cli = rsupervisorctl::cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
