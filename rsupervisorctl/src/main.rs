@@ -25,11 +25,10 @@ mod no_libm;
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     prepare_process();
     let status = std::panic::catch_unwind(run).unwrap_or(101);
-    // Exit at once: nothing left to flush (exit flushes std's stdout), and a pending stdin
-    // read must not hold us up.
     std::process::exit(status);
 }
 
+/// Runs the command and exits with its status; returns only when the runtime cannot start.
 fn run() -> i32 {
     let cli = rsupervisorctl::cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -42,7 +41,11 @@ fn run() -> i32 {
             return 1;
         }
     };
-    runtime.block_on(rsupervisorctl::run(cli))
+    let status = runtime.block_on(rsupervisorctl::run(cli));
+    // Exit at once, with the runtime still alive: nothing left to flush (exit flushes std's
+    // stdout), a pending stdin read must not hold us up, and dropping the runtime would
+    // only close what the exit closes anyway.
+    std::process::exit(status);
 }
 
 /// What Rust's start-up would have done that the ctl needs: descriptors 0-2 open, SIGPIPE
