@@ -371,6 +371,11 @@ def sc_idle(ctx, system, rnd):
         helpers = [c for c in children(d.pid) if c not in prog_trees]
         rss = status_kib(d.pid, "VmRSS")
         helper_rss = sum(status_kib(c, "VmRSS") for c in helpers if alive(c))
+        # The private part of that: anonymous pages (heap, stacks, written data), which
+        # only this process holds; the rest of RSS is mapped files (the binary, libraries,
+        # an interpreter's modules) that the kernel shares and can drop and read again.
+        anon = status_kib(d.pid, "RssAnon")
+        helper_anon = sum(status_kib(c, "RssAnon") for c in helpers if alive(c))
         fds, threads = fd_count(d.pid), thread_count(d.pid)
         c0, (v0, nv0, ns0), t0 = cpu_seconds(d.pid), task_totals(d.pid), time.monotonic()
         time.sleep(ctx.p.idle_window)
@@ -378,6 +383,7 @@ def sc_idle(ctx, system, rnd):
         dt = t1 - t0
         m = {
             "idle_rss_mib": (rss + helper_rss) / 1024,
+            "idle_anon_mib": (anon + helper_anon) / 1024,
             "idle_cpu_ms_per_min": (ns1 - ns0) / 1e6 / dt * 60,
             "idle_wakeups_per_s": (v1 - v0) / dt,
         }
@@ -1087,6 +1093,7 @@ def run_floors(ctx):
     p = subprocess.Popen([SLEEP, "100"])
     time.sleep(0.2)
     f["idle_rss_mib"] = status_kib(p.pid, "VmRSS") / 1024
+    f["idle_anon_mib"] = status_kib(p.pid, "RssAnon") / 1024
     p.kill()
     p.wait()
     return f
@@ -1134,6 +1141,7 @@ BASELINES = {"log": baseline_log, "tail": baseline_tail}
 # metric -> (label, unit, lower is better, floor key)
 METRICS = [
     ("idle_rss_mib", "idle RSS, 100 programs", "MiB", True),
+    ("idle_anon_mib", "idle RSS, 100 prog.: anonymous part", "MiB", True),
     ("idle_cpu_ms_per_min", "idle CPU", "ms/min", True),
     ("idle_wakeups_per_s", "idle wake-ups (vol. ctx sw.)", "/s", True),
     ("ctl_status_ms", "cold ctl status, 100 prog., median", "ms", True),

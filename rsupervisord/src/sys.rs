@@ -2,8 +2,9 @@
 //! std or nix equivalent: `localtime_r` (local-time timestamps for the main log),
 //! `syslog` (the `logfile=syslog` target and `*_syslog` child streams) and `malloc_trim`.
 //!
-//! This is the only module allowed to contain `unsafe`; every block carries a `// SAFETY:`
-//! comment. Everything exported here is safe to call from any thread.
+//! One of the few places allowed to contain `unsafe` (ARCHITECTURE.md, "Unsafe code");
+//! every block carries a `// SAFETY:` comment. Everything exported here is safe to call
+//! from any thread.
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
