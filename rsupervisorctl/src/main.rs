@@ -2,7 +2,7 @@
 //! exit with the command's status.
 //!
 //! `main` is the C entry point itself (`#![no_main]`), not Rust's: every command is a new
-//! process, and Rust's own start-up costs a cold `status` about 0.2 ms of its ~2 ms
+//! process, and Rust's own start-up costs a cold `status` 0.1-0.2 ms of its ~2 ms
 //! (BENCHMARKS.md, "Issue 19, eighth pass"). Most of that is the stack-overflow guard: it
 //! installs a signal stack and asks glibc for the main thread's stack bounds, which glibc
 //! finds by reading and parsing `/proc/self/maps`. Of what that start-up does, the ctl keeps
