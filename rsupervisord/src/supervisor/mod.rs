@@ -247,8 +247,8 @@ impl Supervisor {
             self.collect();
             if self.agenda.is_empty() {
                 if std::mem::take(&mut self.trim_when_idle) {
-                    // Every program of the (re)start is spawned: what parsing the
-                    // configuration and adding the groups freed need not stay resident.
+                    // The (re)start's queued work is done: what parsing the configuration
+                    // and adding the groups freed need not stay resident.
                     crate::sys::trim_heap();
                 }
                 // Nothing to do: sleep until a message arrives (an idle daemon waits here).
