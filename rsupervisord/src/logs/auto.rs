@@ -17,7 +17,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::rotate::MODE_AUTO;
 use super::Channel;
@@ -66,15 +65,11 @@ pub fn create_auto_log(
 /// each name is new and not predictable from the last (Python's `tempfile` also seeds its
 /// generator once); the exclusive create is what makes the file ours. Cheaper than reading
 /// `/dev/urandom` for each of the two names per program (three system calls each).
+/// Nothing is hashed: under a fresh key, the hash of nothing is already a random draw
+/// (mixing in the time or the pid would add nothing to it).
 fn random_suffix() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos())
-        .unwrap_or_default();
-    hasher.write_u128(now);
-    hasher.write_u32(std::process::id());
-    hasher
+    RandomState::new()
+        .build_hasher()
         .finish()
         .to_le_bytes()
         .iter()
